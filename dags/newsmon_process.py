@@ -1,0 +1,96 @@
+"""newsmon_process: fetch, extract, enrich and index the pending items, in mapped batches.
+
+Scheduled on the ``newsmon://items/new`` asset. Emits ``newsmon://articles/indexed`` (extra: count
+and article ids) and ``newsmon://statements/indexed`` (extra: count) when something new was indexed.
+Items are taken from the pending queue, so a rerun finds nothing left to do and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import dag, task
+
+from _newsmon_common import (
+    ARTICLES_INDEXED,
+    DEFAULT_ARGS,
+    FETCH_POOL,
+    ITEM_BATCH,
+    MAX_EVENT_IDS,
+    MAX_PENDING,
+    NEW_ITEMS,
+    START_DATE,
+    STATEMENTS_INDEXED,
+)
+
+
+@dag(
+    dag_id="newsmon_process",
+    schedule=[NEW_ITEMS],
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    dagrun_timeout=timedelta(minutes=60),
+    tags=["newsmon"],
+    doc_md=__doc__,
+)
+def newsmon_process():
+    @task(execution_timeout=timedelta(minutes=2))
+    def pending_batches() -> list[list[str]]:
+        """Ids of the items waiting for processing, split into batches."""
+        from pipeline.run import pending_items
+
+        from _newsmon_common import batched, newsmon_pipeline
+
+        with newsmon_pipeline() as p:
+            return batched(pending_items(p, limit=MAX_PENDING), ITEM_BATCH)
+
+    @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=20))
+    def process(item_ids: list[str]) -> dict:
+        """Fetch, extract, enrich and index one batch. Returns counts and article ids only."""
+        from pipeline.run import process_items
+
+        from _newsmon_common import newsmon_pipeline
+
+        with newsmon_pipeline() as p:
+            s = process_items(p, item_ids)
+        return {
+            "articles": s.articles,
+            "tagged": s.tagged,
+            "statements": s.statements,
+            "new_statements": s.new_statements,
+            "skipped": s.skipped,
+            "failed": s.failed,
+            "article_ids": list(s.article_ids),
+        }
+
+    @task(outlets=[ARTICLES_INDEXED], execution_timeout=timedelta(minutes=1))
+    def announce_articles(results, outlet_events=None) -> int:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        ids = sorted({a for r in results for a in r["article_ids"]})
+        if not ids:
+            raise AirflowSkipException("no newly indexed articles: no asset event")
+        extra = {"count": len(ids), "article_ids": ids[:MAX_EVENT_IDS]}
+        if len(ids) > MAX_EVENT_IDS:
+            extra["truncated"] = True
+        outlet_events[ARTICLES_INDEXED].extra = extra
+        return len(ids)
+
+    @task(outlets=[STATEMENTS_INDEXED], execution_timeout=timedelta(minutes=1))
+    def announce_statements(results, outlet_events=None) -> int:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        new = sum(r["new_statements"] for r in results)
+        if not new:
+            raise AirflowSkipException("no new statements: no asset event")
+        outlet_events[STATEMENTS_INDEXED].extra = {"count": new}
+        return new
+
+    results = process.expand(item_ids=pending_batches())
+    announce_articles(results)
+    announce_statements(results)
+
+
+newsmon_process()

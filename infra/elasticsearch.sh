@@ -1,0 +1,454 @@
+#!/usr/bin/env bash
+# Local Elasticsearch for newsmon, without Docker.
+#
+#   infra/elasticsearch.sh fetch
+#   infra/elasticsearch.sh start    [--port 9200] [--secure] [--name local]
+#   infra/elasticsearch.sh stop     [--name local]
+#   infra/elasticsearch.sh status
+#   infra/elasticsearch.sh password [--name secure]
+#
+# Environment: ES_VERSION (9.2.4), NEWSMON_CACHE (~/.cache/newsmon),
+# NEWSMON_STATE_DIR (<repo>/var), ES_HEAP (512m), ES_JAVA_HOME (auto).
+# See infra/README.md for the why of each step.
+set -euo pipefail
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ES_VERSION=${ES_VERSION:-9.2.4}
+CACHE_DIR=${NEWSMON_CACHE:-$HOME/.cache/newsmon}
+STATE_DIR=${NEWSMON_STATE_DIR:-$REPO_DIR/var}
+ES_HEAP=${ES_HEAP:-512m}
+ES_USER=newsmon-es
+START_TIMEOUT=${ES_START_TIMEOUT:-120}
+STOP_TIMEOUT=30
+
+# The "integ-test-zip" is the only Elasticsearch server build published to
+# Maven Central: small (~100 MB), no bundled JDK, few modules. That is why we
+# need Maven and a system JDK instead of the usual tarball download.
+COORDS="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
+ZIP="$CACHE_DIR/elasticsearch-$ES_VERSION.zip"
+CACHE_HOME="$CACHE_DIR/elasticsearch-$ES_VERSION"
+INSTANCES_DIR="$STATE_DIR/es"
+
+say() { printf '[es] %s\n' "$*"; }
+die() { printf '[es] ERROR: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    exit "${1:-0}"
+}
+
+# ------------------------------------------------------------------ fetch
+
+fetch() {
+    mkdir -p "$CACHE_DIR"
+    # Two callers (CI + a developer shell) may fetch at once; serialise them.
+    exec 8>"$CACHE_DIR/.fetch.lock"
+    flock 8
+
+    if [[ ! -s "$ZIP" ]]; then
+        command -v mvn >/dev/null || die "Maven (mvn) is not installed; it is needed to download $COORDS (apt-get install maven)"
+        local update=()
+        local m2_file="$HOME/.m2/repository/org/elasticsearch/distribution/integ-test-zip/elasticsearch/$ES_VERSION/elasticsearch-$ES_VERSION.zip"
+        # Maven remembers a failed download and will not retry it for a day;
+        # -U forces a retry, but only when the file is not already local.
+        [[ -s "$m2_file" ]] || update=(-U)
+        say "downloading $COORDS with Maven (once) ..."
+        local log="$CACHE_DIR/mvn-fetch.log"
+        if ! mvn -B -q -Dstyle.color=never "${update[@]}" dependency:copy \
+                -Dartifact="$COORDS" -DoutputDirectory="$CACHE_DIR" \
+                -Dmdep.overWriteReleases=true >"$log" 2>&1; then
+            grep -m 3 -E 'Could not|Failed|not found|resolve' "$log" >&2 || tail -n 20 "$log" >&2 || true
+            die "Maven could not download $COORDS (full log: $log). Is ES_VERSION=$ES_VERSION published on Maven Central?"
+        fi
+        [[ -s "$ZIP" ]] || die "Maven finished but $ZIP is missing (coordinates: $COORDS)"
+        say "downloaded $(du -h "$ZIP" | cut -f1) to $ZIP"
+    fi
+
+    unpack_to "$CACHE_DIR"
+    flock -u 8
+}
+
+# Unpack the cached zip under $1 (idempotent; a marker file proves the
+# unzip finished, so an interrupted unzip is redone rather than trusted).
+unpack_to() {
+    local parent=$1 home="$1/elasticsearch-$ES_VERSION"
+    if [[ -f "$home/.newsmon-unpacked" ]]; then
+        return 0
+    fi
+    command -v unzip >/dev/null || die "unzip is not installed (apt-get install unzip)"
+    say "unpacking $ZIP into $parent ..."
+    local tmp
+    tmp=$(mktemp -d "$parent/.unpack.XXXXXX")
+    unzip -q "$ZIP" -d "$tmp" || { rm -rf "$tmp"; die "could not unzip $ZIP (delete it and run fetch again)"; }
+    [[ -x "$tmp/elasticsearch-$ES_VERSION/bin/elasticsearch" ]] || { rm -rf "$tmp"; die "$ZIP does not contain elasticsearch-$ES_VERSION/bin/elasticsearch"; }
+    rm -rf "$home"
+    mv "$tmp/elasticsearch-$ES_VERSION" "$home"
+    rmdir "$tmp"
+    touch "$home/.newsmon-unpacked"
+}
+
+# ------------------------------------------------------------------ JDK
+
+# Major version of the JDK at $1, or empty.
+jdk_major() {
+    local dir=$1 v=""
+    [[ -x "$dir/bin/java" ]] || return 0
+    if [[ -f "$dir/release" ]]; then
+        v=$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$dir/release")
+    fi
+    if [[ -z "$v" ]]; then
+        v=$("$dir/bin/java" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1)
+    fi
+    v=${v#1.}            # "1.8.0" -> "8.0"
+    printf '%s' "${v%%[.+-]*}"
+}
+
+# Elasticsearch 9 needs Java 21+. It reads ES_JAVA_HOME, not JAVA_HOME: with
+# only JAVA_HOME it looks for a bundled JDK that this distribution lacks.
+pick_jdk() {
+    if [[ -n "${ES_JAVA_HOME:-}" ]]; then
+        local m
+        m=$(jdk_major "$ES_JAVA_HOME")
+        [[ -n "$m" && "$m" -ge 21 ]] || die "ES_JAVA_HOME=$ES_JAVA_HOME is not a JDK 21 or newer (found: ${m:-none})"
+        JDK_HOME=$ES_JAVA_HOME
+        return
+    fi
+    local best="" best_major=0 dir m
+    for dir in /usr/lib/jvm/*/; do
+        dir=$(readlink -f "$dir")
+        m=$(jdk_major "$dir")
+        [[ -n "$m" ]] || continue
+        if (( m >= 21 && m > best_major )); then
+            best=$dir best_major=$m
+        fi
+    done
+    [[ -n "$best" ]] || die "no JDK 21 or newer found under /usr/lib/jvm (Elasticsearch $ES_VERSION needs one); install e.g. openjdk-21-jdk-headless or set ES_JAVA_HOME"
+    JDK_HOME=$best
+}
+
+# ------------------------------------------------------------------ helpers
+
+parse_opts() {
+    PORT=9200 SECURE=0 NAME=local
+    while (( $# )); do
+        case $1 in
+            --port)    PORT=${2:?--port needs a value}; shift 2 ;;
+            --port=*)  PORT=${1#*=}; shift ;;
+            --name)    NAME=${2:?--name needs a value}; shift 2 ;;
+            --name=*)  NAME=${1#*=}; shift ;;
+            --secure)  SECURE=1; shift ;;
+            -h|--help) usage 0 ;;
+            *) die "unknown option: $1 (try --help)" ;;
+        esac
+    done
+    [[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT >= 1024 && PORT <= 65435 )) || die "--port must be a number between 1024 and 65435 (the transport port is port+100)"
+    [[ "$NAME" =~ ^[A-Za-z0-9_-]+$ ]] || die "--name may only use letters, digits, '-' and '_'"
+    INST="$INSTANCES_DIR/$NAME"
+    PIDFILE="$INST/run/elasticsearch.pid"
+    PWFILE="$INST/elastic-password"
+}
+
+pid_of() {  # pid from $1 if that process is alive, else nothing
+    local f=$1 pid
+    [[ -s "$f" ]] || return 0
+    pid=$(tr -dc '0-9' <"$f")
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
+    return 0
+}
+
+port_busy() {  # is anything listening on 127.0.0.1:$1 ?
+    if command -v ss >/dev/null; then
+        [[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]]
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    fi
+}
+
+instance_on_port() {  # name of a running instance of ours that uses port $1
+    local env name
+    for env in "$INSTANCES_DIR"/*/instance.env; do
+        [[ -f "$env" ]] || continue
+        name=$(basename "$(dirname "$env")")
+        if [[ "$(sed -n 's/^PORT=//p' "$env")" == "$1" && -n "$(pid_of "$(dirname "$env")/run/elasticsearch.pid")" ]]; then
+            printf '%s' "$name"
+            return 0
+        fi
+    done
+}
+
+port_owner() {
+    command -v ss >/dev/null || return 0
+    ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -n1
+}
+
+# Cluster health; prints the status (green/yellow/red) or nothing.
+health() {
+    local port=$1 pwfile=${2:-} auth=()
+    if [[ -n "$pwfile" && -r "$pwfile" ]]; then
+        auth=(-u "elastic:$(cat "$pwfile")")
+    fi
+    curl -s --max-time 5 "${auth[@]}" \
+        "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null \
+        | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'
+}
+
+# Run a command as the ES user with the instance's environment. ES refuses
+# to run as root, and CI runs as root, so root hands over to $ES_USER.
+run_es() {
+    local envs=(-u JAVA_HOME ES_JAVA_HOME="$JDK_HOME" ES_PATH_CONF="$INST/config"
+                ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${ES_EXTRA_JAVA_OPTS:-}")
+    if (( EUID == 0 )); then
+        runuser -u "$ES_USER" -- env "${envs[@]}" "$@"
+    else
+        env "${envs[@]}" "$@"
+    fi
+}
+
+ensure_es_user() {
+    (( EUID == 0 )) || return 0
+    if ! id -u "$ES_USER" >/dev/null 2>&1; then
+        say "running as root: creating system user $ES_USER (Elasticsearch refuses to run as root)"
+        useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER" \
+            || die "could not create user $ES_USER"
+    fi
+}
+
+# Where the server runs from. As root the cache usually sits under /root,
+# which $ES_USER cannot enter, so root runs a copy unpacked under the state dir.
+choose_es_home() {
+    ES_HOME=$CACHE_HOME
+    (( EUID == 0 )) || return 0
+    if ! runuser -u "$ES_USER" -- test -r "$ES_HOME/lib" 2>/dev/null; then
+        mkdir -p "$INSTANCES_DIR/dist"
+        unpack_to "$INSTANCES_DIR/dist"
+        ES_HOME="$INSTANCES_DIR/dist/elasticsearch-$ES_VERSION"
+    fi
+    chmod -R a+rX "$ES_HOME"
+    runuser -u "$ES_USER" -- test -x "$ES_HOME/bin/elasticsearch" \
+        || die "user $ES_USER cannot read $ES_HOME (a parent directory is not world-searchable); set NEWSMON_STATE_DIR to a path it can reach"
+}
+
+write_config() {
+    local tport=$(( PORT + 100 ))
+    # Each instance gets its own copy of config/ (ES_PATH_CONF) so that
+    # instances never share a keystore, users file or elasticsearch.yml.
+    if [[ ! -f "$INST/config/jvm.options" ]]; then
+        mkdir -p "$INST/config"
+        cp -R "$ES_HOME/config/." "$INST/config/"
+    fi
+    mkdir -p "$INST/data" "$INST/logs" "$INST/run"
+    {
+        echo "# Written by infra/elasticsearch.sh on every start; edits are lost."
+        echo "cluster.name: newsmon-$NAME"
+        echo "node.name: $NAME"
+        echo "network.host: 127.0.0.1"
+        echo "http.port: $PORT"
+        echo "transport.port: $tport"
+        echo "discovery.type: single-node"
+        echo "path.data: $INST/data"
+        echo "path.logs: $INST/logs"
+        # A developer disk above 90% would otherwise turn indices read-only.
+        echo "cluster.routing.allocation.disk.threshold_enabled: false"
+        # Tests clean up with wildcards (DELETE newsmon-test-*).
+        echo "action.destructive_requires_name: false"
+        if (( SECURE )); then
+            echo "xpack.security.enabled: true"
+            # Local only: plain HTTP with a password is enough, and a single
+            # node has no transport peers to encrypt for.
+            echo "xpack.security.http.ssl.enabled: false"
+            echo "xpack.security.transport.ssl.enabled: false"
+        else
+            echo "xpack.security.enabled: false"
+        fi
+    } >"$INST/config/elasticsearch.yml"
+    printf 'PORT=%s\nSECURE=%s\nVERSION=%s\n' "$PORT" "$SECURE" "$ES_VERSION" >"$INST/instance.env"
+    if (( EUID == 0 )); then
+        chown "$ES_USER:" "$INST"
+        chown -R "$ES_USER:" "$INST/config" "$INST/data" "$INST/logs" "$INST/run"
+    fi
+}
+
+# First secure start: invent the elastic password and hand it to ES through
+# the keystore (bootstrap.password), which ES uses until it is changed.
+setup_password() {
+    local ks="$INST/config/elasticsearch.keystore"
+    if [[ ! -s "$PWFILE" ]]; then
+        local pw
+        pw=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+        ( umask 077; printf '%s\n' "$pw" >"$PWFILE" )
+        chmod 600 "$PWFILE"
+        say "generated a password for user 'elastic' -> $PWFILE"
+        rm -f "$ks"   # a keystore from an earlier run would carry an old password
+    fi
+    if [[ ! -f "$ks" ]]; then
+        say "creating the keystore with bootstrap.password ..."
+        run_es "$ES_HOME/bin/elasticsearch-keystore" create >/dev/null \
+            || die "elasticsearch-keystore create failed"
+        head -n1 "$PWFILE" | run_es "$ES_HOME/bin/elasticsearch-keystore" add -f -x bootstrap.password >/dev/null \
+            || die "elasticsearch-keystore add bootstrap.password failed"
+    fi
+}
+
+wait_healthy() {  # $1 = pid
+    local pid=$1 t0=$SECONDS status="" pwf=""
+    (( SECURE )) && pwf=$PWFILE
+    printf '[es] waiting for cluster health yellow/green on port %s ' "$PORT"
+    while (( SECONDS - t0 < START_TIMEOUT )); do
+        status=$(health "$PORT" "$pwf")
+        if [[ "$status" == green || "$status" == yellow ]]; then
+            printf ' %s (%ss)\n' "$status" "$(( SECONDS - t0 ))"
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            printf ' died\n'
+            tail -n 30 "$INST/logs/newsmon-$NAME.log" >&2 2>/dev/null || true
+            die "Elasticsearch exited during startup; see $INST/logs/"
+        fi
+        printf '.'
+        sleep 1
+    done
+    printf ' timeout\n'
+    die "no healthy answer from http://127.0.0.1:$PORT after ${START_TIMEOUT}s (pid $pid still running); see $INST/logs/newsmon-$NAME.log"
+}
+
+print_ready() {
+    say "ready: http://127.0.0.1:$PORT (name $NAME, pid $1)"
+    if (( SECURE )); then
+        say "user elastic, password in $PWFILE (or: $0 password --name $NAME)"
+        say "export NEWSMON_ES_URL=http://127.0.0.1:$PORT NEWSMON_ES_USER=elastic NEWSMON_ES_PASSWORD=\$($0 password --name $NAME)"
+    else
+        say "export NEWSMON_ES_URL=http://127.0.0.1:$PORT"
+    fi
+}
+
+# ------------------------------------------------------------------ commands
+
+start() {
+    parse_opts "$@"
+    mkdir -p "$INSTANCES_DIR"
+    # One start/stop per instance at a time.
+    exec 9>"$INSTANCES_DIR/.$NAME.lock"
+    flock 9
+
+    local pid
+    pid=$(pid_of "$PIDFILE")
+    if [[ -n "$pid" ]]; then
+        local old_port="" old_secure=""
+        old_port=$(sed -n 's/^PORT=//p' "$INST/instance.env" 2>/dev/null)
+        old_secure=$(sed -n 's/^SECURE=//p' "$INST/instance.env" 2>/dev/null)
+        [[ "$old_port" == "$PORT" && "$old_secure" == "$SECURE" ]] \
+            || die "instance '$NAME' is already running (pid $pid, port $old_port, secure=$old_secure); stop it first to change its port or mode"
+        local pwf=""; (( SECURE )) && pwf=$PWFILE
+        if [[ "$(health "$PORT" "$pwf")" =~ ^(green|yellow)$ ]]; then
+            say "instance '$NAME' is already running and healthy"
+            print_ready "$pid"
+            return 0
+        fi
+        say "instance '$NAME' is running (pid $pid) but not healthy yet"
+        wait_healthy "$pid"
+        print_ready "$pid"
+        return 0
+    fi
+    rm -f "$PIDFILE"
+
+    local tport=$(( PORT + 100 ))
+    if port_busy "$PORT"; then
+        local other
+        other=$(instance_on_port "$PORT")
+        [[ -z "$other" ]] || die "port $PORT is already used by the newsmon instance '$other'; choose another --port or --name $other"
+        die "port $PORT is already in use by another program ($(port_owner "$PORT")); choose another with --port"
+    fi
+    if port_busy "$tport"; then
+        die "transport port $tport (= --port + 100) is already in use ($(port_owner "$tport")); choose another --port"
+    fi
+
+    pick_jdk
+    mkdir -p "$INST"
+    fetch
+    ensure_es_user
+    choose_es_home
+    say "Elasticsearch $ES_VERSION from $ES_HOME, JDK $JDK_HOME (Java $(jdk_major "$JDK_HOME")), heap $ES_HEAP"
+    write_config
+    (( SECURE )) && setup_password
+
+    say "starting '$NAME' on 127.0.0.1:$PORT (transport $tport, security $( (( SECURE )) && echo on || echo off )), data in $INST"
+    local t0=$SECONDS
+    # cwd = logs dir: jvm.options writes gc.log / hs_err files relative to it.
+    if ! ( cd "$INST/logs" && run_es "$ES_HOME/bin/elasticsearch" -d -p "$PIDFILE" ) >"$INST/logs/startup.out" 2>&1; then
+        tail -n 30 "$INST/logs/startup.out" >&2 || true
+        die "Elasticsearch failed to start; see $INST/logs/startup.out and $INST/logs/newsmon-$NAME.log"
+    fi
+    pid=$(pid_of "$PIDFILE")
+    [[ -n "$pid" ]] || { tail -n 30 "$INST/logs/startup.out" >&2 || true; die "no running process behind $PIDFILE"; }
+    wait_healthy "$pid"
+    say "started in $(( SECONDS - t0 ))s"
+    print_ready "$pid"
+}
+
+stop() {
+    parse_opts "$@"
+    [[ -d "$INST" ]] || { say "no instance '$NAME' (nothing to stop)"; return 0; }
+    exec 9>"$INSTANCES_DIR/.$NAME.lock"
+    flock 9
+    local pid
+    pid=$(pid_of "$PIDFILE")
+    if [[ -z "$pid" ]]; then
+        rm -f "$PIDFILE"
+        say "instance '$NAME' is not running"
+        return 0
+    fi
+    say "stopping '$NAME' (pid $pid) ..."
+    kill -TERM "$pid" 2>/dev/null || true
+    local t0=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do
+        if (( SECONDS - t0 >= STOP_TIMEOUT )); then
+            say "still running after ${STOP_TIMEOUT}s; sending KILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+            break
+        fi
+        sleep 0.5
+    done
+    rm -f "$PIDFILE"
+    say "stopped '$NAME' in $(( SECONDS - t0 ))s"
+}
+
+status() {
+    local found=0 dir
+    printf '%-12s %-6s %-7s %-8s %s\n' NAME PORT SECURE PID HEALTH
+    for dir in "$INSTANCES_DIR"/*/; do
+        [[ -f "$dir/instance.env" ]] || continue
+        found=1
+        local name port secure pid h pwf=""
+        name=$(basename "$dir")
+        port=$(sed -n 's/^PORT=//p' "$dir/instance.env")
+        secure=$(sed -n 's/^SECURE=//p' "$dir/instance.env")
+        pid=$(pid_of "$dir/run/elasticsearch.pid")
+        (( secure )) && pwf="$dir/elastic-password"
+        if [[ -n "$pid" ]]; then
+            h=$(health "$port" "$pwf"); h=${h:-no answer}
+        else
+            pid=- h=stopped
+        fi
+        printf '%-12s %-6s %-7s %-8s %s\n' "$name" "$port" "$( (( secure )) && echo yes || echo no)" "$pid" "$h"
+    done
+    (( found )) || say "no instances under $INSTANCES_DIR"
+}
+
+password() {
+    parse_opts "$@"
+    [[ -s "$PWFILE" ]] || die "no password stored for instance '$NAME' ($PWFILE); start it with --secure first"
+    head -n1 "$PWFILE"
+}
+
+cmd=${1:-}
+(( $# )) && shift
+case $cmd in
+    fetch)    fetch; say "Elasticsearch $ES_VERSION is in $CACHE_HOME" ;;
+    start)    start "$@" ;;
+    stop)     stop "$@" ;;
+    status)   status ;;
+    password) password "$@" ;;
+    -h|--help|help) usage 0 ;;
+    *) usage 2 ;;
+esac

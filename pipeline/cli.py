@@ -1,0 +1,309 @@
+"""`newsmon` command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .config import PROJECT_ROOT, ConfigError, load_seeds, load_settings
+from .progress import Reporter
+
+app = typer.Typer(help="newsmon: poll news feeds, extract, tag, attribute statements, index and alert.", no_args_is_help=True)
+es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
+eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
+airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
+app.add_typer(es_app, name="es")
+app.add_typer(eval_app, name="eval")
+app.add_typer(airflow_app, name="airflow")
+
+console = Console()
+err = Console(stderr=True)
+ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _settings(seeds_dir: Optional[Path] = None, **overrides):
+    if seeds_dir is not None:
+        overrides["seeds_dir"] = seeds_dir
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _open(settings, setup: bool = True):
+    from .index import EsUnavailable
+    from .run import open_pipeline
+
+    try:
+        return open_pipeline(settings, setup=setup)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except EsUnavailable as exc:
+        _fail(str(exc))
+
+
+class RichReporter(Reporter):
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def start(self, stage: str, total: int) -> None:
+        if stage in self.tasks:
+            self.progress.update(self.tasks[stage], total=(self.progress.tasks[self.tasks[stage]].total or 0) + total)
+        else:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+
+    def advance(self, stage: str, n: int = 1) -> None:
+        self.progress.advance(self.tasks[stage], n)
+
+    def note(self, message: str) -> None:
+        self.progress.console.print(f"  [yellow]![/] {message}", highlight=False)
+
+
+def print_summary(run) -> None:
+    t = Table(title="newsmon run summary", show_header=False)
+    p, pr, a = run.poll, run.process, run.alerts
+    rows = [
+        ("feeds polled", p.polled),
+        ("  not modified", p.not_modified),
+        ("  failed", p.failed),
+        ("new items", p.new_items),
+        ("new articles", pr.articles),
+        ("  near-duplicates", pr.duplicates),
+        ("  skipped (not articles)", pr.skipped),
+        ("  fetch failures", pr.failed + pr.retry_later),
+        ("tagged immigration policy", pr.tagged),
+        ("statements", pr.statements),
+        ("  new (first sightings)", pr.new_statements),
+        ("alert hits queued", run.alert_hits),
+        ("alert emails sent", a.emails_sent),
+        ("  alerts pending", a.pending),
+    ]
+    for k, v in rows:
+        t.add_row(k, str(v))
+    console.print(t)
+    if a.error:
+        err.print(f"[yellow]alerts not sent:[/] {a.error} (they stay pending for the next run)")
+
+
+@app.command()
+def run(
+    once: bool = typer.Option(False, "--once", help="Run the whole pipeline once over all feeds and exit."),
+    seeds: Optional[Path] = typer.Option(None, help="Seeds folder (default: NEWSMON_SEEDS_DIR or ./seeds)."),
+    only_due: bool = typer.Option(False, help="Poll only feeds whose poll interval has passed."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Poll feeds, fetch and enrich new articles, index them and send alerts."""
+    from .index import EsUnavailable
+    from .run import run_once
+
+    settings = _settings(seeds)
+    p = _open(settings)
+    try:
+        while True:
+            with Progress(
+                TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=err, disable=json_out, transient=False,
+            ) as progress:
+                try:
+                    summary = run_once(p, RichReporter(progress), only_due=only_due or not once)
+                except EsUnavailable as exc:
+                    _fail(str(exc))
+            if json_out:
+                print(summary.model_dump_json())
+            else:
+                print_summary(summary)
+            if once:
+                break
+            time.sleep(60 * p.seeds.poll_schedule_minutes)
+    finally:
+        p.close()
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="Words to search for (Elasticsearch simple query syntax)."),
+    size: int = typer.Option(5, help="How many hits to show."),
+    statements: bool = typer.Option(False, "--statements", help="Search statements instead of articles."),
+) -> None:
+    """Top hits with highlighted snippets."""
+    from .search import search_articles, search_statements
+
+    settings = _settings()
+    p = _open(settings, setup=False)
+    with p:
+        hits = (search_statements if statements else search_articles)(p, query, size)
+    if not hits:
+        console.print(f"no hits for '{query}'")
+    for h in hits:
+        console.print(h.render(), highlight=False)
+        console.print()
+
+
+@app.command()
+def status() -> None:
+    """Feed health, index counts and the last run."""
+    from .search import status_report
+
+    settings = _settings()
+    p = _open(settings, setup=False)
+    with p:
+        report = status_report(p)
+    console.print(report, highlight=False)
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8765, help="Port of the local demo feed server."),
+) -> None:
+    """Run the built-in demo: local feeds -> Elasticsearch -> alert emails, and show the results."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(console, port=port))
+
+
+@app.command("check-seeds")
+def check_seeds(seeds: Optional[Path] = typer.Argument(None, help="Seeds folder (default ./seeds).")) -> None:
+    """Validate the seed files and print what they hold."""
+    try:
+        s = load_seeds(seeds)
+    except ConfigError as exc:
+        _fail(str(exc))
+    console.print(f"{len(s.feeds)} feeds, {len(s.figures)} figures, {len(s.topics)} topics, {len(s.alerts)} alert rules: OK")
+
+
+# ------------------------------------------------------------------ es
+
+
+def _es_script(*args: str) -> None:
+    rc = subprocess.call(["bash", str(ES_SCRIPT), *args])
+    if rc:
+        raise typer.Exit(rc)
+
+
+@es_app.command("setup")
+def es_setup() -> None:
+    """Create the indices and aliases (idempotent; moves aliases when a mapping version changes)."""
+    from .index import EsUnavailable, connect, setup_indices
+
+    settings = _settings()
+    try:
+        es = connect(settings)
+        actions = setup_indices(es, settings.index_prefix)
+    except EsUnavailable as exc:
+        _fail(str(exc))
+    for a in actions:
+        console.print(f"  {a}")
+    console.print(f"indices ready at {settings.es_url} (prefix '{settings.index_prefix}')")
+
+
+@es_app.command("start")
+def es_start(
+    port: int = typer.Option(9200, help="HTTP port on 127.0.0.1."),
+    secure: bool = typer.Option(False, help="Enable security with a generated password for 'elastic'."),
+    name: str = typer.Option("local", help="Instance name (data lives in var/es/NAME)."),
+) -> None:
+    """Download (once) and start a local single-node Elasticsearch."""
+    _es_script("start", "--port", str(port), "--name", name, *(["--secure"] if secure else []))
+
+
+@es_app.command("stop")
+def es_stop(name: str = typer.Option("local", help="Instance name.")) -> None:
+    """Stop a local Elasticsearch started by `newsmon es start`."""
+    _es_script("stop", "--name", name)
+
+
+@es_app.command("status")
+def es_status() -> None:
+    """Show local Elasticsearch instances."""
+    _es_script("status")
+
+
+# ------------------------------------------------------------------ eval
+
+
+@eval_app.command("extraction")
+def eval_extraction(
+    directory: Path = typer.Argument(..., help="Folder with html/<id>.html and ground-truth.json."),
+    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+    baseline: Optional[str] = typer.Option(None, help="Also time and score a baseline: 'trafilatura'."),
+) -> None:
+    """Score the extractor on a benchmark folder (word 4-gram shingle F1)."""
+    from .evaluation.extraction import run_extraction_eval
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not a folder")
+    run_extraction_eval(directory, json_out=json_out, baseline=baseline)
+
+
+@eval_app.command("statements")
+def eval_statements(
+    directory: Optional[Path] = typer.Argument(None, help="PolNeAR-format folder (text/, attributions/)."),
+    seed: Optional[Path] = typer.Option(None, "--seed", help="Check the gold statements of a seed-article folder instead."),
+    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+) -> None:
+    """Score statement extraction and attribution."""
+    from .evaluation import statements as ev
+
+    if seed is not None:
+        result = ev.run_seed_check(seed)
+        if not result.get("ok", True):
+            raise typer.Exit(1)
+        return
+    if directory is None or not directory.is_dir():
+        _fail("give a PolNeAR-format folder, or --seed FOLDER")
+    ev.run_statements_eval(directory, json_out=json_out)
+
+
+@eval_app.command("topics")
+def eval_topics(
+    path: Path = typer.Argument(..., help="JSONL with title, content_original and is_immigration."),
+    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+) -> None:
+    """Precision and recall of the immigration-policy tagger."""
+    from .evaluation.topics import evaluate_topics, print_report
+
+    seeds = load_seeds(_settings().seeds_dir)
+    result = evaluate_topics(path, seeds.topics)
+    print_report(result, json_out=json_out)
+
+
+# ------------------------------------------------------------------ airflow
+
+
+@airflow_app.command("up")
+def airflow_up() -> None:
+    """Start Airflow (scheduler, API server, DAG processor, triggerer) with the local services."""
+    from .airflow_ctl import airflow_up as up
+
+    sys.exit(up(PROJECT_ROOT))
+
+
+@airflow_app.command("down")
+def airflow_down() -> None:
+    """Stop every Airflow process started by `newsmon airflow up`."""
+    from .airflow_ctl import airflow_down as down
+
+    sys.exit(down(PROJECT_ROOT))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,255 @@
+"""Settings (from the environment) and seed files (YAML), validated on load.
+
+Errors name the file, the entry and the field, in words a non-programmer can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ConfigError(Exception):
+    """A seed file or setting is wrong; the message says where and how to fix it."""
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError("use lower-case letters, digits, '-' or '_' only (for example 'nyt-politics')")
+    return value
+
+
+# ---------------------------------------------------------------- seeds
+
+
+class FeedConfig(BaseModel, extra="forbid"):
+    id: str
+    name: str
+    url: str
+    outlet: str
+    language: str = "en"
+    poll_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    tags: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    _id = field_validator("id")(_check_id)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be a full http:// or https:// address")
+        return v
+
+
+class Figure(BaseModel, extra="forbid"):
+    id: str
+    name: str  # canonical name
+    aliases: list[str] = Field(default_factory=list)  # surnames, titles, @handles
+    role: str
+    affiliation: str
+
+    _id = field_validator("id")(_check_id)
+
+
+class Subtopic(BaseModel, extra="forbid"):
+    id: str
+    name: str
+    keywords: dict[str, float]  # phrase -> weight
+
+    _id = field_validator("id")(_check_id)
+
+
+class Topic(BaseModel, extra="forbid"):
+    id: str
+    name: str
+    threshold: float = Field(default=3.0, gt=0)
+    keywords: dict[str, float]
+    subtopics: list[Subtopic] = Field(default_factory=list)
+    subtopic_threshold: float = Field(default=2.0, gt=0)
+
+    _id = field_validator("id")(_check_id)
+
+
+class AlertRule(BaseModel, extra="forbid"):
+    name: str
+    kind: Literal["keyword", "statement"]
+    recipients: list[str] = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)  # keyword rules: any of these phrases
+    figures: list[str] = Field(default_factory=list)  # statement rules: figure ids, or ["*"] for all tracked
+    topic: str | None = None  # optional: only articles tagged with this topic/subtopic
+    schedule: Literal["immediate", "daily"] = "immediate"
+
+    _name = field_validator("name")(_check_id)
+
+    @field_validator("recipients")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for addr in v:
+            if not re.match(r"^[^@\s]+@[^@\s]+$", addr):
+                raise ValueError(f"'{addr}' is not an email address")
+        return v
+
+    @model_validator(mode="after")
+    def _has_target(self) -> AlertRule:
+        if self.kind == "keyword" and not self.keywords:
+            raise ValueError("a keyword rule needs at least one entry under 'keywords'")
+        if self.kind == "statement" and not self.figures:
+            raise ValueError("a statement rule needs 'figures' (figure ids, or '*' for every tracked figure)")
+        return self
+
+
+class Seeds(BaseModel):
+    feeds: list[FeedConfig]
+    figures: list[Figure]
+    topics: list[Topic]
+    alerts: list[AlertRule]
+    poll_schedule_minutes: int = 5
+
+    def figure(self, figure_id: str) -> Figure | None:
+        return next((f for f in self.figures if f.id == figure_id), None)
+
+
+def _describe(err: dict, entries: list, key: str) -> str:
+    loc = list(err["loc"])
+    where = []
+    if loc and isinstance(loc[0], int):
+        idx = loc.pop(0)
+        ident = ""
+        if idx < len(entries) and isinstance(entries[idx], dict):
+            ident = entries[idx].get("id") or entries[idx].get("name") or ""
+        where.append(f"entry {idx + 1}" + (f" ('{ident}')" if ident else ""))
+    if loc:
+        where.append("field '" + ".".join(str(p) for p in loc) + "'")
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "is required but missing"
+    elif err["type"] == "extra_forbidden":
+        msg = "is not a known field (check the spelling)"
+    return f"{', '.join(where) or key}: {msg}"
+
+
+def _load_list(path: Path, key: str, model: type[BaseModel]) -> tuple[list, dict]:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise ConfigError(f"{path}: expected a top-level '{key}:' list")
+    entries = data[key]
+    out, problems = [], []
+    for i, entry in enumerate(entries):
+        try:
+            out.append(model.model_validate(entry))
+        except ValidationError as exc:
+            for err in exc.errors():
+                err = dict(err)
+                err["loc"] = (i, *err["loc"])
+                problems.append(_describe(err, entries, key))
+    if problems:
+        raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))
+    ids = [getattr(e, "id", None) or getattr(e, "name") for e in out]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"{path}: the same id is used more than once: {', '.join(dupes)}")
+    return out, data
+
+
+def load_seeds(seeds_dir: Path | str | None = None) -> Seeds:
+    """Load and cross-check feeds, figures, topics and alert rules from a seeds folder."""
+    d = Path(seeds_dir) if seeds_dir else DEFAULT_SEEDS_DIR
+    feeds, feeds_doc = _load_list(d / "feeds.yaml", "feeds", FeedConfig)
+    figures, _ = _load_list(d / "figures.yaml", "figures", Figure)
+    topics, _ = _load_list(d / "topics.yaml", "topics", Topic)
+    alerts, _ = _load_list(d / "alerts.yaml", "alerts", AlertRule)
+    known = {f.id for f in figures}
+    for i, rule in enumerate(alerts):
+        unknown = [f for f in rule.figures if f != "*" and f not in known]
+        if unknown:
+            raise ConfigError(
+                f"{d / 'alerts.yaml'}: entry {i + 1} ('{rule.name}'), field 'figures': "
+                f"unknown figure id(s) {', '.join(unknown)}; ids are listed in figures.yaml"
+            )
+        topic_ids = {t.id for t in topics} | {s.id for t in topics for s in t.subtopics}
+        if rule.topic and rule.topic not in topic_ids:
+            raise ConfigError(
+                f"{d / 'alerts.yaml'}: entry {i + 1} ('{rule.name}'), field 'topic': "
+                f"unknown topic '{rule.topic}'; known: {', '.join(sorted(topic_ids))}"
+            )
+    schedule = feeds_doc.get("poll_schedule_minutes", 5)
+    return Seeds(feeds=feeds, figures=figures, topics=topics, alerts=alerts, poll_schedule_minutes=schedule)
+
+
+# ---------------------------------------------------------------- settings
+
+
+class Settings(BaseSettings):
+    """Runtime settings, from NEWSMON_* environment variables (or a .env file)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", env_file=".env", extra="ignore")
+
+    seeds_dir: Path = DEFAULT_SEEDS_DIR
+    state_dir: Path = PROJECT_ROOT / "var"
+
+    es_url: str = "http://127.0.0.1:9200"
+    es_user: str | None = None
+    es_password: str | None = None
+    es_ca_certs: str | None = None
+    es_verify_certs: bool = True
+    index_prefix: str = "newsmon"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "newsmon@localhost"
+
+    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon; news monitoring bot)"
+    http_timeout_s: float = 15.0
+    http_total_timeout_s: float = 60.0  # a response still trickling in after this is cut off
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    # Hosts or networks allowed even though private/loopback (tests and the demo serve from 127.0.0.1).
+    allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    respect_robots: bool = True
+    host_delay_s: float = 1.0  # minimum gap between two requests to the same host
+    fetch_workers: int = 4
+
+    @field_validator("es_url")
+    @classmethod
+    def _es_url(cls, v: str) -> str:
+        if not re.match(r"^https?://", v):
+            raise ValueError("NEWSMON_ES_URL must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("allow_private", mode="before")
+    @classmethod
+    def _split(cls, v):
+        if isinstance(v, str):
+            return [p.strip() for p in v.split(",") if p.strip()]
+        return v
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"NEWSMON_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from exc

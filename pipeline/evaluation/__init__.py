@@ -1,0 +1,1 @@
+"""Evaluation commands (extraction, topics, statements)."""

@@ -1,0 +1,631 @@
+"""Article extraction stage: page bytes -> :class:`pipeline.records.Article` (main text + metadata).
+
+The extractor works on an lxml tree in one pass:
+
+1. decode the bytes (:mod:`pipeline.extract_decode`), cap the size, parse;
+2. read metadata before anything is removed (:mod:`pipeline.extract_meta`);
+3. strip non-text elements (scripts, styles, forms controls, media) in C;
+4. walk the tree once, cutting it into text *blocks* (runs of inline text between block-level
+   boundaries) and recording for every element the contiguous range of blocks it holds;
+5. weight every block: long, sentence-like, link-poor blocks are content (positive weight), link
+   lists and blocks inside boilerplate containers (navigation, share bars, related links, comments,
+   newsletter boxes...) are negative;
+6. the main container is the element whose block range has the largest total weight (a maximum-sum
+   subtree, computed with prefix sums), so an article split by an ad box is still kept whole;
+7. output the container's blocks that pass per-block filters, one paragraph per line, NFC.
+
+Embedded social posts (twitter/X, Instagram, Threads, Mastodon, TikTok, Facebook blockquotes) are kept,
+their text followed by a signature line that starts with "— " (e.g. "— Elon Musk (@elonmusk) December
+29, 2024"); :func:`find_posts` finds them again in an Article's text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from pipeline.extract_decode import decode_html
+from pipeline.extract_meta import PageMeta, extract_metadata
+from pipeline.records import Article
+from pipeline.urls import canonicalize_url
+
+import os
+_KADANE_RATIO = float(os.environ.get("NEWSMON_X_KR", "1.25"))
+MAX_HTML_BYTES = 5 * 1024 * 1024  # same as Settings.max_page_bytes
+
+__all__ = ["extract_article", "find_posts", "MAX_HTML_BYTES", "POST_SIGNATURE"]
+
+# ------------------------------------------------------------------ element classes
+
+_STRIP_TAGS = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
+    "video", "audio", "source", "track", "picture", "img", "button", "select", "textarea", "input",
+    "option", "optgroup", "datalist", "map", "dialog", "head", "link", "meta",
+)
+_BLOCK_TAGS = frozenset(
+    "p div section article main header footer aside nav h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table tr td th "
+    "tbody thead tfoot caption blockquote pre figure figcaption form fieldset legend address hr center details "
+    "summary menu body html dir hgroup".split()
+)
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Tags whose content is never article text.
+_BOILER_TAGS = frozenset(("nav", "aside", "footer", "figcaption", "form", "menu", "dialog", "address"))
+
+_NEG = re.compile(
+    r"comment|disqus|share|sharing|social|related|recommend|newsletter|subscri|promo|advert|sponsor|"
+    r"(?:^|[\s_-])ads?(?:$|[\s_-])|adslot|ad-slot|adunit|ad-unit|dfp|gpt-|sidebar|side-bar|widget|footer|masthead|"
+    r"breadcrumb|cookie|consent|gdpr|popup|pop-up|modal|overlay|signup|sign-up|byline|by-line|author|dateline|"
+    r"timestamp|publish-date|tags|tag-list|taglist|keyword|toolbar|print|e-?mail|outbrain|taboola|zergnet|"
+    r"most-?read|most-?popular|trending|read-?more|more-stories|also-?read|next-?article|pagination|pager|"
+    r"login|paywall|caption|credit|skip|jump|(?:^|[\s_-])toc(?:$|[\s_-])|(?:^|[\s_-])nav|menu|header|hidden|"
+    r"sr-only|visually-?hidden|screen-?reader|rating|poll|survey|player|carousel|slideshow|gallery|banner|"
+    r"teaser|card|tooltip|rail|offscreen|follow|donate|partner|meta-?data|post-?meta|article-?meta|entry-?meta|"
+    r"(?:^|[\s_-])meta(?:$|[\s_-])|label|disclaimer|copyright|legal|bio(?:$|[\s_-])|avatar|profile|callout|"
+    r"inline-?link|more-?link|see-?also|list-?link|below|bottom|feedback|error|alert|notification|nocontent|hide",
+    re.IGNORECASE,
+)
+_POS = re.compile(
+    r"article-?body|articlebody|article__body|article-?content|article-?text|story-?body|storybody|story-?content|"
+    r"post-?content|post-?body|entry-?content|entry-?body|main-?content|content-?body|body-?text|rich-?text|"
+    r"paywall-?content|article__content|td-post-content|field-?body|(?:^|\s)prose(?:$|\s)|text-?content|"
+    r"articletext|story-?text|post-?entry|single-?content",
+    re.IGNORECASE,
+)
+_SOCIAL_CLASS = re.compile(
+    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|text-post-media|threads|mastodon-embed|"
+    r"fb-xfbml|fb-post|bluesky-embed|reddit-embed|x-post|embedded-post|social-embed",
+    re.IGNORECASE,
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+_BOILER_LINE = re.compile(
+    r"^(?:advertisement|advertising|sponsored(?: content)?|ad|story continues below|continue reading|read more|"
+    r"read more:.*|related(?: articles| stories| content)?:?.*|see also:?.*|share(?: this)?(?: article| story)?:?|"
+    r"share on .*|follow us.*|sign up.*|subscribe.*|click here.*|tap here.*|scroll (?:down|to continue).*|"
+    r"image:? .*|photo:? .*|getty images|ap photo.*|reuters|(?:photo|image|video) credit:?.*|watch:? .*|"
+    r"listen to (?:this|the) (?:article|story).*|(?:\d+ )?min(?:ute)?s? read|print|email|comments?(?: \(\d+\))?|"
+    r"copyright .*|© .*|all rights reserved.*|loading.*|toggle .*|close|menu|search|skip to .*|"
+    r"this (?:article|story) (?:was|is) (?:originally )?published.*|recommended(?: for you)?|most read|"
+    r"most popular|trending(?: now)?|you may also like|more from .*|more on this.*|next article|previous article|"
+    r"back to top|opens in new window|updated:? .*|published:? .*|posted:? .*|by [a-z .,'-]{2,60}|"
+    r"we use cookies.*|accept(?: all)?(?: cookies)?|we value your privacy.*)$",
+    re.IGNORECASE,
+)
+_COOKIE_TEXT = re.compile(
+    r"\bcookies?\b.{0,200}\b(?:consent|browser|website|privacy|experience|opt[- ]out|third[- ]party|necessary)\b|"
+    r"\b(?:consent|browser|website|privacy|experience|opt[- ]out|third[- ]party)\b.{0,200}\bcookies?\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_END_PUNCT = re.compile(r"[.!?…:;\"”’'»)\]。！？」』）]\s*$")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+POST_SIGNATURE = re.compile(r"^— .{1,120}?(?:\(@[\w.]{1,40}\)|@[\w.]{1,40}).*$", re.MULTILINE)
+
+
+# ------------------------------------------------------------------ blocks
+
+
+@dataclass(slots=True)
+class _Block:
+    text: str
+    link_len: int
+    tag: str  # nearest block-level ancestor tag
+    boiler: bool  # inside a boilerplate container
+    post: bool = False  # part of an embedded social post
+    heading: bool = False
+
+
+def _norm(text: str) -> str:
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub(" ", text.replace("\n", " "))
+    return text.strip()
+
+
+def _attr_text(el) -> str:
+    c = el.get("class")
+    i = el.get("id")
+    if c and i:
+        return c + " " + i
+    return c or i or ""
+
+
+class _Walker:
+    """Cuts a cleaned tree into blocks and records each element's block range.
+
+    Boilerplate and social-post containers are recorded as block ranges too; whether a boilerplate
+    range really is boilerplate is decided after the walk (see :func:`_resolve_boiler`), because a
+    site may put a class like "has-sidebar" on the wrapper of the whole article.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block] = []
+        self.ranges: list[tuple[object, int, int]] = []  # (element, start, end) of block-level elements
+        self.boiler_ranges: list[tuple[int, int, str]] = []  # (start, end, kind)
+        self.post_ranges: list[tuple[int, int]] = []
+        self._buf: list[str] = []
+        self._link_len = 0
+        self.title_key = ""
+
+    def flush(self, tag: str) -> None:
+        if not self._buf:
+            return
+        raw = "".join(self._buf)
+        self._buf = []
+        link_len = self._link_len
+        self._link_len = 0
+        text = _norm(raw)
+        if text:
+            self.blocks.append(_Block(text, min(link_len, len(text)), tag, False, False, tag in _HEADINGS))
+
+    def walk(self, root) -> None:
+        block_stack: list[str] = [root.tag if isinstance(root.tag, str) else "div"]
+        link_depth = 0
+        open_: list[tuple] = []
+        buf = self._buf
+        for event, el in etree.iterwalk(root, events=("start", "end")):
+            tag = el.tag
+            if not isinstance(tag, str):
+                if event == "end" and el.tail:
+                    buf.append(el.tail)
+                    if link_depth:
+                        self._link_len += len(el.tail)
+                continue
+            if event == "start":
+                is_block = tag in _BLOCK_TAGS
+                if is_block or tag == "br":
+                    self.flush(block_stack[-1])
+                    buf = self._buf
+                attrs = _attr_text(el)
+                kind = ""
+                if attrs and tag in ("blockquote", "div", "section", "figure", "aside") and _SOCIAL_CLASS.search(attrs):
+                    kind = "post"
+                elif tag in _BOILER_TAGS:
+                    kind = "tag"
+                elif tag == "header":
+                    kind = "header"
+                elif attrs and tag not in ("body", "html") and _NEG.search(attrs) and not _POS.search(attrs):
+                    kind = "class"
+                elif el.get("hidden") is not None or el.get("aria-hidden") == "true":
+                    kind = "hidden"
+                else:
+                    st = el.get("style")
+                    if st and _HIDDEN_STYLE.search(st):
+                        kind = "hidden"
+                if is_block:
+                    block_stack.append(tag)
+                if tag == "a":
+                    link_depth += 1
+                open_.append((len(self.blocks), is_block, kind, tag == "a"))
+                if el.text:
+                    buf.append(el.text)
+                    if link_depth:
+                        self._link_len += len(el.text)
+            else:
+                start, is_block, kind, is_link = open_.pop()
+                if is_block:
+                    self.flush(block_stack[-1])
+                    buf = self._buf
+                    block_stack.pop()
+                end = len(self.blocks)
+                if end > start:
+                    if is_block:
+                        self.ranges.append((el, start, end))
+                    if kind == "post":
+                        self.post_ranges.append((start, end))
+                    elif kind:
+                        self.boiler_ranges.append((start, end, kind))
+                if is_link:
+                    link_depth -= 1
+                if el.tail:
+                    buf.append(el.tail)
+                    if link_depth:
+                        self._link_len += len(el.tail)
+        self.flush(block_stack[-1] if block_stack else "div")
+
+
+# ------------------------------------------------------------------ scoring
+
+
+def _is_sentence_like(b: _Block) -> bool:
+    return bool(_END_PUNCT.search(b.text))
+
+
+def _weight(b: _Block) -> float:
+    n = len(b.text)
+    if b.post:
+        return n * 0.5
+    if b.boiler:
+        return -n * 0.5 - 5
+    link = b.link_len / n if n else 0.0
+    if link > 0.5:
+        return -n * link
+    if b.heading:
+        return 0.0
+    words = len(_WORD.findall(b.text))
+    if _CJK.search(b.text):
+        words = max(words, n // 2)
+    if n >= 100 or (words >= 10 and _is_sentence_like(b)):
+        return n * (1 - link) * (1.0 if b.tag in ("p", "blockquote", "pre", "li", "dd", "td") else 0.8)
+    if words >= 5 and _is_sentence_like(b):
+        return n * (1 - link) * 0.5
+    return -3.0
+
+
+def _keep(b: _Block, title_key: str) -> bool:
+    if b.post:
+        return True
+    if b.boiler:
+        return False
+    n = len(b.text)
+    if b.tag == "h1":
+        return False
+    if title_key and b.heading and _key(b.text) == title_key:
+        return False
+    if n and b.link_len / n > 0.6 and n < 400:
+        return False
+    if n < 120 and _BOILER_LINE.match(b.text):
+        return False
+    return True
+
+
+def _key(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _resolve_boiler(w: _Walker) -> list[float]:
+    """Mark blocks inside boilerplate containers; returns the final block weights.
+
+    A boilerplate-looking container (by tag or class) that holds a large share of the page's
+    paragraph weight is the article wrapper after all and is not marked; a <header> is kept when
+    it holds a real paragraph.
+    """
+    blocks = w.blocks
+    for start, end in w.post_ranges:
+        for i in range(start, end):
+            blocks[i].post = True
+    raw = [_weight(b) for b in blocks]
+    pos_prefix = [0.0]
+    acc = 0.0
+    for x in raw:
+        acc += x if x > 0 else 0.0
+        pos_prefix.append(acc)
+    total = acc
+    for start, end, kind in w.boiler_ranges:
+        inside = pos_prefix[end] - pos_prefix[start]
+        if kind == "header":
+            if any(raw[i] > 150 for i in range(start, end)):
+                continue
+        elif kind != "hidden" and total > 0 and inside > 0.4 * total:
+            continue
+        elif kind == "hidden" and total > 0 and inside > 0.6 * total:
+            continue
+        for i in range(start, end):
+            if not blocks[i].post:
+                blocks[i].boiler = True
+    weights = [_weight(b) for b in blocks]
+    for i, b in enumerate(blocks):
+        if weights[i] > 0 and not b.post and _COOKIE_TEXT.search(b.text):
+            b.boiler = True
+            weights[i] = _weight(b)
+    # The story starts right after its headline: paragraphs just below the title count double,
+    # teasers above it half.
+    if w.title_key:
+        t = -1
+        for i, b in enumerate(blocks):
+            if b.heading and not b.boiler:
+                k = _key(b.text)
+                if k == w.title_key or (len(k) >= 10 and (k in w.title_key or w.title_key in k)):
+                    t = i
+                    break
+        if t < 0:
+            t = next((i for i, b in enumerate(blocks) if b.tag == "h1" and not b.boiler), -1)
+        if t >= 0:
+            for i in range(t):
+                if weights[i] > 0 and not blocks[i].post:
+                    weights[i] *= 0.5
+            seen = 0
+            for i in range(t + 1, min(len(blocks), t + 12)):
+                if weights[i] > 0:
+                    weights[i] *= 2
+                    seen += 1
+                    if seen >= 3:
+                        break
+    return weights
+
+
+def _select(w: _Walker) -> tuple[int, int]:
+    blocks = w.blocks
+    if not blocks:
+        return 0, 0
+    # protected boilerplate containers (headers, positive-class elements that also look negative):
+    # boilerplate only when they hold no real paragraph.
+    weights = _resolve_boiler(w)
+    prefix = [0.0]
+    acc = 0.0
+    for x in weights:
+        acc += x
+        prefix.append(acc)
+    best = None
+    best_score = float("-inf")
+    for _el, start, end in w.ranges:
+        score = prefix[end] - prefix[start]
+        # prefer the deeper (smaller) element on ties
+        if score > best_score + 1e-9 or (abs(score - best_score) <= 1e-9 and best and end - start < best[1] - best[0]):
+            best_score = score
+            best = (start, end)
+    if best is None or best_score <= 0:
+        return 0, len(blocks)
+    if True:
+        # the best contiguous run of blocks (Kadane); element ranges are such runs, so this is
+        # never worse, and it can take two sibling paragraphs without their noisy parent.
+        run_best = float("-inf")
+        run_start = 0
+        acc = 0.0
+        kb = best
+        for i, x in enumerate(weights):
+            if acc <= 0:
+                acc = 0.0
+                run_start = i
+            acc += x
+            if acc > run_best:
+                run_best = acc
+                kb = (run_start, i + 1)
+        if run_best > _KADANE_RATIO * best_score:
+            return kb
+    return best
+
+
+def _trim(kept: list[_Block]) -> list[_Block]:
+    """Drop short non-sentence lines at the edges (bylines, datelines, tag lists)."""
+
+    def weak(b: _Block) -> bool:
+        return not b.post and len(b.text) < 60 and not _is_sentence_like(b) and not b.heading
+
+    i, j = 0, len(kept)
+    while i < j and weak(kept[i]):
+        i += 1
+    while j > i and (weak(kept[j - 1]) or (kept[j - 1].heading and not kept[j - 1].post)):
+        j -= 1
+    return kept[i:j]
+
+
+# ------------------------------------------------------------------ social posts
+
+
+def _post_lines(blocks: list[_Block]) -> list[str]:
+    """Lines of one embedded post: its paragraphs, then the signature line starting with "— "."""
+    lines = [b.text for b in blocks]
+    if not lines:
+        return lines
+    # The signature is the last line that names the author; normalise its dash.
+    last = lines[-1]
+    if len(lines) >= 2 and len(last) < 200:
+        last = re.sub(r"^[\s\-–—―]+", "", last)
+        lines[-1] = "— " + last
+    return lines
+
+
+def find_posts(text: str) -> list[tuple[int, int, str]]:
+    """Embedded social posts in an Article text: (start, end, signature) of each post's body.
+
+    The body is the paragraph(s) just before a signature line ("— Name (@handle) date"); only the
+    paragraph immediately above the signature is returned, which is how posts are embedded.
+    """
+    out = []
+    for m in POST_SIGNATURE.finditer(text):
+        end = m.start() - 1
+        if end <= 0:
+            continue
+        start = text.rfind("\n", 0, end) + 1
+        out.append((start, end, m.group(0)))
+    return out
+
+
+# ------------------------------------------------------------------ not-article detection
+
+_CONSENT = re.compile(
+    r"\b(?:cookies?|consent|privacy (?:policy|settings|preferences)|accept all|reject all|manage (?:options|preferences|settings)|"
+    r"personal data|partners|gdpr|legitimate interest)\b",
+    re.IGNORECASE,
+)
+_PAYWALL = re.compile(
+    r"subscribe (?:now |today )?to (?:continue|read|keep reading|unlock)|subscribers? only|for subscribers|"
+    r"already a (?:subscriber|member)|to continue reading|continue reading with|sign in to (?:continue|read)|"
+    r"log in to (?:continue|read)|create a free account|this (?:article|content|story) is (?:for|available to|exclusive to) (?:subscribers|members|premium)|"
+    r"unlock (?:this|full) (?:article|story|access)|start your (?:free )?trial|premium (?:article|content)|"
+    r"you have reached your (?:free )?(?:article )?limit|remaining free articles?",
+    re.IGNORECASE,
+)
+
+
+def _not_article_reason(text: str, page_text: str, meta: PageMeta, page_words: int, link_words: int) -> str | None:
+    """Why this page is not an article (section front, consent wall, paywall stub, video page), or None."""
+    words = len(_WORD.findall(text))
+    if page_words == 0 and words == 0:
+        return "empty"
+    low = page_text[:20000]
+    if words < 250:
+        consent_hits = len(_CONSENT.findall(low))
+        if consent_hits >= 3 and consent_hits * 15 > max(words, 1) * 0.3:
+            return "consent_wall"
+    if words < 300 and (_PAYWALL.search(low) or meta.accessible_for_free is False and words < 150):
+        return "paywall"
+    if words < 150 and (meta.og_type.startswith("video") or (
+            "videoobject" in meta.ld_types and not any(t.endswith("article") or t == "blogposting" for t in meta.ld_types))):
+        return "video"
+    if words < 150 and page_words and link_words / page_words > 0.4:
+        return "section_front"
+    if words == 0:
+        return "no_main_text"
+    if words < 40:
+        return "too_short"
+    return None
+
+
+# ------------------------------------------------------------------ entry point
+
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+_TAG_RE = re.compile(r"<[^>]*>")
+_SCRIPT_RE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_WRAPPER_TAGS = re.compile(
+    r"</?(?:div|span|section|article|main|font|b|i|em|strong|u|small|big|center|table|tbody|tr|td|th|ul|ol|"
+    r"dl|dd|dt|header|footer|aside|nav|figure|label|abbr|cite|code|q|s|sub|sup|mark|del|ins|var|kbd|samp)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+_BINARY_TYPES = re.compile(r"^\s*(?:image|audio|video|font)/|application/(?:pdf|zip|octet-stream|gzip|x-)", re.I)
+
+
+def _looks_binary(html: bytes | str, content_type: str | None) -> bool:
+    """Images, PDFs, archives: many control bytes in the first 4 KB, or a binary Content-Type."""
+    if content_type and _BINARY_TYPES.search(content_type):
+        return True
+    sample = html[:4096]
+    if not sample:
+        return False
+    if isinstance(sample, str):
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    else:
+        sample = bytes(sample)
+        if sample.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM
+            return False
+        controls = sum(1 for ch in sample if ch < 32 and ch not in (9, 10, 13, 12))
+    return controls > max(8, len(sample) // 50)
+
+
+def _parse(html: str):
+    try:
+        doc = lxml.html.document_fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError):
+        return None
+    return doc
+
+
+def _to_text(html: bytes | str, content_type: str | None) -> str:
+    if isinstance(html, (bytes, bytearray, memoryview)):
+        data = bytes(html[:MAX_HTML_BYTES])
+        text, _enc = decode_html(data, content_type)
+    else:
+        text = html if len(html) <= MAX_HTML_BYTES else html[:MAX_HTML_BYTES]
+    text = _CONTROL.sub("", text.replace("\x00", ""))
+    # A page cut mid-tag: drop the dangling "<...".
+    lt = text.rfind("<", max(0, len(text) - 4096))
+    if lt != -1 and text.find(">", lt) == -1:
+        text = text[:lt]
+    return text
+
+
+def _page_text(w: _Walker) -> str:
+    out = []
+    n = 0
+    for b in w.blocks:
+        out.append(b.text)
+        n += len(b.text)
+        if n > 20000:
+            break
+    return "\n".join(out)
+
+
+def _extract_blocks(doc) -> tuple[_Walker, int, int]:
+    etree.strip_elements(doc, *_STRIP_TAGS, with_tail=False)
+    body = doc.find("body")
+    root = body if body is not None else doc
+    w = _Walker()
+    w.walk(root)
+    page_words = 0
+    link_words = 0
+    for b in w.blocks:
+        n = len(b.text)
+        page_words += n
+        link_words += b.link_len
+    return w, page_words // 6, link_words // 6
+
+
+def _compose(w: _Walker, title: str) -> str:
+    title_key = _key(title)
+    w.title_key = title_key
+    start, end = _select(w)
+    kept = [b for b in w.blocks[start:end] if _keep(b, title_key)]
+    kept = _trim(kept)
+    lines: list[str] = []
+    i = 0
+    while i < len(kept):
+        b = kept[i]
+        if b.post:
+            j = i
+            while j < len(kept) and kept[j].post:
+                j += 1
+            lines.extend(_post_lines(kept[i:j]))
+            i = j
+            continue
+        lines.append(b.text)
+        i += 1
+    return unicodedata.normalize("NFC", "\n".join(lines))
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    content_type: str | None = None,
+    feed_id: str = "",
+    outlet: str = "",
+) -> Article:
+    """Extract the main text and metadata of one fetched page. Never raises on bad input."""
+    if _looks_binary(html, content_type):
+        return Article(url=url, canonical_url=canonicalize_url(url) or url, feed_id=feed_id, outlet=outlet,
+                       not_article_reason="not_html")
+    text_html = _to_text(html or b"", content_type)
+    meta = PageMeta()
+    body_text = ""
+    page_words = link_words = 0
+    page_text = ""
+    doc = _parse(text_html) if text_html.strip() else None
+    if doc is not None:
+        try:
+            meta = extract_metadata(doc, url)
+        except (ValueError, TypeError, RecursionError):
+            meta = PageMeta()
+        w, page_words, link_words = _extract_blocks(doc)
+        body_text = _compose(w, meta.title)
+        page_text = _page_text(w)
+    if len(body_text) < 200 and text_html:
+        # libxml2 gives up below ~256 levels of nesting; if the page clearly had more text than we
+        # saw, flatten the wrapper tags and parse again.
+        visible = _TAG_RE.sub(" ", _SCRIPT_RE.sub(" ", text_html[:MAX_HTML_BYTES]))
+        if len(visible.split()) > 2 * page_words + 5:
+            flat = _parse(_WRAPPER_TAGS.sub(" ", text_html))
+            if flat is not None:
+                w2, pw2, lw2 = _extract_blocks(flat)
+                alt = _compose(w2, meta.title)
+                if len(alt) > len(body_text):
+                    body_text, page_words, link_words = alt, pw2, lw2
+                    page_text = _page_text(w2)
+    if not meta.canonical_url:
+        meta.canonical_url = canonicalize_url(url)
+    reason = _not_article_reason(body_text, page_text, meta, page_words, link_words)
+    return Article(
+        url=url,
+        canonical_url=meta.canonical_url or url,
+        feed_id=feed_id,
+        outlet=outlet,
+        title=meta.title,
+        text=body_text,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        site_name=meta.site_name,
+        language=meta.language,
+        description=meta.description,
+        image=meta.image,
+        not_article_reason=reason,
+    )

@@ -1,0 +1,351 @@
+"""Article metadata from a parsed page: JSON-LD first, then OpenGraph / meta tags, then <time> and the DOM.
+
+All functions take an lxml document (before boilerplate stripping) and return plain values.
+Dates are timezone-aware and in UTC (a date given without an offset is taken as UTC).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+from dateutil import parser as date_parser
+
+from pipeline.urls import canonicalize_url
+
+_ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
+    "techarticle", "scholarlyarticle", "report", "webpage", "creativework", "medicalwebpage",
+    "advertisercontentarticle", "satiricalarticle", "videoobject", "review", "posting",
+}
+_WS = re.compile(r"\s+")
+
+
+def clean_text(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    value = unicodedata.normalize("NFC", value.replace("\xa0", " "))
+    return _WS.sub(" ", value).strip()
+
+
+@dataclass
+class PageMeta:
+    title: str = ""
+    authors: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    modified: datetime | None = None
+    canonical_url: str = ""
+    site_name: str = ""
+    language: str = ""
+    description: str = ""
+    image: str = ""
+    og_type: str = ""
+    ld_types: list[str] = field(default_factory=list)
+    ld_article_body: str = ""
+    accessible_for_free: bool | None = None
+
+
+# ------------------------------------------------------------------ dates
+
+
+def parse_date(value: object) -> datetime | None:
+    """A timezone-aware UTC datetime from an ISO-8601-ish or human date string, or None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ts = float(value)
+        if ts > 1e11:  # milliseconds
+            ts /= 1000
+        try:
+            return datetime.fromtimestamp(ts, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if not s or len(s) > 80:
+        return None
+    if s.isdigit() and len(s) in (10, 13):
+        return parse_date(int(s))
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00")) if "T" in s or "-" in s[:5] else None
+    except ValueError:
+        dt = None
+    if dt is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dt = date_parser.parse(s, fuzzy=False)
+        except (ValueError, OverflowError, TypeError):
+            return None
+    if not 1990 <= dt.year <= 2100:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+# ------------------------------------------------------------------ JSON-LD
+
+
+def _ld_objects(doc) -> list[dict]:
+    out: list[dict] = []
+    for script in doc.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        raw = raw.removeprefix("<!--").removesuffix("-->").strip().rstrip(";")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            try:
+                data = json.loads(re.sub(r"[\x00-\x1f]", " ", raw))
+            except ValueError:
+                continue
+        stack = [data]
+        while stack and len(out) < 200:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                if "@graph" in item:
+                    stack.append(item["@graph"])
+                out.append(item)
+    return out
+
+
+def _types(obj: dict) -> list[str]:
+    t = obj.get("@type", [])
+    if isinstance(t, str):
+        t = [t]
+    return [x.lower() for x in t if isinstance(x, str)]
+
+
+def _names(value: object, limit: int = 10) -> list[str]:
+    """Names from a JSON-LD author/publisher value (string, object, or list of them)."""
+    out: list[str] = []
+    items = value if isinstance(value, list) else [value]
+    for item in items[:limit]:
+        if isinstance(item, str):
+            name = item
+        elif isinstance(item, dict):
+            name = item.get("name") or ""
+            if isinstance(name, list):
+                name = name[0] if name else ""
+            if not name and (item.get("givenName") or item.get("familyName")):
+                name = f"{item.get('givenName', '')} {item.get('familyName', '')}"
+        else:
+            continue
+        name = clean_text(name)
+        if name:
+            out.append(name)
+    return out
+
+
+def _first_url(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        for v in value:
+            u = _first_url(v)
+            if u:
+                return u
+    if isinstance(value, dict):
+        return _first_url(value.get("url") or value.get("@id") or value.get("contentUrl") or "")
+    return ""
+
+
+# ------------------------------------------------------------------ authors
+
+_BY = re.compile(r"^\s*(?:written\s+)?by[:\s]+", re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\|)\s*", re.IGNORECASE)
+_NOT_A_NAME = re.compile(r"https?://|www\.|@|\d{3,}|staff|editor(?:ial)?s?\b|news desk|agency", re.IGNORECASE)
+
+
+def clean_authors(raw: list[str]) -> list[str]:
+    out: list[str] = []
+    seen = set()
+    for value in raw:
+        value = _BY.sub("", clean_text(value))
+        parts = _AUTHOR_SPLIT.split(value) if len(value) > 40 or " and " in value or "," in value else [value]
+        for part in parts:
+            part = _BY.sub("", part).strip(" .-–—|")
+            if not part or len(part) > 60 or len(part.split()) > 5:
+                continue
+            if part.lower().startswith(("http", "www.")):
+                continue
+            key = part.lower()
+            if key not in seen:
+                seen.add(key)
+                out.append(part)
+    return out
+
+
+# ------------------------------------------------------------------ main entry
+
+
+def _meta_index(doc) -> dict[str, list[str]]:
+    idx: dict[str, list[str]] = {}
+    for m in doc.iter("meta"):
+        content = m.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = m.get(attr)
+            if key:
+                idx.setdefault(key.strip().lower(), []).append(content.strip())
+    return idx
+
+
+def _first(idx: dict[str, list[str]], *keys: str) -> str:
+    for k in keys:
+        for v in idx.get(k, ()):
+            if v:
+                return v
+    return ""
+
+
+def _strip_site_suffix(title: str, site_name: str) -> str:
+    if not title:
+        return title
+    for sep in (" | ", " - ", " – ", " — ", " :: ", " · "):
+        if sep in title:
+            head, _, tail = title.rpartition(sep)
+            if site_name and tail.strip().lower() == site_name.lower():
+                return head.strip()
+            if len(tail) < 30 and len(head) > len(tail) * 2 and not site_name:
+                return head.strip()
+    return title
+
+
+def extract_metadata(doc, url: str) -> PageMeta:
+    meta = PageMeta()
+    idx = _meta_index(doc)
+    ld_all = _ld_objects(doc)
+    ld_article = None
+    for obj in ld_all:
+        types = _types(obj)
+        meta.ld_types.extend(types)
+        if ld_article is None and any(t in _ARTICLE_TYPES and t != "webpage" for t in types):
+            ld_article = obj
+    if ld_article is None:
+        ld_article = next((o for o in ld_all if "webpage" in _types(o)), None)
+    ld = ld_article or {}
+    publisher_name = ""
+    pub = ld.get("publisher")
+    if pub:
+        names = _names(pub, 1)
+        publisher_name = names[0] if names else ""
+    if not publisher_name:
+        for obj in ld_all:
+            types = _types(obj)
+            if "organization" in types or "newsmediaorganization" in types or "website" in types:
+                names = _names(obj, 1)
+                if names:
+                    publisher_name = names[0]
+                    break
+
+    # site name
+    meta.site_name = clean_text(_first(idx, "og:site_name", "application-name", "twitter:app:name:iphone")) or publisher_name
+    if not meta.site_name:
+        host = urlsplit(url).hostname or ""
+        meta.site_name = host.removeprefix("www.")
+
+    # title
+    title = clean_text(_first(idx, "og:title", "twitter:title"))
+    if not title:
+        title = clean_text(ld.get("headline") or ld.get("name") or "")
+    if not title:
+        h1 = doc.find(".//h1")
+        if h1 is not None:
+            title = clean_text(h1.text_content())
+    if not title:
+        t = doc.find(".//title")
+        if t is not None:
+            title = clean_text(t.text_content())
+    meta.title = _strip_site_suffix(title, meta.site_name)
+
+    # authors
+    authors = _names(ld.get("author") or ld.get("creator") or [])
+    if not authors:
+        authors = [a for a in idx.get("author", []) + idx.get("article:author", []) + idx.get("parsely-author", [])
+                   + idx.get("sailthru.author", []) + idx.get("dc.creator", []) if a]
+    if not authors:
+        authors = [clean_text(a.text_content()) for a in doc.xpath('//a[@rel="author"] | //*[@itemprop="author"]')[:5]]
+    meta.authors = [a for a in clean_authors(authors) if not _NOT_A_NAME.search(a)]
+
+    # dates
+    meta.published = parse_date(ld.get("datePublished")) or parse_date(ld.get("dateCreated"))
+    if meta.published is None:
+        meta.published = parse_date(_first(idx, "article:published_time", "og:article:published_time",
+                                           "datepublished", "publishdate", "publish-date", "pubdate",
+                                           "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date",
+                                           "dcterms.created", "date", "og:published_time", "cxenseparse:recs:publishtime",
+                                           "article.published", "published_time", "release_date"))
+    times = doc.xpath("//time[@datetime]")
+    if meta.published is None:
+        for t in times[:3]:
+            meta.published = parse_date(t.get("datetime"))
+            if meta.published:
+                break
+    meta.modified = parse_date(ld.get("dateModified")) or parse_date(
+        _first(idx, "article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified",
+               "lastmod", "article.updated"))
+    if meta.modified is None and len(times) >= 2:
+        for t in times[1:4]:
+            label = clean_text((t.getparent().text_content() if t.getparent() is not None else "")).lower()
+            dt = parse_date(t.get("datetime"))
+            if dt and meta.published and dt > meta.published and ("updat" in label or "modif" in label):
+                meta.modified = dt
+                break
+
+    # canonical URL
+    canonical = ""
+    for link in doc.xpath('//link[@href]'):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel:
+            canonical = link.get("href", "").strip()
+            break
+    if not canonical:
+        canonical = _first(idx, "og:url", "twitter:url") or _first_url(ld.get("mainEntityOfPage")) or _first_url(ld.get("url"))
+    if canonical:
+        try:
+            canonical = urljoin(url, canonical)
+        except ValueError:
+            canonical = ""
+    if not canonical.startswith(("http://", "https://")):
+        canonical = url
+    meta.canonical_url = canonicalize_url(canonical)
+
+    # language
+    lang = ""
+    html = doc if doc.tag == "html" else doc.getroottree().getroot()
+    if html is not None:
+        lang = html.get("lang") or html.get("xml:lang") or html.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
+    if not lang:
+        lang = _first(idx, "content-language", "language", "dc.language", "og:locale") or (
+            ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "")
+    meta.language = re.split(r"[-_]", lang.strip().lower())[0][:8] if lang.strip() else ""
+
+    # description and image
+    meta.description = clean_text(_first(idx, "og:description", "description", "twitter:description") or ld.get("description") or "")
+    image = _first(idx, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src") or _first_url(ld.get("image"))
+    if image:
+        try:
+            image = urljoin(url, image)
+        except ValueError:
+            image = ""
+    meta.image = image if image.startswith(("http://", "https://")) else ""
+
+    meta.og_type = _first(idx, "og:type").lower()
+    body = ld.get("articleBody")
+    meta.ld_article_body = body if isinstance(body, str) else ""
+    free = ld.get("isAccessibleForFree")
+    if isinstance(free, str):
+        free = free.strip().lower() not in ("false", "0", "no")
+    meta.accessible_for_free = free if isinstance(free, bool) else None
+    return meta

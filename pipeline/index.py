@@ -1,0 +1,184 @@
+"""The Elasticsearch edge: connect, set up versioned indices behind aliases, bulk-write with retries."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch import ConnectionError as EsConnectionError
+
+from .config import Settings
+from .mappings import INDICES, SETTINGS
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class EsUnavailable(Exception):
+    """Elasticsearch could not be reached or refused us; the message names the URL."""
+
+
+def alias(prefix: str, kind: str) -> str:
+    return f"{prefix}-{kind}"
+
+
+def connect(settings: Settings) -> Elasticsearch:
+    auth = (settings.es_user, settings.es_password) if settings.es_user else None
+    es = Elasticsearch(
+        settings.es_url,
+        basic_auth=auth,
+        ca_certs=settings.es_ca_certs,
+        verify_certs=settings.es_verify_certs,
+        request_timeout=30,
+        retry_on_timeout=True,
+        max_retries=2,
+    )
+    check(es, settings.es_url)
+    return es
+
+
+def check(es: Elasticsearch, url: str) -> dict:
+    """Fail early, with the URL, when the cluster is down, unauthorised or red."""
+    try:
+        health = es.cluster.health(timeout="10s")
+    except EsConnectionError as exc:
+        raise EsUnavailable(
+            f"Elasticsearch at {url} is unreachable ({exc.message}). Start it with `newsmon es start` "
+            "or set NEWSMON_ES_URL."
+        ) from exc
+    except ApiError as exc:
+        if exc.meta.status == 401:
+            raise EsUnavailable(
+                f"Elasticsearch at {url} rejected the credentials (HTTP 401); set NEWSMON_ES_USER and NEWSMON_ES_PASSWORD."
+            ) from exc
+        raise EsUnavailable(f"Elasticsearch at {url} answered HTTP {exc.meta.status}: {exc.message}") from exc
+    except TransportError as exc:
+        raise EsUnavailable(f"Elasticsearch at {url} failed: {exc}") from exc
+    if health.get("status") == "red":
+        raise EsUnavailable(f"Elasticsearch at {url} is red; check its logs")
+    return dict(health)
+
+
+def _current_target(es: Elasticsearch, name: str) -> str | None:
+    if not es.indices.exists_alias(name=name):
+        return None
+    return next(iter(es.indices.get_alias(name=name).keys()))
+
+
+def setup_indices(es: Elasticsearch, prefix: str) -> list[str]:
+    """Create missing indices and move aliases to new mapping versions. Safe to run any number of times."""
+    actions: list[str] = []
+    for kind, (version, mapping) in INDICES.items():
+        name = alias(prefix, kind)
+        target = f"{name}-v{version}"
+        current = _current_target(es, name)
+        if current == target:
+            continue
+        if es.indices.exists(index=name) and current is None:
+            raise EsUnavailable(f"an index (not an alias) called '{name}' exists; remove or rename it first")
+        if not es.indices.exists(index=target):
+            es.indices.create(index=target, settings=SETTINGS, mappings=mapping)
+            actions.append(f"created {target}")
+        if current:
+            _copy_documents(es, current, target)
+            es.indices.update_aliases(
+                actions=[{"remove": {"index": current, "alias": name}}, {"add": {"index": target, "alias": name}}]
+            )
+            actions.append(f"moved alias {name}: {current} -> {target}")
+        else:
+            es.indices.put_alias(index=target, name=name)
+            actions.append(f"alias {name} -> {target}")
+    es.indices.refresh(index=",".join(alias(prefix, k) for k in INDICES))
+    return actions
+
+
+def _copy_documents(es: Elasticsearch, source: str, target: str) -> None:
+    # The minimal distribution has neither the _reindex API nor data streams (which
+    # helpers.reindex probes), so copy with scroll + bulk.
+    batch: list[dict] = []
+    for hit in helpers.scan(es, index=source, query={"query": {"match_all": {}}}, size=500):
+        batch += [{"index": {"_index": target, "_id": hit["_id"]}}, hit["_source"]]
+        if len(batch) >= 1000:
+            _bulk_or_raise(es, batch, target)
+            batch = []
+    if batch:
+        _bulk_or_raise(es, batch, target)
+    es.indices.refresh(index=target)
+
+
+def _bulk_or_raise(es: Elasticsearch, operations: list[dict], target: str) -> None:
+    resp = es.bulk(operations=operations)
+    if resp.get("errors"):
+        bad = next(i for i in resp["items"] if next(iter(i.values())).get("error"))
+        raise EsUnavailable(f"copying documents into {target} failed (mapping change not compatible?): {bad}")
+
+
+@dataclass
+class BulkResult:
+    ok: int = 0
+    created: list[str] = field(default_factory=list)  # ids that did not exist before
+    failed: dict[str, str] = field(default_factory=dict)  # doc id -> reason
+
+
+def bulk_write(
+    es: Elasticsearch,
+    index: str,
+    docs: Iterable[tuple[str, dict[str, Any]]],
+    *,
+    op: str = "index",
+    retries: int = 4,
+    backoff_s: float = 0.5,
+    refresh: bool | str = False,
+) -> BulkResult:
+    """Write documents by id. Retries items that got 429 or 5xx; reports the rest per document.
+
+    op='create' never overwrites: an existing id counts as ok-but-skipped (reported under 'exists').
+    """
+    pending = {doc_id: doc for doc_id, doc in docs}
+    result = BulkResult()
+    attempt = 0
+    while pending:
+        body: list[dict] = []
+        for doc_id, doc in pending.items():
+            body.append({op: {"_index": index, "_id": doc_id}})
+            body.append(doc if op != "update" else {"doc": doc, "doc_as_upsert": True})
+        try:
+            resp = es.bulk(operations=body, refresh=refresh)
+        except EsConnectionError as exc:
+            raise EsUnavailable(f"Elasticsearch is unreachable while writing to {index}: {exc.message}") from exc
+        except ApiError as exc:
+            if exc.meta.status in RETRY_STATUSES and attempt < retries:
+                attempt += 1
+                time.sleep(backoff_s * 2 ** (attempt - 1))
+                continue
+            raise EsUnavailable(f"bulk write to {index} failed: HTTP {exc.meta.status} {exc.message}") from exc
+        retry: dict[str, dict] = {}
+        for item in resp["items"]:
+            (action, info), = item.items()
+            doc_id, status = info["_id"], info["status"]
+            if status < 300 or (op == "create" and status == 409):
+                result.ok += 1
+                if status == 201:
+                    result.created.append(doc_id)
+            elif status in RETRY_STATUSES and attempt < retries:
+                retry[doc_id] = pending[doc_id]
+            else:
+                err = info.get("error", {})
+                result.failed[doc_id] = f"HTTP {status}: {err.get('type', '')} {err.get('reason', '')}".strip()
+        pending = retry
+        if pending:
+            attempt += 1
+            time.sleep(backoff_s * 2 ** (attempt - 1))
+    return result
+
+
+def get_docs(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    resp = es.mget(index=index, ids=ids)
+    return {d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")}
+
+
+def count(es: Elasticsearch, index: str, query: dict | None = None) -> int:
+    return int(es.count(index=index, query=query or {"match_all": {}})["count"])

@@ -1,0 +1,165 @@
+"""Index mappings, versioned. Bump a kind's version when its mapping changes: `newsmon es setup`
+then creates `<prefix>-<kind>-v<N>`, copies the documents over and moves the alias.
+
+Only analyzers built into the Elasticsearch server are used ('standard' with a stopword list),
+because the minimal distribution has no analysis-common module: the same mapping works there
+and on the full distribution.
+"""
+
+from __future__ import annotations
+
+SETTINGS = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,  # single-node local default; raise it on a cluster
+    "analysis": {
+        "analyzer": {
+            "newsmon_text": {"type": "standard", "stopwords": "_english_"},
+        }
+    },
+}
+
+_TEXT = {"type": "text", "analyzer": "newsmon_text"}
+_TEXT_KW = {**_TEXT, "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}}
+_KW = {"type": "keyword"}
+_DATE = {"type": "date"}
+
+ARTICLES = {
+    "dynamic": "strict",
+    "properties": {
+        "@timestamp": _DATE,  # published time (falls back to first seen)
+        "article_id": _KW,
+        "title": _TEXT_KW,
+        "body": {**_TEXT, "term_vector": "with_positions_offsets"},
+        "description": _TEXT,
+        "authors": _TEXT_KW,
+        "outlet": _KW,
+        "site_name": _KW,
+        "feed_id": _KW,
+        "url": _KW,
+        "canonical_url": _KW,
+        "language": _KW,
+        "image": {"type": "keyword", "index": False},
+        "published": _DATE,
+        "modified": _DATE,
+        "first_seen": _DATE,
+        "indexed_at": _DATE,
+        "topics": {
+            "type": "nested",
+            "properties": {
+                "label": _KW,
+                "parent": _KW,
+                "score": {"type": "float"},
+                "evidence": _KW,
+            },
+        },
+        "topic_labels": _KW,  # flat copy of topics.label for simple filters and Kibana
+        "people": _KW,
+        "statement_count": {"type": "integer"},
+        "simhash": {"type": "long"},
+        "simhash_bands": _KW,
+        "duplicate_of": _KW,
+        "word_count": {"type": "integer"},
+    },
+}
+
+STATEMENTS = {
+    "dynamic": "strict",
+    "properties": {
+        "@timestamp": _DATE,  # the article's published time
+        "statement_id": _KW,
+        "key": _KW,  # speaker + normalised text: the statement's identity
+        "speaker_id": _KW,
+        "speaker_name": _TEXT_KW,
+        "speaker_mention": _KW,
+        "mention_start": {"type": "integer"},
+        "mention_end": {"type": "integer"},
+        "tracked": {"type": "boolean"},
+        "text": _TEXT_KW,
+        "kind": _KW,
+        "cue": _KW,
+        "start": {"type": "integer"},
+        "end": {"type": "integer"},
+        "article_id": _KW,
+        "article_url": _KW,
+        "article_title": _TEXT,
+        "outlet": _KW,
+        "first_seen": _DATE,
+        "repeat_of": _KW,
+        "is_new": {"type": "boolean"},
+    },
+}
+
+FEEDS = {
+    "dynamic": "strict",
+    "properties": {
+        "feed_id": _KW,
+        "url": _KW,
+        "etag": {"type": "keyword", "index": False},
+        "last_modified": {"type": "keyword", "index": False},
+        "last_polled": _DATE,
+        "last_success": _DATE,
+        "last_status": _KW,
+        "last_error": {"type": "text"},
+        "consecutive_errors": {"type": "integer"},
+        "next_poll": _DATE,
+        "items_seen": {"type": "long"},
+    },
+}
+
+ITEMS = {
+    "dynamic": "strict",
+    "properties": {
+        "item_id": _KW,
+        "feed_id": _KW,
+        "url": _KW,
+        "title": {"type": "text"},
+        "published": _DATE,
+        "discovered_at": _DATE,
+        "status": _KW,  # pending | processed | skipped | failed
+        "attempts": {"type": "integer"},
+        "error": {"type": "text"},
+        "article_id": _KW,
+        "processed_at": _DATE,
+    },
+}
+
+ALERTS = {
+    "dynamic": "strict",
+    "properties": {
+        "alert_id": _KW,
+        "rule": _KW,
+        "schedule": _KW,
+        "recipients": _KW,
+        "ref_id": _KW,
+        "article_id": _KW,
+        "title": {"type": "text"},
+        "url": _KW,
+        "speaker": _KW,
+        "text": {"type": "text"},
+        "status": _KW,  # pending | sent
+        "created_at": _DATE,
+        "sent_at": _DATE,
+        "attempts": {"type": "integer"},
+        "last_error": {"type": "text"},
+    },
+}
+
+RUNS = {
+    "dynamic": "strict",
+    "properties": {
+        "run_id": _KW,
+        "started": _DATE,
+        "finished": _DATE,
+        "summary": {"type": "object", "enabled": False},
+    },
+}
+
+# kind -> (version, mapping)
+INDICES: dict[str, tuple[int, dict]] = {
+    "articles": (1, ARTICLES),
+    "statements": (1, STATEMENTS),
+    "feeds": (1, FEEDS),
+    "items": (1, ITEMS),
+    "alerts": (1, ALERTS),
+    "runs": (1, RUNS),
+}

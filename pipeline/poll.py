@@ -1,0 +1,134 @@
+"""Poll one feed: conditional GET, parse with feedparser, return new items and the feed's next state."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urljoin
+
+import feedparser
+from dateutil import parser as dateparser
+
+from .config import FeedConfig
+from .net import FetchError, HttpClient
+from .records import FeedItem, FeedState
+
+MAX_BACKOFF = timedelta(hours=24)
+
+
+@dataclass
+class PollResult:
+    state: FeedState
+    items: list[FeedItem] = field(default_factory=list)
+    status: str = "ok"  # ok | not_modified | failed
+    error: str | None = None
+
+
+def _entry_time(entry) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        st = entry.get(key)
+        if st:
+            return datetime.fromtimestamp(calendar.timegm(st), tz=timezone.utc)
+    for key in ("published", "updated", "created", "dc_date"):
+        raw = entry.get(key)
+        if raw:
+            try:
+                dt = dateparser.parse(raw)
+            except (ValueError, OverflowError):
+                continue
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=timezone.utc)
+            return dt.astimezone(timezone.utc)
+    return None
+
+
+def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: str = "") -> list[FeedItem]:
+    """Turn feed bytes into items. Raises ValueError naming the feed when nothing usable is in it."""
+    parsed = feedparser.parse(content, response_headers={"content-type": content_type} if content_type else None)
+    if parsed.bozo and not parsed.entries:
+        reason = parsed.get("bozo_exception") or "not a feed"
+        raise ValueError(f"feed '{feed.id}' ({feed.url}) is malformed: {reason}")
+    if not parsed.entries and not parsed.get("feed"):
+        raise ValueError(f"feed '{feed.id}' ({feed.url}) has no channel and no entries; is it an RSS/Atom feed?")
+    items: list[FeedItem] = []
+    seen: set[str] = set()
+    for entry in parsed.entries:
+        link = (entry.get("link") or "").strip()
+        if not link:
+            # Some feeds put the link only in the guid.
+            guid = entry.get("id") or ""
+            link = guid if guid.startswith(("http://", "https://")) else ""
+        if not link:
+            continue
+        link = urljoin(base_url, link)
+        if not link.startswith(("http://", "https://")) or link in seen:
+            continue
+        seen.add(link)
+        items.append(
+            FeedItem(
+                feed_id=feed.id,
+                url=link,
+                title=(entry.get("title") or "").strip(),
+                summary=(entry.get("summary") or "")[:2000],
+                published=_entry_time(entry),
+                guid=(entry.get("id") or "").strip(),
+            )
+        )
+    return items
+
+
+def poll_feed(feed: FeedConfig, state: FeedState | None, http: HttpClient, now: datetime | None = None) -> PollResult:
+    """Fetch and parse one feed. Never raises for feed problems: they come back as status 'failed'."""
+    now = now or datetime.now(timezone.utc)
+    state = (state or FeedState(feed_id=feed.id, url=feed.url)).model_copy()
+    if state.url != feed.url:  # the feed moved in seeds: forget validators of the old address
+        state.url, state.etag, state.last_modified = feed.url, None, None
+    state.last_polled = now
+    interval = timedelta(minutes=feed.poll_interval_minutes)
+
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+
+    def failed(reason: str) -> PollResult:
+        state.last_status, state.last_error = "failed", reason
+        state.consecutive_errors += 1
+        backoff = min(interval * (2 ** min(state.consecutive_errors - 1, 8)), MAX_BACKOFF)
+        state.next_poll = now + backoff
+        return PollResult(state=state, status="failed", error=reason)
+
+    try:
+        resp = http.get(feed.url, max_bytes=http.settings.max_feed_bytes, headers=headers)
+    except FetchError as exc:
+        return failed(f"feed '{feed.id}': {exc}")
+
+    if resp.status == 304:
+        state.last_status, state.last_error = "not_modified", None
+        state.consecutive_errors = 0
+        state.last_success = now
+        state.next_poll = now + interval
+        return PollResult(state=state, status="not_modified")
+    if resp.status >= 400:
+        return failed(f"feed '{feed.id}': {feed.url} answered HTTP {resp.status}")
+
+    try:
+        items = parse_feed(feed, resp.content, resp.url, resp.content_type)
+    except ValueError as exc:
+        suffix = " (response cut off at the size cap)" if resp.truncated else ""
+        return failed(f"{exc}{suffix}")
+
+    state.etag = resp.headers.get("etag")
+    state.last_modified = resp.headers.get("last-modified")
+    state.last_status, state.last_error = "ok", None
+    state.consecutive_errors = 0
+    state.last_success = now
+    state.next_poll = now + interval
+    state.items_seen += len(items)
+    return PollResult(state=state, items=items, status="ok")
+
+
+def is_due(state: FeedState | None, now: datetime) -> bool:
+    return state is None or state.next_poll is None or state.next_poll <= now

@@ -1,0 +1,175 @@
+"""Quote-mark spans and sentence boundaries, on plain article text.
+
+Pure functions over strings and character offsets. Handles straight, curly and mixed quote
+marks, doubled apostrophes (''like this''), quotes left open at a paragraph break (the
+newswire convention for multi-paragraph quotes) and a closing mark with no opening one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OPEN_MARKS = "“„«‟"
+CLOSE_MARKS = "”»"
+STRAIGHT = '"'
+ALL_DOUBLE = OPEN_MARKS + CLOSE_MARKS + STRAIGHT
+# characters that may stand before an opening mark
+_BEFORE_OPEN = set(" \t\n([{—–-/:;,")
+_TRAIL_PUNCT = ".,;:!?"
+
+
+@dataclass
+class Paragraph:
+    start: int
+    end: int
+
+
+@dataclass
+class Quote:
+    start: int  # offset of the opening mark (or of the paragraph when there is none)
+    end: int  # offset just after the closing mark (or the paragraph end when left open)
+    inner_start: int
+    inner_end: int
+    opened: bool = True  # has an opening mark
+    closed: bool = True  # has a closing mark
+    para: int = 0
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """Non-empty lines of the text, with offsets (surrounding whitespace trimmed)."""
+    out = []
+    for m in re.finditer(r"[^\n]+", text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append(Paragraph(s, e))
+    return out
+
+
+_MARK_RE = re.compile(r"''|``|[“”„«»‟\"]")
+
+
+def _classify(text: str, i: int, j: int, ps: int, pe: int) -> str:
+    """'open', 'close' or 'either' for the mark text[i:j] inside paragraph [ps, pe)."""
+    mark = text[i:j]
+    if mark in OPEN_MARKS or mark == "``":
+        return "open"
+    if mark in CLOSE_MARKS:
+        return "close"
+    prev = text[i - 1] if i > ps else " "
+    nxt = text[j] if j < pe else " "
+    before_open = prev in _BEFORE_OPEN or i == ps
+    after_close = nxt.isspace() or nxt in _TRAIL_PUNCT + ")]}—–-'’" or j == pe
+    if before_open and not after_close:
+        return "open"
+    if after_close and not before_open:
+        return "close"
+    return "either"
+
+
+def find_quotes(text: str, paras: list[Paragraph] | None = None) -> list[Quote]:
+    """All double-quoted spans, paragraph by paragraph."""
+    paras = paras if paras is not None else paragraphs(text)
+    quotes: list[Quote] = []
+    for pi, p in enumerate(paras):
+        marks = []
+        for m in _MARK_RE.finditer(text, p.start, p.end):
+            if m.group() == "''":
+                # doubled apostrophes: only a quote mark at a word edge, not inside words
+                prev = text[m.start() - 1] if m.start() > p.start else " "
+                nxt = text[m.end()] if m.end() < p.end else " "
+                if prev.isalnum() and nxt.isalnum():
+                    continue
+            marks.append((m.start(), m.end(), _classify(text, m.start(), m.end(), p.start, p.end)))
+        open_at = None  # (start, end) of the pending opening mark
+        for k, (s, e, kind) in enumerate(marks):
+            if open_at is None:
+                if kind == "close" and not quotes_in_para(quotes, pi) and _no_open_before(marks, k):
+                    # closing mark with nothing open: the quote began at the paragraph start
+                    if s - p.start > 1:
+                        quotes.append(Quote(p.start, e, p.start, s, opened=False, closed=True, para=pi))
+                    continue
+                if kind in ("open", "either"):
+                    open_at = (s, e)
+                continue
+            # inside a quote
+            if kind == "open" and text[s] != STRAIGHT:
+                # a second opening mark; treat as a typo for a closing mark when it ends a word
+                nxt = text[e] if e < p.end else " "
+                if not (nxt.isspace() or nxt in _TRAIL_PUNCT):
+                    continue
+            if kind == "open" and text[s] == STRAIGHT:
+                continue
+            os_, oe = open_at
+            if s > oe:
+                quotes.append(Quote(os_, e, oe, s, para=pi))
+            open_at = None
+        if open_at is not None:
+            os_, oe = open_at
+            if p.end - oe > 1:
+                quotes.append(Quote(os_, p.end, oe, p.end, opened=True, closed=False, para=pi))
+    return quotes
+
+
+def quotes_in_para(quotes: list[Quote], pi: int) -> bool:
+    return bool(quotes) and quotes[-1].para == pi
+
+
+def _no_open_before(marks, k) -> bool:
+    return k == 0
+
+
+def mask_quotes(text: str, quotes: list[Quote]) -> str:
+    """The text with quote interiors replaced by 'q' (same length, so offsets hold).
+
+    The last interior character is kept when it is sentence punctuation, so sentence
+    boundaries after a quote ("... them." Next) can still be seen.
+    """
+    chars = list(text)
+    for q in quotes:
+        for i in range(q.inner_start, q.inner_end):
+            if chars[i] != "\n":
+                chars[i] = "q"
+        last = q.inner_end - 1
+        if last >= q.inner_start and text[last] in ".!?,":
+            chars[last] = text[last]
+    return "".join(chars)
+
+
+ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "st", "jr", "sr",
+    "prof", "rev", "hon", "pres", "atty", "supt", "cmdr", "adm", "maj", "u.s", "u.n", "u.k", "d.c",
+    "inc", "corp", "co", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr", "aug", "sept", "sep",
+    "oct", "nov", "dec", "a.m", "p.m", "ft", "mt", "e.g", "i.e", "r", "d", "i",
+}
+
+_BOUNDARY = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(\[A-Z0-9—–-])|[.!?]+[\"”’'»)]*\s*$")
+
+
+def sentences(masked: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans inside [start, end) of the masked text (quotes already masked)."""
+    out = []
+    s = start
+    for m in _BOUNDARY.finditer(masked, start, end):
+        p = m.start()
+        # abbreviation or initial before the dot?
+        if masked[p] == ".":
+            w = re.search(r"([\w.]+)$", masked[max(start, p - 12):p])
+            word = w.group(1).lower() if w else ""
+            if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+            if word and word.strip("q") == "" and masked[p + 1:p + 2] not in "\"”’'»":
+                pass
+        e = m.end()
+        if e - s > 0:
+            out.append((s, e))
+        s = e
+        while s < end and masked[s].isspace():
+            s += 1
+    if s < end:
+        out.append((s, end))
+    return out

@@ -1,0 +1,393 @@
+"""Speaker mentions: finding the noun phrase beside a speech verb, and resolving it to a figure.
+
+Rule-based: capitalised-word sequences for names, small lexicons for pronouns, titles and role
+nouns, and an alias index built once per figures list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.config import Figure
+
+PRONOUNS = {"he", "she", "they", "i", "we", "it"}
+PERSON_PRONOUNS = {"he", "she", "i", "we", "they"}
+
+TITLE_WORDS = {
+    "president", "president-elect", "vice", "vice-president", "former", "sen", "sen.", "senator", "rep", "rep.",
+    "representative", "gov", "gov.", "governor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.",
+    "secretary", "speaker", "leader", "attorney", "general", "judge", "justice", "mayor", "gen.", "adm.",
+    "chairman", "chairwoman", "chair", "minister", "prime", "candidate", "nominee", "acting", "director",
+    "commissioner", "ambassador", "adviser", "advisor", "sir", "lady", "rev.", "reverend", "pope", "king",
+    "queen", "prince", "first", "then-candidate", "then-president", "sens.", "reps.", "state", "house",
+    "white", "border", "czar", "press", "spokesman", "spokeswoman", "billionaire", "businessman",
+    "democratic", "republican", "gop", "presidential", "incoming", "outgoing", "u.s.", "us", "majority",
+    "minority", "whip", "host", "anchor", "lt.", "col.", "sgt.", "capt.", "maj.", "deputy", "chief",
+    "host", "candidate", "congressman", "congresswoman", "assemblyman", "assemblywoman", "councilman",
+    "councilwoman", "senate", "elect", "republican-nominee", "democratic-nominee", "nominee",
+}
+
+# capitalised words that start a sentence or clause but are not names
+NON_NAME_CAPS = {
+    "the", "a", "an", "in", "on", "at", "but", "and", "or", "yet", "so", "then", "still", "however",
+    "meanwhile", "also", "now", "later", "when", "while", "as", "after", "before", "if", "this", "that",
+    "these", "those", "for", "with", "without", "by", "from", "to", "of", "since", "because", "although",
+    "though", "despite", "during", "earlier", "last", "next", "asked", "speaking", "writing", "instead",
+    "indeed", "moreover", "today", "yesterday", "tomorrow", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july",
+    "august", "september", "october", "november", "december", "here", "there", "his", "her", "their",
+    "its", "our", "my", "your", "it", "he", "she", "they", "we", "i", "you", "what", "why", "how",
+    "where", "who", "which", "both", "many", "some", "all", "one", "another", "other", "every", "each",
+    "no", "not", "even", "only", "just", "perhaps", "maybe", "again", "first", "finally", "separately",
+    "additionally", "further", "furthermore", "similarly", "likewise", "nonetheless", "nevertheless",
+    "thus", "hence", "therefore", "accordingly", "otherwise", "once", "twice", "rather", "according",
+    "read", "update", "watch", "related", "photo", "video", "sources", "officials",
+}
+
+ORG_WORDS = {
+    "post", "times", "news", "journal", "department", "agency", "committee", "party", "campaign",
+    "house", "congress", "senate", "court", "government", "administration", "inc", "inc.", "corp",
+    "corp.", "company", "university", "institute", "center", "centre", "foundation", "council",
+    "association", "network", "press", "reuters", "cnn", "fox", "msnbc", "nbc", "abc", "cbs", "bbc",
+    "npr", "pbs", "ap", "afp", "tribune", "herald", "gazette", "magazine", "daily", "office", "bureau",
+    "service", "commission", "board", "group", "union", "coalition", "organization", "organisation",
+    "ministry", "police", "fbi", "cia", "ice", "dhs", "doj", "gop", "dnc", "rnc", "twitter", "facebook",
+    "google", "breitbart", "politico", "axios", "bloomberg", "guardian", "telegraph", "examiner",
+    "pentagon", "kremlin", "vatican", "army", "navy", "military", "poll", "survey", "study", "report",
+    "statement", "democrats", "republicans", "school", "college", "bank", "fund", "trust", "project",
+    "policy", "studies", "research", "index", "media", "tv", "radio", "channel", "world", "international",
+    "national", "federal", "state", "city", "county", "club", "society", "alliance", "forum", "caucus",
+    "nation", "states", "america", "watch", "leaks", "wikileaks", "x", "senators", "command",
+}
+
+ROLE_NOUNS = {
+    "billionaire", "president", "president-elect", "senator", "congressman", "congresswoman", "governor",
+    "mayor", "secretary", "spokesman", "spokeswoman", "spokesperson", "official", "officials", "source",
+    "sources", "aide", "aides", "adviser", "advisers", "advisor", "advisors", "candidate", "nominee",
+    "minister", "ambassador", "chairman", "chairwoman", "chair", "leader", "lawmaker", "lawmakers",
+    "analyst", "analysts", "expert", "experts", "critic", "critics", "supporter", "supporters",
+    "executive", "businessman", "businesswoman", "mogul", "entrepreneur", "founder", "ceo", "tycoon",
+    "democrat", "democrats", "republican", "republicans", "representative", "judge", "justice", "lawyer",
+    "attorney", "attorneys", "prosecutor", "prosecutors", "director", "commissioner", "investigators",
+    "investigator", "agent", "agents", "witness", "witnesses", "resident", "residents", "voter", "voters",
+    "activist", "activists", "organizer", "organizers", "economist", "economists", "strategist",
+    "strategists", "pollster", "pollsters", "historian", "professor", "researcher", "researchers",
+    "scientist", "scientists", "reporter", "reporters", "host", "anchor", "author", "writer", "columnist",
+    "man", "woman", "men", "women", "people", "member", "members", "staffer", "staffers", "veteran",
+    "veterans", "mother", "father", "wife", "husband", "daughter", "son", "friend", "friends", "officer",
+    "officers", "spokesmen", "representatives", "governors", "senators", "mayors", "insiders", "insider",
+    "observers", "diplomat", "diplomats", "manager", "managers", "chief", "head", "counsel", "czar",
+    "confidante", "confidant", "ally", "allies", "rival", "rivals", "opponent", "opponents", "operative",
+    "operatives", "donor", "donors", "candidates", "congressmen", "leaders", "campaign", "administration",
+    "white", "statement", "letter", "report", "poll", "polls", "survey", "study", "studies", "data",
+    "document", "documents", "memo", "email", "emails", "complaint", "lawsuit", "ruling", "announcer",
+    "protesters", "protester", "students", "student", "workers", "worker", "employees", "employee",
+    "americans", "american", "groups", "group", "organization", "company", "firm", "agency", "department",
+    "government", "nation", "country", "team", "party", "committee", "court", "police", "authorities",
+    "military", "pentagon", "ad", "advertisement", "video", "tweet", "post", "website", "site", "book",
+    "article", "paper", "newspaper", "network", "magazine", "outlet", "release", "filing", "records",
+    "figures", "numbers", "results", "polling", "estimates", "findings", "evidence", "analysis",
+    "observer", "pundit", "pundits", "commentator", "commentators", "presidents", "candidates", "nominees",
+    "administrator", "administrators", "owner", "owners", "chairs", "founder", "cofounder", "co-founder",
+    "comedian", "actor", "actress", "star", "singer", "player", "coach", "pastor", "bishop", "pope",
+    "clerk", "sheriff", "chancellor", "premier", "king", "queen", "prince", "general", "admiral",
+    "colonel", "captain", "sergeant", "soldier", "soldiers", "citizen", "citizens", "immigrant",
+    "immigrants", "refugee", "refugees", "parent", "parents", "child", "children", "nurse", "doctor",
+    "doctors", "physician", "physicians", "teacher", "teachers", "delegate", "delegates", "superdelegates",
+    "electors", "everyone", "somebody", "someone", "nobody", "others", "many", "most", "some", "few",
+}
+GENERIC_ROLES = {
+    "official", "officials", "source", "sources", "aide", "aides", "analysts", "analyst", "experts", "expert",
+    "critics", "critic", "supporters", "people", "man", "woman", "men", "women", "members", "staffers",
+    "voters", "residents", "observers", "insiders", "reporters", "lawmakers", "investigators", "agents",
+    "protesters", "students", "workers", "employees", "americans", "others", "many", "most", "some", "few",
+    "everyone", "someone", "somebody", "nobody", "statement", "letter", "report", "poll", "polls", "survey",
+    "study", "studies", "data", "document", "documents", "memo", "email", "emails", "complaint", "lawsuit",
+    "ruling", "ad", "advertisement", "video", "tweet", "post", "website", "site", "book", "article", "paper",
+    "release", "filing", "records", "figures", "numbers", "results", "polling", "estimates", "findings",
+    "evidence", "analysis", "group", "groups", "organization", "company", "firm", "agency", "department",
+    "government", "nation", "country", "team", "party", "committee", "court", "police", "authorities",
+    "military", "pentagon", "campaign", "administration", "network", "magazine", "newspaper", "outlet",
+}
+NONPERSON_ROLES = {
+    "statement", "letter", "report", "poll", "polls", "survey", "study", "studies", "data", "document",
+    "documents", "memo", "email", "emails", "complaint", "lawsuit", "ruling", "ad", "advertisement", "video",
+    "tweet", "post", "website", "site", "book", "article", "paper", "release", "filing", "records",
+    "figures", "numbers", "results", "polling", "estimates", "findings", "evidence", "analysis", "group",
+    "groups", "organization", "company", "firm", "agency", "department", "government", "nation",
+    "country", "team", "party", "committee", "court", "police", "authorities", "military", "pentagon",
+    "campaign", "administration", "network", "magazine", "newspaper", "outlet",
+}
+DETERMINERS = {
+    "the", "a", "an", "one", "another", "his", "her", "their", "its", "our", "this", "that", "these",
+    "those", "some", "many", "several", "two", "three", "four", "other", "most", "few", "both", "each",
+    "every", "no", "any", "all", "such",
+}
+FEMALE_ROLES = {"woman", "women", "spokeswoman", "congresswoman", "chairwoman", "businesswoman", "mother",
+                "wife", "daughter", "actress", "queen", "mrs.", "ms.", "mrs", "ms"}
+
+_TOKEN = re.compile(r"@\w+|[A-Za-z0-9À-ÿ][\w.'’&À-ÿ-]*|[,;:()—–]")
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    text: str
+    kind: str  # "name", "pronoun", "role", "handle"
+    head: str = ""  # role noun head / lower pronoun
+
+
+def is_cap(word: str) -> bool:
+    return bool(word) and (word[0].isupper() or word[0] == "@") and word.lower() not in ("i",)
+
+
+def _is_name_token(word: str) -> bool:
+    if word[0] == "@":
+        return True
+    if not word[0].isupper():
+        return word.lower() in ("de", "van", "von", "der", "da", "del", "bin", "al", "la", "le", "di", "du")
+    return not all(c == "q" for c in word.lower())
+
+
+def _tokens(s: str, offset: int) -> list[tuple[int, int, str]]:
+    return [(m.start() + offset, m.end() + offset, m.group()) for m in _TOKEN.finditer(s)]
+
+
+def trim_name(toks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Drop sentence-start function words from the front and possessive/ punctuation at the end."""
+    while toks and toks[0][2].lower().rstrip(".") in NON_NAME_CAPS:
+        toks = toks[1:]
+    while toks and toks[-1][2].lower() in ("de", "van", "von", "der", "da", "del", "bin", "al", "la", "le"):
+        toks = toks[:-1]
+    return toks
+
+
+def name_before(masked: str, lo: int, hi: int) -> Mention | None:
+    """A mention ending right at hi (name sequence, pronoun or role NP), scanning back to lo."""
+    toks = _tokens(masked[lo:hi], lo)
+    if not toks:
+        return None
+    last = toks[-1]
+    w = last[2]
+    if w.lower() in PRONOUNS:
+        return Mention(last[0], last[1], w, "pronoun", w.lower())
+    if _is_name_token(w) and (w[0].isupper() or w[0] == "@"):
+        seq = []
+        for t in reversed(toks):
+            if _is_name_token(t[2]) and (t[2][0].isupper() or t[2][0] == "@" or seq):
+                seq.insert(0, t)
+            else:
+                break
+        while seq and not (seq[0][2][0].isupper() or seq[0][2][0] == "@"):
+            seq = seq[1:]
+        seq = trim_name(seq)
+        if not seq:
+            return None
+        if len(seq) == 1 and seq[0][2].lower().rstrip(".") in TITLE_WORDS:
+            pass
+        if seq[-1][2].endswith(("'s", "’s")):
+            return None
+        s, e = seq[0][0], seq[-1][1]
+        txt = masked[s:e].rstrip(".,") if not seq[-1][2].lower().rstrip(".") in ("jr", "sr") else masked[s:e]
+        e = s + len(txt)
+        return Mention(s, e, txt, "handle" if txt.startswith("@") else "name")
+    # role noun phrase: [det] (adj|Cap)* ROLE
+    if w.lower() in ROLE_NOUNS:
+        i = len(toks) - 1
+        j = i
+        while j - 1 >= 0 and i - j < 5:
+            pw = toks[j - 1][2]
+            if pw in ",;:()—–":
+                break
+            j -= 1
+            if pw.lower() in DETERMINERS:
+                break
+        s = toks[j][0]
+        # do not swallow a preceding clause: require determiner or short phrase
+        return Mention(s, last[1], masked[s:last[1]], "role", w.lower())
+    return None
+
+
+# words between subject and speech verb that may be skipped
+SKIP_BETWEEN = {
+    "also", "later", "then", "has", "had", "have", "would", "will", "previously", "once", "recently",
+    "again", "reportedly", "repeatedly", "further", "quickly", "simply", "just", "initially", "earlier",
+    "often", "never", "not", "did", "does", "do", "subsequently", "publicly", "privately", "flatly",
+    "angrily", "bluntly", "finally", "first", "even", "still", "had", "already", "has", "is", "was",
+    "been", "yet", "famously", "told", "openly", "frequently", "emphatically", "loudly", "quietly", "may",
+    "might", "could", "should", "can", "only", "herself", "himself", "themselves", "now", "both",
+    "separately", "directly", "explicitly", "specifically", "sharply", "heavily", "strongly", "widely",
+    "falsely", "wrongly", "correctly", "accurately", "jokingly", "sarcastically", "proudly",
+}
+
+
+def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
+    """The subject of a verb starting at hi: skips adverbs/auxiliaries and an apposition."""
+    toks = _tokens(masked[lo:hi], lo)
+    while toks and toks[-1][2].lower() in SKIP_BETWEEN:
+        toks = toks[:-1]
+    if not toks:
+        return None
+    end = toks[-1][1]
+    if toks[-1][2] == ",":
+        # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"
+        k = len(toks) - 2
+        while k >= 0 and toks[k][2] not in ",;:()—–" and len(toks) - k < 25:
+            k -= 1
+        if k >= 0 and toks[k][2] == ",":
+            m = name_before(masked, lo, toks[k][0])
+            if m is not None and m.kind in ("name", "pronoun", "handle"):
+                return m
+        return None
+    if toks[-1][2] in ";:()—–":
+        return None
+    return name_before(masked, lo, end)
+
+
+def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
+    """A mention starting at lo (inverted cue: 'said Trump', 'added the senator')."""
+    toks = _tokens(masked[lo:hi], lo)
+    if not toks:
+        return None
+    first = toks[0][2]
+    if first.lower() in PRONOUNS and first.lower() != "it":
+        return Mention(toks[0][0], toks[0][1], first, "pronoun", first.lower())
+    if _is_name_token(first) and (first[0].isupper() or first[0] == "@") and first.lower().rstrip(".") not in NON_NAME_CAPS:
+        seq = []
+        for t in toks:
+            if _is_name_token(t[2]) and not (t[2][0].islower() and not seq):
+                seq.append(t)
+            else:
+                break
+        while seq and seq[-1][2][0].islower():
+            seq.pop()
+        if not seq:
+            return None
+        s, e = seq[0][0], seq[-1][1]
+        txt = masked[s:e]
+        if txt.endswith((".", ",")) and not txt.lower().endswith(("jr.", "sr.")):
+            txt = txt[:-1]
+        if txt.endswith(("'s", "’s")):
+            return None
+        return Mention(s, s + len(txt), txt, "handle" if txt.startswith("@") else "name")
+    if first.lower() in DETERMINERS or first.lower() in ROLE_NOUNS:
+        # "the senator", "a spokesman for the campaign", "Clinton's campaign manager"
+        k = 0
+        if first.lower() in DETERMINERS:
+            k = 1
+        seq_end = None
+        head = ""
+        for t in toks[k:k + 5]:
+            tw = t[2].lower()
+            if t[2] in ",;:()—–" or tw in ("for", "of", "at", "with", "who", "in", "on", "that"):
+                break
+            if tw in ROLE_NOUNS:
+                seq_end = t[1]
+                head = tw
+        if seq_end is not None:
+            return Mention(toks[0][0], seq_end, masked[toks[0][0]:seq_end], "role", head)
+    return None
+
+
+# ------------------------------------------------------------------ alias index
+
+
+_TITLE_PREFIX = re.compile(
+    r"^(?:(?:former|then-|acting|incoming|outgoing|us|u\.s\.|gop|democratic|republican|white house|"
+    r"vice president(?:-elect)?|president(?:-elect)?|vice|sens?\.?|senator|reps?\.?|representative|govs?\.?|governor|"
+    r"mr\.?|mrs\.?|ms\.?|dr\.?|secretary(?: of state)?|speaker|leader|attorney general|"
+    r"judge|justice|mayor|gen\.?|chairman|chairwoman|minister|prime minister|candidate|nominee|"
+    r"border czar|ambassador|rep\.|press secretary|presidential|house|senate|majority|minority|"
+    r"commissioner|director)\s+)+",
+    re.I,
+)
+
+
+def norm_name(s: str) -> str:
+    s = s.replace("’", "'").strip().lower()
+    s = re.sub(r"\b([a-z])\.\s*(?=[a-z]\.)", r"\1", s)  # j.d. -> jd.
+    s = re.sub(r"\b([a-z]{1,2})\.(?=\s)", r"\1", s)
+    s = re.sub(r"\s+", " ", s)
+    return s.strip(" .,")
+
+
+def strip_titles(name: str) -> str:
+    out = _TITLE_PREFIX.sub("", name.strip())
+    return out or name
+
+
+@dataclass
+class AliasIndex:
+    figures: dict[str, Figure]
+    exact: dict[str, set[str]] = field(default_factory=dict)  # normalised alias -> ids
+    surname: dict[str, set[str]] = field(default_factory=dict)  # bare-surname alias -> ids
+    lastname: dict[str, set[str]] = field(default_factory=dict)  # last word of the canonical name -> ids
+    role_words: dict[str, set[str]] = field(default_factory=dict)  # role word -> ids
+
+    def lookup_exact(self, mention: str) -> set[str]:
+        n = norm_name(mention)
+        ids = self.exact.get(n)
+        if ids:
+            return ids
+        if n.startswith("@"):
+            return set()
+        n2 = norm_name(strip_titles(mention))
+        ids = self.exact.get(n2)
+        if ids:
+            return ids
+        # drop middle initials: "Donald J. Trump"
+        parts = n2.split()
+        if len(parts) >= 3:
+            ids = self.exact.get(f"{parts[0]} {parts[-1]}")
+            if ids:
+                return ids
+        return set()
+
+
+_INDEX_CACHE: dict[tuple, AliasIndex] = {}
+
+
+def build_alias_index(figures: list[Figure]) -> AliasIndex:
+    sig = tuple((f.id, f.name, tuple(f.aliases), f.role) for f in figures)
+    hit = _INDEX_CACHE.get(sig)
+    if hit is not None:
+        return hit
+    idx = AliasIndex(figures={f.id: f for f in figures})
+    for f in figures:
+        names = [f.name, *f.aliases]
+        for a in names:
+            n = norm_name(a)
+            if not n:
+                continue
+            if " " not in n and not n.startswith("@") and a != f.name:
+                # bare surname alias: goes in the surname table (ambiguity checked per article)
+                idx.surname.setdefault(n, set()).add(f.id)
+                continue
+            idx.exact.setdefault(n, set()).add(f.id)
+            stripped = norm_name(strip_titles(a))
+            if stripped and stripped != n and " " in stripped:
+                idx.exact.setdefault(stripped, set()).add(f.id)
+        last = norm_name(f.name).split()[-1]
+        idx.lastname.setdefault(last, set()).add(f.id)
+        for w in re.findall(r"[a-z-]+", f"{f.role} {f.affiliation}".lower()):
+            if w in ROLE_NOUNS:
+                idx.role_words.setdefault(w, set()).add(f.id)
+    if len(_INDEX_CACHE) > 32:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[sig] = idx
+    return idx
+
+
+def looks_like_org(name: str) -> bool:
+    words = name.split()
+    if not words:
+        return False
+    if name.lower().startswith("the "):
+        return True
+    if any(w.lower().strip(".,'’s") in ORG_WORDS for w in words):
+        return True
+    if len(words) == 1 and len(name) >= 2 and name.isupper():
+        return True
+    return False

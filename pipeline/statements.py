@@ -1,0 +1,655 @@
+"""Statements by people in an article's text: direct quotes, partial quotes, reported speech
+and embedded social posts, each attributed to a speaker (a tracked figure when possible).
+
+Rule-based and dependency-free: quote marks are paired (pipeline.quotes), quote interiors are
+masked so that sentence splitting and cue search only look at the reporter's words, and the
+speaker is the noun phrase beside a speech verb (pipeline.speakers). Pronouns and role nouns
+resolve to the right earlier person through a small entity tracker.
+
+Public entry point: attribute_statements(text, figures) -> list[Statement].
+`extract(text, figures, persons_only=...)` returns the richer internal records the evaluation uses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.config import Figure
+from pipeline.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
+from pipeline.records import Statement
+from pipeline.speakers import (
+    FEMALE_ROLES,
+    GENERIC_ROLES,
+    NONPERSON_ROLES,
+    NON_NAME_CAPS,
+    PERSON_PRONOUNS,
+    TITLE_WORDS,
+    AliasIndex,
+    Mention,
+    build_alias_index,
+    looks_like_org,
+    mention_after,
+    norm_name,
+    strip_titles,
+    subject_before,
+)
+
+# ------------------------------------------------------------------ lexicons
+
+_SPEECH = (
+    "said|says|say|saying|told|tells|tell|telling|added|adds|adding|wrote|writes|writing|asked|asks|"
+    "answered|replied|replies|responded|responds|argued|argues|arguing|claimed|claims|insisted|insists|"
+    "warned|warns|warning|declared|declares|announced|announces|tweeted|tweets|posted|posts|continued|continues|"
+    "recalled|recalls|acknowledged|acknowledges|admitted|admits|conceded|concedes|explained|explains|"
+    "explaining|noted|notes|noting|stated|states|suggested|suggests|suggesting|predicted|predicts|promised|promises|"
+    "vowed|vows|pledged|pledges|complained|complains|joked|jokes|quipped|quips|remarked|observed|emphasized|"
+    "stressed|urged|urges|cautioned|countered|counters|contended|contends|maintained|maintains|testified|"
+    "reported|reports|clarified|confirmed|confirms|denied|denies|agreed|agrees|echoed|shouted|yelled|yells|"
+    "chanted|chanting|exclaimed|mused|boasted|bragged|lamented|scoffed|snapped|fumed|pleaded|whispered|"
+    "concluded|offered|demanded|retorted|teased|thundered|mocked|described|describes|describing|called|calls|calling|"
+    "dubbed|labeled|labelled|branded|termed|critiqued|criticized|criticised|blasted|slammed|praised|touted|"
+    "hailed|decried|denounced|accused|accuses|charged|alleged|alleges|wondered|texted|emailed|reads|read|"
+    "insisting|adds|asserted|asserts|contending|claiming|tweeting|writing|telling|stating|predicting|"
+    "recounted|recounts|pointed out|points out|went on|put it|affirmed|reiterated|reiterates|believes|"
+    "believed|thinks|thought|feels|felt|hopes|hoped|worries|worried|fears|feared|knows|knew|"
+    "revealed|reveals|indicated|indicates|estimated|estimates|speculated|hinted|assured|reminded|informed|"
+    "found|finds|showed|shows|concluded|argue|claim|believe|think|warn|note|insist|contend|agree|"
+    "acknowledge|admit|predict|suggest|explain|urge|write|announce|deny|maintain|complain|fear|hope|"
+    "ask|recall|declare|testify|emphasize|stress|confirm|report|allege|assert|according to"
+)
+CUE_RE = re.compile(r"\b(" + _SPEECH + r")\b", re.I)
+# Verbs that introduce reported speech ("X said (that) ...") — mental-state verbs included
+# because PolNeAR's attributions cover beliefs too.
+_INDIRECT_ONLY_THAT = {
+    "believes", "believed", "thinks", "thought", "feels", "felt", "hopes", "hoped", "worries", "worried",
+    "fears", "feared", "knows", "knew", "found", "finds", "showed", "shows", "believe", "think", "fear", "hope",
+    "revealed", "reveals", "indicated", "indicates", "estimated", "estimates", "agree", "agrees", "agreed",
+    "reported", "reports", "report", "posted", "posts", "wrote", "writes", "write", "testified", "testify",
+}
+_NON_INDIRECT = {
+    "asked", "asks", "ask", "called", "calls", "calling", "dubbed", "labeled", "labelled", "branded", "termed",
+    "critiqued", "criticized", "criticised", "blasted", "slammed", "praised", "touted", "hailed", "decried",
+    "denounced", "accused", "accuses", "mocked", "described", "describes", "describing", "shouted", "yelled",
+    "yells", "chanted", "chanting", "read", "reads", "offered", "demanded", "continued", "continues",
+    "went on", "put it", "texted", "emailed", "answered", "joked", "jokes", "quipped", "quips", "snapped",
+    "mused", "scoffed", "fumed", "thundered", "teased", "retorted", "whispered", "exclaimed", "tell",
+    "telling", "tells", "told",
+}
+_OBJECT_VERBS = {"told", "tells", "tell", "telling", "assured", "reminded", "informed", "warned", "warns",
+                 "urged", "urges", "promised", "promises"}
+_THAT_CLAUSE_START = re.compile(
+    r"(?:that\s+)?(?=(?:he|she|they|it|we|i|you|there|the|a|an|his|her|their|its|this|these|those|"
+    r"our|no|some|many|most|all|[A-Z][\w'’.-]*|\d)\b)"
+)
+_DATE_ADJUNCT = re.compile(
+    r"^\s*(?:on\s+|late\s+|early\s+|last\s+|this\s+|in\s+an?\s+(?:interview|statement|speech|post|tweet|"
+    r"op-ed|letter|email|radio interview|televised interview|TV interview)(?:\s+(?:with|on|to)\s+[\w.'’ -]{1,40}?)?\s*,?\s*)?"
+    r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|week|month|year|night|"
+    r"morning|afternoon|evening)\b[\w ]{0,20}?\s*,?\s*)?"
+)
+_SIGNATURE = re.compile(
+    r"^[—–-]{1,2}\s*(?P<name>[^()\n]{2,80}?)\s*\((?P<handle>@\w{1,30})\)\s*(?P<date>.{0,40})$"
+)
+_CLAUSE_CUT = re.compile(
+    r",\s+(?:[a-z]+ing|according to|as|but|while|which|though|although|even as|citing)\b|;\s|\s[—–]\s"
+    r"|\s(?:after|before|amid|during)\s(?!(?:he|she|they|it|we|i|the\s+\w+\s+(?:was|were|had|has)))"
+)
+
+
+@dataclass
+class Entity:
+    name: str  # canonical name (tracked) or full name as written
+    figure_id: str | None
+    gender: str = ""  # "f", "m" or ""
+    is_person: bool = True
+
+
+@dataclass
+class Found:
+    kind: str
+    start: int  # statement text (quote marks excluded)
+    end: int
+    span_start: int  # evaluation span (quote marks included)
+    span_end: int
+    mention: Mention | None
+    entity: Entity | None
+    cue: str = ""
+    group: int = 0
+    para: int = 0
+    extra_spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ entity tracking
+
+
+class Tracker:
+    """Resolves names, surnames, pronouns and role nouns to entities as the article is read."""
+
+    def __init__(self, text: str, masked: str, idx: AliasIndex):
+        self.text = text
+        self.masked = masked
+        self.idx = idx
+        self.history: list[tuple[int, Entity]] = []  # person mentions by position
+        self.speakers: list[tuple[int, Entity]] = []
+        self.by_surname: dict[str, list[tuple[int, Entity]]] = {}
+        self.roles: dict[str, list[tuple[int, Entity]]] = {}
+        self.present: set[str] = set()
+        self._prepass()
+
+    _CAPSEQ = re.compile(
+        r"(?:@\w+)|(?:(?:[A-Z][\w'’.-]*|de|van|von|der|da|del|bin|al)\s+){0,4}[A-Z][\w'’-]*(?:\s+(?:Jr|Sr)\.?)?"
+    )
+
+    def _prepass(self) -> None:
+        for m in self._CAPSEQ.finditer(self.masked):
+            raw = m.group()
+            s = m.start()
+            words = raw.split()
+            while words and words[0].lower().rstrip(".") in NON_NAME_CAPS:
+                s += len(words[0])
+                s += len(self.masked[s:]) - len(self.masked[s:].lstrip())
+                words = words[1:]
+            if not words:
+                continue
+            name = " ".join(words)
+            if name.endswith(("'s", "’s")):
+                name = name[:-2]
+            ent = self._resolve_name(name, s, register=False)
+            if ent is None:
+                continue
+            self.history.append((s, ent))
+            if ent.figure_id:
+                self.present.add(ent.figure_id)
+            last = norm_name(ent.name).split()[-1] if ent.name else ""
+            if ent.is_person and len(ent.name.split()) >= 2:
+                self.by_surname.setdefault(last, []).append((s, ent))
+            # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
+            after = self.masked[m.end():m.end() + 90]
+            am = re.match(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]", after)
+            if am and ent.is_person:
+                for w in re.findall(r"[a-z-]+", am.group(1).lower()):
+                    self.roles.setdefault(w, []).append((s, ent))
+            pm = re.search(r"(?:^|\s)(?:the\s+)?([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\s*$", self.masked[max(0, s - 40):s])
+            if pm and ent.is_person:
+                for w in pm.group(1).split():
+                    self.roles.setdefault(w, []).append((s, ent))
+
+    def _resolve_name(self, name: str, pos: int, register: bool = True) -> Entity | None:
+        idx = self.idx
+        ids = idx.lookup_exact(name)
+        if len(ids) > 1:
+            ids = {i for i in ids if i in self.present} or ids
+        if len(ids) == 1:
+            fid = next(iter(ids))
+            f = idx.figures[fid]
+            return Entity(f.name, fid, _figure_gender(f))
+        bare = strip_titles(name)
+        words = bare.split()
+        gender = "f" if re.match(r"(?i)(mrs|ms|miss)\.?\s", name) else ("m" if re.match(r"(?i)mr\.?\s", name) else "")
+        if not words:
+            return None
+        if len(words) == 1:
+            w = norm_name(words[0])
+            if w.lower() in TITLE_WORDS or w in NON_NAME_CAPS:
+                return None
+            # a full name with this surname earlier (or later) in the article
+            cands = self.by_surname.get(w)
+            if cands:
+                before = [c for c in cands if c[0] <= pos] or cands
+                return before[-1][1]
+            fids = idx.surname.get(w, set())
+            if len(fids) > 1:
+                fids = {i for i in fids if i in self.present}
+            if len(fids) == 1:
+                fid = next(iter(fids))
+                f = idx.figures[fid]
+                return Entity(f.name, fid, _figure_gender(f))
+            lids = {i for i in idx.lastname.get(w, set()) if i in self.present}
+            if len(lids) == 1:
+                fid = next(iter(lids))
+                f = idx.figures[fid]
+                return Entity(f.name, fid, _figure_gender(f))
+            if looks_like_org(bare) or len(w) < 2:
+                return Entity(bare, None, "", is_person=False)
+            if name != bare or gender:
+                return Entity(bare, None, gender)
+            # single capitalised word, never seen with a first name: keep as written
+            return Entity(bare, None, gender, is_person=not looks_like_org(name))
+        if looks_like_org(name):
+            return Entity(name, None, "", is_person=False)
+        return Entity(bare, None, gender)
+
+    def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:
+        if m.kind in ("name", "handle"):
+            return self._resolve_name(m.text, pos)
+        if m.kind == "pronoun":
+            if m.head not in PERSON_PRONOUNS or m.head in ("we", "they", "i"):
+                return None
+            want = "f" if m.head == "she" else "m"
+            # 1) a person named earlier in the same sentence; 2) the last speaker nearby;
+            # 3) the last person named
+            pools = [[c for c in self.history if sent_lo <= c[0] < pos]] if sent_lo is not None else []
+            pools += [[c for c in self.speakers if pos - c[0] < 1500], self.history]
+            for pool in pools:
+                for p, ent in reversed(pool):
+                    if p >= pos or not ent.is_person:
+                        continue
+                    if pos - p > 3000:
+                        break
+                    if ent.gender and ent.gender != want:
+                        continue
+                    return ent
+            return None
+        if m.kind == "role":
+            head = m.head
+            if head in GENERIC_ROLES or head.endswith("s") and head not in ("boss",):
+                return None
+            words = re.findall(r"[a-z-]+", m.text.lower())
+            if not re.match(r"(?i)(the|this|that)\b", m.text):
+                # "a spokesman", "one official": someone new, not an earlier person
+                return None
+            for w in [head] + words[::-1]:
+                cands = [c for c in self.roles.get(w, []) if c[0] < pos]
+                if cands and w not in ("the",):
+                    return cands[-1][1]
+                fids = {i for i in self.idx.role_words.get(w, set()) if i in self.present}
+                if len(fids) == 1:
+                    fid = next(iter(fids))
+                    f = self.idx.figures[fid]
+                    return Entity(f.name, fid, _figure_gender(f))
+            return None
+        return None
+
+    def note_speaker(self, pos: int, ent: Entity | None) -> None:
+        if ent is not None and ent.is_person:
+            self.speakers.append((pos, ent))
+
+
+def _figure_gender(f: Figure) -> str:
+    for a in f.aliases:
+        if re.match(r"(?i)(ms|mrs|miss)\.?\s", a):
+            return "f"
+        if re.match(r"(?i)mr\.?\s", a):
+            return "m"
+    return ""
+
+
+# ------------------------------------------------------------------ extraction
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and (text[s].isspace() or text[s] in "\"“”'‘’«»„"):
+        s += 1
+    while e > s and (text[e - 1].isspace() or text[e - 1] in ",\"“”'‘’«»„;:"):
+        e -= 1
+    return s, e
+
+
+def _find_cue_after(masked: str, lo: int, hi: int):
+    """After a quote: ', said X' / ', X said' / ', he added' / ', according to X'."""
+    seg = masked[lo:hi]
+    lead = re.match(r"^[\s,;:—–-]*", seg).end()
+    if lead == len(seg):
+        return None
+    # inverted: cue first
+    m = CUE_RE.match(seg, lead)
+    if m is None:
+        m2 = re.match(r"(?:also|later|then|further|again)\s+", seg[lead:])
+        if m2:
+            m = CUE_RE.match(seg, lead + m2.end())
+    if m is not None:
+        men = mention_after(masked, lo + m.end() + (1 if seg[m.end():m.end() + 1] == " " else 0), hi)
+        if men is not None:
+            return m.group().lower(), lo + m.start(), lo + m.end(), men
+        return None
+    # subject first: nearest cue within a few words
+    for m in CUE_RE.finditer(seg, lead):
+        if m.start() - lead > 140:
+            break
+        between = seg[lead:m.start()]
+        if re.search(r"[.!?;]\s", between):
+            break
+        men = subject_before(masked, lo + lead, lo + m.start())
+        if men is not None and men.start - (lo + lead) <= 2:
+            return m.group().lower(), lo + m.start(), lo + m.end(), men
+        if len(between.split()) > 14:
+            break
+    return None
+
+
+def _find_cue_before(masked: str, lo: int, hi: int):
+    """Before a quote, in the same sentence: 'X said, ', 'X told reporters: ', 'According to X, '."""
+    seg = masked[lo:hi]
+    best = None
+    for m in CUE_RE.finditer(seg):
+        best = m
+    if best is None:
+        return None
+    cs, ce = lo + best.start(), lo + best.end()
+    cue = best.group().lower()
+    if cue == "according to":
+        men = mention_after(masked, ce + 1, hi)
+        if men is not None:
+            return cue, cs, ce, men
+        return None
+    men = subject_before(masked, lo, cs)
+    if men is None:
+        men = mention_after(masked, ce + 1, hi)
+        if men is not None and men.start > ce + 2:
+            men = None
+    if men is None:
+        return None
+    return cue, cs, ce, men
+
+
+def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    for s, e in sents:
+        if s <= pos < e:
+            return s, e
+    return sents[-1] if sents else (pos, pos)
+
+
+def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list[Found]:
+    idx = build_alias_index(figures)
+    paras = paragraphs(text)
+    quotes = find_quotes(text, paras)
+    masked = mask_quotes(text, quotes)
+    tracker = Tracker(text, masked, idx)
+    out: list[Found] = []
+    group = 0
+
+    # embedded social posts: a paragraph followed by a "— Name (@handle) date" line
+    post_paras: set[int] = set()
+    for pi, p in enumerate(paras):
+        m = _SIGNATURE.match(text[p.start:p.end])
+        if m and pi > 0:
+            body = paras[pi - 1]
+            post_paras.update((pi - 1, pi))
+            ns, ne = p.start + m.start("name"), p.start + m.end("name")
+            men = Mention(ns, ne, text[ns:ne], "name")
+            ent = tracker._resolve_name(men.text, ns)
+            if ent is None or ent.figure_id is None:
+                hs, he = p.start + m.start("handle"), p.start + m.end("handle")
+                ids = idx.lookup_exact(text[hs:he])
+                if len(ids) == 1:
+                    f = idx.figures[next(iter(ids))]
+                    ent = Entity(f.name, f.id, _figure_gender(f))
+            s, e = _trim(text, body.start, body.end)
+            group += 1
+            out.append(Found("post", s, e, body.start, body.end, men, ent, "posted", group, pi - 1))
+
+    by_para: dict[int, list[Quote]] = {}
+    for q in quotes:
+        by_para.setdefault(q.para, []).append(q)
+
+    last_direct: Found | None = None
+    for pi, p in enumerate(paras):
+        if pi in post_paras:
+            continue
+        sents = sentences(masked, p.start, p.end)
+        pqs = by_para.get(pi, [])
+        quote_sents: set[tuple[int, int]] = set()
+        prev_in_para: Found | None = None
+        for qi, q in enumerate(pqs):
+            s_lo, s_hi = _sentence_of(sents, q.start)
+            if q.end > s_hi:
+                s_hi = q.end
+            # other quotes of the same sentence bound the frames
+            prev_q_end = max([o.end for o in pqs[:qi] if o.end <= q.start and o.end > s_lo] or [s_lo])
+            next_q_start = min([o.start for o in pqs[qi + 1:] if o.start < s_hi] or [s_hi])
+            inner = text[q.inner_start:q.inner_end]
+            n_words = len(inner.split())
+            ts, te = _trim(text, q.inner_start, q.inner_end)
+            if te <= ts:
+                continue
+            hit = _find_cue_after(masked, q.end, next_q_start)
+            if hit is None:
+                hit = _find_cue_before(masked, prev_q_end, q.start)
+            pre = masked[prev_q_end:q.start].strip()
+            starts_clause = (
+                pre == "" or pre.endswith((":", ",", "—", "–")) and not re.search(r"\b(?:that|as|of)\s*,?$", pre)
+            )
+            first_char = text[ts] if ts < te else ""
+            kind = "direct"
+            if not starts_clause or (first_char.islower() and pre != ""):
+                kind = "partial"
+            if hit is None:
+                # continuation: a quote with no cue, after a quote from the same paragraph, or at the
+                # start of a paragraph right after one with a direct quote (or a "said:" intro)
+                prev = prev_in_para or (last_direct if last_direct is not None and last_direct.para == pi - 1 else None)
+                if prev is not None and kind == "direct" and prev.kind in ("direct",):
+                    same_group = prev_in_para is not None
+                    f = Found("direct", ts, te, q.start, q.end, prev.mention, prev.entity, prev.cue,
+                              prev.group if same_group else group + 1, pi)
+                    if not same_group:
+                        group += 1
+                    if prev.para != pi and not _was_open(quotes, prev):
+                        f.group = group
+                    out.append(f)
+                    prev_in_para = f
+                    last_direct = f
+                    quote_sents.add((s_lo, s_hi))
+                    continue
+                if pi > 0 and kind == "direct" and pre == "":
+                    pp = paras[pi - 1]
+                    ptxt = masked[pp.start:pp.end].rstrip()
+                    if ptxt.endswith(":"):
+                        psents = sentences(masked, pp.start, pp.end)
+                        ls, le = psents[-1] if psents else (pp.start, pp.end)
+                        hit = _find_cue_before(masked, ls, pp.start + len(ptxt) - 1)
+                if hit is None:
+                    continue
+            if kind == "partial" and (n_words < 2 or not _partial_ok(text, masked, q, hit)):
+                continue
+            cue, cs, ce, men = hit
+            ent = tracker.resolve(men, men.start, s_lo)
+            group += 1
+            f = Found(kind, ts, te, q.start, q.end, men, ent, cue, group, pi)
+            out.append(f)
+            tracker.note_speaker(men.start, ent)
+            quote_sents.add((s_lo, s_hi))
+            if kind == "direct":
+                prev_in_para = f
+                last_direct = f
+        # multi-paragraph quotes: a quote left open continues in the next paragraph
+        # (handled by the continuation rule above, since that paragraph opens with a quote)
+
+        # reported speech, sentence by sentence
+        for s_lo, s_hi in sents:
+            _indirect(text, masked, s_lo, s_hi, pi, tracker, out, quotes)
+    for f in out:
+        f.group = f.group or 0
+    out.sort(key=lambda f: (f.start, f.end))
+    # partial quotes inside a reported-speech clause are part of it
+    ind = [f for f in out if f.kind == "indirect"]
+    out = [
+        f for f in out
+        if not (f.kind == "partial" and any(i.start <= f.start and f.end <= i.end + 2 for i in ind))
+    ]
+    if persons_only:
+        out = [f for f in out if _keep_person(f)]
+    return out
+
+
+def _partial_ok(text: str, masked: str, q: Quote, hit) -> bool:
+    """A partial quote needs its cue close by, and is not a quoted modifier ('"America first" supporters')."""
+    cue, cs, ce, men = hit
+    if cs > q.end:
+        gap = cs - q.end
+    else:
+        gap = q.start - ce
+    if gap > 60:
+        return False
+    after = masked[q.end:q.end + 30]
+    before = masked[max(0, q.start - 20):q.start]
+    if re.match(r"\s+[a-z]+", after) and re.search(r"(?:['’]s|\b(?:his|her|their|its|the|a|an|our|my))\s*$", before) \
+            and not re.match(r"\s+(?:and|or|but|for|to|in|on|at|of|as|that|because|which|who|with|from|by)\b", after):
+        return False
+    return True
+
+
+def _was_open(quotes: list[Quote], f: Found) -> bool:
+    for q in quotes:
+        if q.start == f.span_start:
+            return not q.closed
+    return False
+
+
+_GROUP_COUNTER = [100000]
+
+
+def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], quotes) -> None:
+    sent = masked[s_lo:s_hi]
+    # direct quotes already claimed this sentence's cue?
+    claimed = [f for f in out if f.para == pi and f.span_start < s_hi and f.span_end > s_lo]
+    for m in CUE_RE.finditer(sent):
+        cue = m.group().lower()
+        cs, ce = s_lo + m.start(), s_lo + m.end()
+        if any(f.kind in ("direct", "partial") and f.mention is not None and
+               (abs(cs - f.span_end) < 80 or abs(f.span_start - ce) < 60) and f.cue == cue for f in claimed):
+            # the cue of a direct quote ("Trump said, "...") is not also reported speech
+            continue
+        if cue == "according to":
+            men = mention_after(masked, ce + 1, s_hi)
+            if men is None:
+                continue
+            before = masked[s_lo:cs].strip()
+            if before == "":
+                # "According to X, CLAUSE."
+                rest = masked[men.end:s_hi]
+                cm = re.match(r"[^,]{0,80}?,\s*", rest)
+                if not cm:
+                    continue
+                cstart = men.end + cm.end()
+                cend = s_hi
+            else:
+                cstart, cend = s_lo, cs
+            _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, cut=False, sent_lo=s_lo)
+            continue
+        if cue in _NON_INDIRECT and cue not in ("told", "tells", "tell"):
+            continue
+        men = subject_before(masked, s_lo, cs)
+        if men is not None:
+            # "X said (that) CLAUSE" / "X told Y (that) CLAUSE"
+            after = ce
+            rest = masked[after:s_hi]
+            if cue in _OBJECT_VERBS:
+                om = re.match(
+                    r"\s+(?:(?:the|a|an|his|her|their)\s+)?(?:[A-Z][\w.'’&-]*\s+){0,5}?(?:[A-Z][\w.'’&-]*|reporters|"
+                    r"him|her|them|us|me|supporters|voters|lawmakers|the\s+\w+|an?\s+\w+(?:\s+\w+)?|\w+)(?=\s+that\b|\s*,|\s+(?:he|she|they|it|we|i|the)\b)",
+                    rest,
+                )
+                if om:
+                    rest_off = om.end()
+                else:
+                    rest_off = 0
+            else:
+                rest_off = 0
+            dm = _DATE_ADJUNCT.match(rest[rest_off:])
+            if dm:
+                rest_off += dm.end()
+            tail = rest[rest_off:]
+            lead = len(tail) - len(tail.lstrip(" ,"))
+            tail2 = tail[lead:]
+            if tail2.startswith(("\"", "“", "'", "‘", ":")) or tail2 == "":
+                continue
+            if cue in _OBJECT_VERBS and not rest_off and cue in ("told", "tells", "tell"):
+                continue
+            has_that = tail2.startswith("that ")
+            if cue in _INDIRECT_ONLY_THAT and not has_that:
+                continue
+            if not has_that and not _THAT_CLAUSE_START.match(tail2):
+                continue
+            if not has_that and re.match(r"(?:on|in|at|to|for|with|by|of|about|from)\b", tail2):
+                continue
+            cstart = after + rest_off + lead + (5 if has_that else 0)
+            _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, cut=True, sent_lo=s_lo)
+            continue
+        # post-posed: "CLAUSE, X said." / "CLAUSE, said X."
+        before = masked[s_lo:cs]
+        if not re.search(r",\s*(?:\S+\s+){0,8}$", before) and not re.search(r",\s*$", before):
+            continue
+        comma = before.rfind(",")
+        if comma < 0:
+            continue
+        if CUE_RE.search(before[:comma]) and not re.search(r"\bthat\b", before[:comma]):
+            pass
+        men2 = subject_before(masked, s_lo + comma + 1, cs)
+        if men2 is None or men2.start - (s_lo + comma + 1) > 2:
+            men2 = mention_after(masked, ce + 1, s_hi)
+            if men2 is None or masked[s_lo + comma + 1:cs].strip():
+                continue
+        after_cue = masked[ce:s_hi]
+        if not re.match(r"^[\s\w,.'’-]{0,60}[.!?]?\s*$", after_cue):
+            continue
+        cstart, cend = s_lo, s_lo + comma
+        body = masked[cstart:cend]
+        if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
+            continue  # that was a direct quote
+        _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, cut=False, sent_lo=s_lo)
+
+
+def _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, cut: bool, sent_lo: int | None = None) -> None:
+    if cut:
+        cm = _CLAUSE_CUT.search(masked, cstart, cend)
+        if cm and len(masked[cstart:cm.start()].split()) >= 4:
+            cend = cm.start()
+    s, e = cstart, cend
+    while s < e and text[s] in " ,":
+        s += 1
+    while e > s and (text[e - 1].isspace() or text[e - 1] in ".,;:!?"):
+        e -= 1
+    if len(text[s:e].split()) < 3:
+        return
+    # a reported-speech clause that is only a direct quote is already covered
+    if any(f.kind == "direct" and f.span_start <= s and f.span_end >= e for f in out):
+        return
+    if any(f.kind == "indirect" and f.start == s and f.end == e for f in out):
+        return
+    ent = tracker.resolve(men, men.start, sent_lo)
+    _GROUP_COUNTER[0] += 1
+    out.append(Found("indirect", s, e, s, e, men, ent, cue, _GROUP_COUNTER[0], pi))
+    tracker.note_speaker(men.start, ent)
+
+
+def _keep_person(f: Found) -> bool:
+    """Pipeline view: statements by people only (not outlets, polls, documents or anonymous groups)."""
+    m = f.mention
+    if m is None:
+        return False
+    if f.entity is not None:
+        return f.entity.is_person
+    if m.kind == "pronoun":
+        return False
+    if m.kind == "role":
+        return m.head not in GENERIC_ROLES and m.head not in NONPERSON_ROLES and not m.head.endswith("s")
+    return not looks_like_org(m.text)
+
+
+# ------------------------------------------------------------------ public API
+
+
+def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:
+    """Statements in an article's text (paragraphs separated by "\\n"), attributed to speakers."""
+    from pipeline.novelty import statement_key
+
+    out = []
+    for f in extract(text, figures, persons_only=True):
+        ent, m = f.entity, f.mention
+        name = ent.name if ent is not None else m.text
+        st = Statement(
+            speaker_id=ent.figure_id if ent is not None else None,
+            speaker_name=name,
+            speaker_mention=m.text,
+            mention_start=m.start,
+            mention_end=m.end,
+            text=text[f.start:f.end],
+            kind=f.kind,
+            cue=f.cue,
+            start=f.start,
+            end=f.end,
+        )
+        st.key = statement_key(st.speaker_id or st.speaker_name, st.text)
+        out.append(st)
+    return out

@@ -1,0 +1,409 @@
+"""Topic tagging and figure mentions: plain functions, no I/O.
+
+Topics (seeds/topics.yaml) are weighted phrase lists. How a phrase is matched:
+
+* case-insensitive, on word boundaries ("ice" never matches inside "police");
+* a space or hyphen in a phrase matches any run of spaces/hyphens, or none for a hyphen
+  ("H-1B" matches "H1B", "H-1B" and "H 1B"; "green card" matches "green-card");
+* a phrase ending in a letter also matches its plural ("-s"/"-es");
+* a trailing "*" matches any word ending ("deport*" matches deport, deported, deportations);
+* a phrase written as one capitalised acronym (ICE, DACA, TPS) matches only in capitals.
+
+Scoring, for one topic or subtopic:
+
+* each phrase counts with a saturating weight: 1 for the first occurrence in the body, then
+  +1/2, +1/4, ... (never more than 2), so one phrase repeated 20 times cannot carry a story alone;
+* a phrase in the title adds TITLE_WEIGHT on top (titles say what a story is about);
+* the sum is divided by a gentle length factor (sqrt of the length in units of LENGTH_UNIT words,
+  never below 1), so long articles that mention a topic in passing do not outscore short ones
+  that are about it.
+
+A topic is assigned when its score reaches its ``threshold``; its subtopics are only considered
+when the topic itself is assigned, and each needs ``subtopic_threshold`` and at least
+SUBTOPIC_MIN_SHARE of the best subtopic's score. Negative weights are
+allowed and subtract (use them sparingly, for phrases that signal another kind of story).
+
+When phrases overlap, the longest match wins ("illegal immigration" is one match, not also
+"immigration"); a topic that lists only the shorter phrase is still credited with it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from pipeline.config import Figure, Topic
+from pipeline.records import TopicLabel
+
+TITLE_WEIGHT = 2.0  # a phrase in the title counts this much on top of the body
+SATURATION = 0.5  # each further body occurrence of a phrase adds this fraction of the previous one
+LENGTH_UNIT = 400  # words; texts longer than this are scaled down by sqrt(words / LENGTH_UNIT)
+MAX_EVIDENCE = 5
+# A subtopic also needs this share of the best subtopic's score: a story about H-1B visas that
+# mentions green cards once is not also a "legal immigration levels" story.
+SUBTOPIC_MIN_SHARE = 1 / 3
+
+_WORD = re.compile(r"\w+")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
+
+
+# ---------------------------------------------------------------- phrase compilation
+
+
+def phrase_pattern(phrase: str) -> str:
+    """Regex source (without boundaries) for one configured phrase."""
+    raw = phrase.strip()
+    if _ACRONYM.match(raw):  # ICE, DACA, TPS: only in capitals, so "ice" and "tps" do not count
+        return "(?-i:" + re.escape(raw) + r"(?:s)?)"
+    p = raw.lower()
+    wildcard = p.endswith("*")
+    if wildcard:
+        p = p[:-1].rstrip()
+    out: list[str] = []
+    for ch in p:
+        if ch == " ":
+            out.append(r"[\s\-]+")
+        elif ch == "-":
+            out.append(r"[\s\-]?")
+        elif ch in "'’":
+            out.append(r"['’]")
+        else:
+            out.append(re.escape(ch))
+    src = "".join(out)
+    if wildcard:
+        src += r"\w*"
+    elif p and p[-1].isalpha():
+        src += r"(?:e?s)?"
+    return src
+
+
+def _normal(phrase: str) -> str:
+    phrase = " ".join(phrase.strip().split())
+    return phrase if _ACRONYM.match(phrase) else phrase.lower()
+
+
+class _PhraseIndex:
+    """Finds phrases fast: candidate phrases are looked up by the word they start with, and only
+    those are tried at that position (one pass over the words instead of one regex per phrase).
+
+    Matches never overlap; at each position the longest candidate wins.
+    """
+
+    def __init__(self, entries: list[tuple[str, str, bool, object]]):
+        # entries: (first-word key, anchored regex source, case-insensitive?, payload)
+        self.by_word: dict[str, list[tuple[re.Pattern[str], object]]] = {}
+        self.by_prefix: dict[str, list[tuple[re.Pattern[str], object]]] = {}
+        for key, src, ignore_case, payload, is_prefix in entries:
+            rx = re.compile(src + r"(?!\w)", re.IGNORECASE if ignore_case else 0)
+            target = self.by_prefix if is_prefix else self.by_word
+            bucket = target.setdefault(key, [])
+            if all(r.pattern != rx.pattern or r.flags != rx.flags for r, _ in bucket):
+                bucket.append((rx, payload))
+        self.prefixes = tuple(sorted(self.by_prefix))
+
+    def finditer(self, text: str, fold_case: bool = True):
+        """Yield (start, end, payload) for each non-overlapping match."""
+        by_word, by_prefix, prefixes = self.by_word, self.by_prefix, self.prefixes
+        pos_min = 0
+        for m in _WORD.finditer(text):
+            start = m.start()
+            if start < pos_min:
+                continue
+            w = m.group()
+            if fold_case:
+                w = w.lower()
+            cands = by_word.get(w)
+            if prefixes and w.startswith(prefixes):
+                cands = list(cands or ())
+                for pre in prefixes:
+                    if w.startswith(pre):
+                        cands.extend(by_prefix[pre])
+            if not cands:
+                continue
+            best_end, best_payload = -1, None
+            for rx, payload in cands:
+                hit = rx.match(text, start)
+                if hit and hit.end() > best_end:
+                    best_end, best_payload = hit.end(), payload
+            if best_end > 0:
+                yield start, best_end, best_payload
+                pos_min = best_end
+
+
+def _first_words(phrase: str) -> set[str]:
+    """Words (as \\w+ finds them, lower-cased) a text could start a match of this phrase with."""
+    p = phrase.strip().rstrip("*").strip()
+    out = set()
+    for variant in (p, p.replace("-", ""), p.replace("-", " ")):
+        words = _WORD.findall(variant)
+        if words:
+            out.add(words[0].lower())
+    return out
+
+
+@dataclass
+class _Owner:
+    id: str
+    parent: str | None
+    threshold: float
+
+
+@dataclass
+class _Compiled:
+    index: _PhraseIndex
+    # phrase key matched -> list of (owner index, credited phrase key, weight)
+    credits: dict[str, list[tuple[int, str, float]]] = field(default_factory=dict)
+    owners: list[_Owner] = field(default_factory=list)
+    topics: list[tuple[int, list[int]]] = field(default_factory=list)  # topic owner -> subtopic owners
+    display: dict[str, str] = field(default_factory=dict)  # phrase key -> phrase as written in the seeds
+
+
+_CACHE: dict[tuple, _Compiled] = {}
+
+
+def _cache_key(topics: list[Topic]) -> tuple:
+    return tuple(
+        (
+            t.id,
+            t.threshold,
+            t.subtopic_threshold,
+            tuple(sorted(t.keywords.items())),
+            tuple((s.id, tuple(sorted(s.keywords.items()))) for s in t.subtopics),
+        )
+        for t in topics
+    )
+
+
+def _compile(topics: list[Topic]) -> _Compiled:
+    key = _cache_key(topics)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+
+    owners: list[_Owner] = []
+    owner_phrases: list[dict[str, float]] = []
+    display: dict[str, str] = {}
+    structure: list[tuple[int, list[int]]] = []
+    for t in topics:
+        ti = len(owners)
+        owners.append(_Owner(t.id, None, t.threshold))
+        owner_phrases.append({_normal(k): w for k, w in t.keywords.items()})
+        subs = []
+        for s in t.subtopics:
+            subs.append(len(owners))
+            owners.append(_Owner(s.id, t.id, t.subtopic_threshold))
+            owner_phrases.append({_normal(k): w for k, w in s.keywords.items()})
+        for k in [*t.keywords, *(k for s in t.subtopics for k in s.keywords)]:
+            display.setdefault(_normal(k), " ".join(k.split()))
+        structure.append((ti, subs))
+
+    phrases = sorted({p for ph in owner_phrases for p in ph}, key=lambda p: (-len(p), p))
+    singles = {p: re.compile(r"(?<!\w)" + phrase_pattern(p) + r"(?!\w)") for p in phrases}
+
+    credits: dict[str, list[tuple[int, str, float]]] = {}
+    for p in phrases:
+        sample = p.rstrip("*").strip()
+        entries = []
+        for oi, ph in enumerate(owner_phrases):
+            if p in ph:
+                entries.append((oi, p, ph[p]))
+                continue
+            # a shorter phrase of this owner inside the longer match still counts for it
+            inside = [q for q in ph if q != p and len(q) < len(p) and singles[q].search(sample)]
+            if inside:
+                q = max(inside, key=len)
+                entries.append((oi, q, ph[q]))
+        credits[p] = entries
+
+    entries = []
+    for p in phrases:
+        src = phrase_pattern(p)
+        acronym = bool(_ACRONYM.match(p))
+        wildcard = p.endswith("*")
+        single_word = len(_WORD.findall(p.rstrip("*").replace("-", ""))) == 1
+        for w in _first_words(p):
+            if wildcard and single_word:
+                entries.append((w, src, not acronym, p, True))
+            else:
+                entries.append((w, src, not acronym, p, False))
+                if single_word and not acronym:  # plural forms start with a different word
+                    entries.append((w + "s", src, True, p, False))
+                    entries.append((w + "es", src, True, p, False))
+                elif single_word:
+                    entries.append((w + "s", src, False, p, False))
+
+    compiled = _Compiled(
+        index=_PhraseIndex(entries), credits=credits, owners=owners, topics=structure, display=display
+    )
+    if len(_CACHE) > 32:
+        _CACHE.clear()
+    _CACHE[key] = compiled
+    return compiled
+
+
+def _count(c: _Compiled, text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if not text:
+        return counts
+    for _, _, k in c.index.finditer(text):
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def _saturate(n: int) -> float:
+    # 1, 1.5, 1.75, ... -> 2
+    return (1.0 - SATURATION**n) / (1.0 - SATURATION) if n > 0 else 0.0
+
+
+def score_article(title: str, text: str, topics: list[Topic]) -> dict[str, tuple[float, list[str]]]:
+    """Score of every topic and subtopic (assigned or not), with its evidence phrases."""
+    c = _compile(topics)
+    title_counts = _count(c, title or "")
+    body_counts = _count(c, text or "")
+    n_words = len(_WORD.findall(text or "")) + len(_WORD.findall(title or ""))
+    length_factor = max(1.0, math.sqrt(n_words / LENGTH_UNIT))
+
+    # per owner: credited phrase -> (title hits, body hits, weight)
+    per_owner: list[dict[str, list]] = [dict() for _ in c.owners]
+    for counts, slot in ((title_counts, 0), (body_counts, 1)):
+        for k, n in counts.items():
+            for oi, credited, w in c.credits.get(k, ()):
+                rec = per_owner[oi].setdefault(credited, [0, 0, w])
+                rec[slot] += n
+
+    out: dict[str, tuple[float, list[str]]] = {}
+    for oi, owner in enumerate(c.owners):
+        contribs = []
+        for phrase, (t_hits, b_hits, w) in per_owner[oi].items():
+            value = w * (_saturate(b_hits) + (TITLE_WEIGHT if t_hits else 0.0))
+            contribs.append((value, phrase))
+        raw = sum(v for v, _ in contribs)
+        contribs.sort(key=lambda x: (-x[0], x[1]))
+        evidence = [c.display.get(p, p) for v, p in contribs if v > 0][:MAX_EVIDENCE]
+        out[owner.id] = (round(raw / length_factor, 3), evidence)
+    return out
+
+
+def tag_article(title: str, text: str, topics: list[Topic]) -> list[TopicLabel]:
+    """Topics and subtopics whose score reaches their threshold, most relevant first."""
+    c = _compile(topics)
+    scores = score_article(title, text, topics)
+    labels: list[TopicLabel] = []
+    for ti, subs in c.topics:
+        topic = c.owners[ti]
+        score, evidence = scores[topic.id]
+        if score < topic.threshold:
+            continue
+        labels.append(TopicLabel(label=topic.id, parent=None, score=score, evidence=evidence))
+        sub_labels = []
+        best = max((scores[c.owners[si].id][0] for si in subs), default=0.0)
+        for si in subs:
+            sub = c.owners[si]
+            s_score, s_evidence = scores[sub.id]
+            if s_score >= sub.threshold and s_score >= SUBTOPIC_MIN_SHARE * best:
+                sub_labels.append(TopicLabel(label=sub.id, parent=topic.id, score=s_score, evidence=s_evidence))
+        sub_labels.sort(key=lambda lab: -lab.score)
+        labels.extend(sub_labels)
+    return labels
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class _FigureMatcher:
+    index: _PhraseIndex  # payload: (figure index, is bare surname)
+    names: list[str]
+    unique_surname: list[dict[str, bool]]
+
+
+_FIG_CACHE: dict[tuple, _FigureMatcher] = {}
+
+
+def _is_handle(alias: str) -> bool:
+    return alias.startswith("@")
+
+
+def _is_bare(alias: str) -> bool:
+    return not _is_handle(alias) and len(alias.split()) == 1 and "." not in alias
+
+
+def _name_pattern(alias: str) -> str:
+    parts = []
+    for ch in alias:
+        if ch == " ":
+            parts.append(r"\s+")
+        elif ch in "'’":
+            parts.append(r"['’]")
+        else:
+            parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+def _compile_figures(figures: list[Figure]) -> _FigureMatcher:
+    key = tuple((f.id, f.name, tuple(f.aliases)) for f in figures)
+    hit = _FIG_CACHE.get(key)
+    if hit is not None:
+        return hit
+    # how many figures could a bare surname mean (their bare aliases and the last word of their names)
+    owners_of: dict[str, set[int]] = {}
+    for i, f in enumerate(figures):
+        for a in [f.name.split()[-1], *[a for a in f.aliases if _is_bare(a)]]:
+            owners_of.setdefault(a.lower(), set()).add(i)
+    entries = []
+    for i, f in enumerate(figures):
+        seen = set()
+        for alias in [f.name, *f.aliases]:
+            alias = " ".join(alias.split())
+            if not alias or alias in seen:
+                continue
+            seen.add(alias)
+            if _is_handle(alias):
+                # matched from the word after "@", case-insensitively (handles ignore case)
+                handle = alias[1:]
+                words = _WORD.findall(handle)
+                if words:
+                    entries.append((words[0].lower(), r"(?<=@)" + re.escape(handle), True, (i, False), False))
+                continue
+            words = _WORD.findall(alias)
+            if words:
+                # names are matched case-sensitively ("Trump", not "trump card")
+                entries.append((words[0].lower(), _name_pattern(alias), False, (i, _is_bare(alias)), False))
+    unique = [
+        {a.lower(): len(owners_of.get(a.lower(), ())) <= 1 for a in f.aliases if _is_bare(a)} for f in figures
+    ]
+    matcher = _FigureMatcher(_PhraseIndex(entries), [f.name for f in figures], unique)
+    if len(_FIG_CACHE) > 32:
+        _FIG_CACHE.clear()
+    _FIG_CACHE[key] = matcher
+    return matcher
+
+
+def mentioned_figures(text: str, figures: list[Figure]) -> list[str]:
+    """Canonical names of the tracked figures the text mentions, in order of first mention.
+
+    A full name, a titled or spelled-out alias or a social handle counts on its own. A bare surname
+    counts only when no other tracked figure shares it, or when the same text also names the person
+    in full (or by a titled alias).
+    """
+    m = _compile_figures(figures)
+    if not text:
+        return []
+    first_strong: dict[int, int] = {}
+    first_bare: dict[int, int] = {}
+    bare_ok: dict[int, bool] = {}
+    for start, end, (fi, bare) in m.index.finditer(text):
+        if bare:
+            first_bare.setdefault(fi, start)
+            if m.unique_surname[fi].get(text[start:end].lower(), False):
+                bare_ok[fi] = True
+        else:
+            first_strong.setdefault(fi, start)
+    found: dict[int, int] = dict(first_strong)
+    for fi, pos in first_bare.items():
+        if fi in first_strong:
+            found[fi] = min(pos, first_strong[fi])
+        elif bare_ok.get(fi):
+            found[fi] = pos
+    return [m.names[fi] for fi, _ in sorted(found.items(), key=lambda x: x[1])]

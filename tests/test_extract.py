@@ -1,0 +1,314 @@
+"""Extraction stage: seed-article gold, charsets, size cap, hostile input, not-article pages, eval metric."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipeline.evaluation.extraction import page_scores, shingles
+from pipeline.extract import MAX_HTML_BYTES, extract_article, find_posts
+from pipeline.records import Article
+from pipeline.urls import canonicalize_url
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+SEED = SHARED / "fixtures" / "seed-article"
+EVAL_DIR = SHARED / "eval" / "extraction"
+
+needs_seed = pytest.mark.skipif(not SEED.is_dir(), reason=f"shared seed article not found at {SEED}")
+needs_eval = pytest.mark.skipif(not EVAL_DIR.is_dir(), reason=f"shared extraction eval set not found at {EVAL_DIR}")
+
+
+def _ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def seed() -> tuple[Article, dict, str]:
+    if not SEED.is_dir():
+        pytest.skip(f"shared seed article not found at {SEED}")
+    html = (SEED / "article.html").read_bytes()
+    expected = json.loads((SEED / "expected.json").read_text(encoding="utf-8"))
+    body = (SEED / expected.get("body_text_file", "article.txt")).read_text(encoding="utf-8")
+    art = extract_article(html, "https://news.example.test/politics/2024/12/30/musk-h1b-war?utm_source=rss&utm_medium=feed")
+    return art, expected, body
+
+
+# ------------------------------------------------------------------ seed article
+
+
+@needs_seed
+def test_seed_metadata_matches_gold(seed):
+    art, expected, _ = seed
+    gold = expected["metadata"]
+    assert art.title == gold["title"]
+    assert art.canonical_url == gold["canonical_url"]
+    assert art.site_name == gold["site_name"]
+    assert art.authors == gold["authors"]
+    assert art.published == datetime.fromisoformat(gold["published"].replace("Z", "+00:00"))
+    assert art.modified == datetime.fromisoformat(gold["modified"].replace("Z", "+00:00"))
+    assert art.published.utcoffset().total_seconds() == 0
+    assert art.language == gold["language"]
+    assert art.not_article_reason is None
+
+
+@needs_seed
+def test_seed_body_has_every_paragraph_and_no_boilerplate(seed):
+    art, expected, body = seed
+    text = _ws(art.text)
+    for phrase in expected["body_must_not_contain"]:
+        assert phrase not in art.text, phrase
+    for para in body.splitlines():
+        if para.strip():
+            assert _ws(para) in text, para
+    # one paragraph per line, in order
+    lines = art.text.split("\n")
+    gold_lines = [p.strip() for p in body.splitlines() if p.strip()]
+    assert lines == gold_lines
+    assert "Musk vows 'war'" not in art.text  # the headline is metadata, not body
+
+
+@needs_seed
+def test_seed_social_post_kept_with_signature(seed):
+    art, expected, _ = seed
+    post = next(s for s in expected["statements"] if s["kind"] == "post")
+    lines = art.text.split("\n")
+    i = next(i for i, line in enumerate(lines) if post["text"] in line)
+    assert lines[i + 1] == "— Elon Musk (@elonmusk) December 29, 2024"
+    posts = find_posts(art.text)
+    assert len(posts) == 1
+    start, end, signature = posts[0]
+    assert art.text[start:end] == lines[i]
+    assert "@elonmusk" in signature
+
+
+# ------------------------------------------------------------------ charsets
+
+_BODY_FR = (
+    "<p>Le président a déclaré à la presse que la réforme des visas était « nécessaire » et "
+    "qu’elle serait présentée à l’Assemblée dès la rentrée, après l’été.</p>"
+    "<p>Les élèves étrangers, déçus, ont protesté devant le ministère ; « c’est injuste », a dit l’un d’eux.</p>"
+)
+_FR_TEXT_FRAGMENT = "Le président a déclaré à la presse que la réforme des visas était « nécessaire »"
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<html><head>{head}<title>Réforme</title></head><body><article>{body}</article></body></html>"
+
+
+def test_latin1_declared_in_meta():
+    raw = _page(_BODY_FR.replace("’", "'"), '<meta charset="iso-8859-1">').encode("latin-1")
+    art = extract_article(raw, "https://example.test/a")
+    assert "Le président a déclaré" in art.text
+    assert "« nécessaire »" in art.text
+
+
+def test_windows_1252_labelled_latin1_keeps_curly_quotes():
+    raw = _page(_BODY_FR, '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">').encode("cp1252")
+    art = extract_article(raw, "https://example.test/a")
+    assert _FR_TEXT_FRAGMENT in art.text
+    assert "qu’elle" in art.text  # 0x92 read as U+2019, not a C1 control
+
+
+def test_utf8_without_declaration():
+    raw = _page(_BODY_FR).encode("utf-8")
+    art = extract_article(raw, "https://example.test/a")
+    assert _FR_TEXT_FRAGMENT in art.text
+    assert "Ã" not in art.text
+
+
+def test_latin1_without_any_declaration():
+    raw = _page(_BODY_FR.replace("’", "'")).encode("latin-1")
+    art = extract_article(raw, "https://example.test/a")
+    assert "Le président a déclaré" in art.text
+    assert "\ufffd" not in art.text
+
+
+def test_meta_disagrees_with_http_header_utf8_bytes():
+    # header says UTF-8, meta says Latin-1, bytes are UTF-8: the bytes win
+    raw = _page(_BODY_FR, '<meta charset="iso-8859-1">').encode("utf-8")
+    art = extract_article(raw, "https://example.test/a", content_type="text/html; charset=utf-8")
+    assert _FR_TEXT_FRAGMENT in art.text
+    # header says Latin-1, meta says UTF-8, bytes are UTF-8
+    art2 = extract_article(
+        _page(_BODY_FR, '<meta charset="utf-8">').encode("utf-8"), "https://example.test/a",
+        content_type="text/html; charset=ISO-8859-1",
+    )
+    assert _FR_TEXT_FRAGMENT in art2.text
+
+
+def test_meta_disagrees_with_http_header_cp1252_bytes():
+    # header says windows-1252 (right), meta says utf-8 (wrong)
+    raw = _page(_BODY_FR, '<meta charset="utf-8">').encode("cp1252")
+    art = extract_article(raw, "https://example.test/a", content_type="text/html; charset=windows-1252")
+    assert _FR_TEXT_FRAGMENT in art.text
+    assert "qu’elle" in art.text
+
+
+def test_bom_and_str_input():
+    raw = b"\xef\xbb\xbf" + _page(_BODY_FR).encode("utf-8")
+    assert _FR_TEXT_FRAGMENT in extract_article(raw, "https://example.test/a").text
+    assert _FR_TEXT_FRAGMENT in extract_article(_page(_BODY_FR), "https://example.test/a").text
+
+
+def test_text_is_nfc():
+    decomposed = "Cafe\u0301 society: the re\u0301forme was discussed at length by everyone in the room today."
+    art = extract_article(_page(f"<p>{decomposed}</p><p>{decomposed}</p>"), "https://example.test/a")
+    assert "Café society" in art.text
+    assert "e\u0301" not in art.text
+
+
+# ------------------------------------------------------------------ hostile input
+
+
+def test_size_capped_page_is_cut_safely():
+    para = "<p>Paragraph number {i} tells the reader something rather important about the story today.</p>\n"
+    body = "".join(para.format(i=i) for i in range(80_000))
+    raw = _page(body, '<meta charset="utf-8">').encode("utf-8")
+    assert len(raw) > MAX_HTML_BYTES
+    art = extract_article(raw, "https://example.test/big")
+    assert "Paragraph number 0 tells" in art.text
+    assert "Paragraph number 79999" not in art.text  # beyond the cap
+    assert len(art.text) < MAX_HTML_BYTES
+
+
+def test_page_cut_inside_multibyte_char_and_tag():
+    raw = _page(_BODY_FR * 3).encode("utf-8")
+    cut = raw.index("déclaré".encode()) + 2  # inside the two-byte "é"
+    art = extract_article(raw[:cut], "https://example.test/a")
+    assert isinstance(art, Article)
+    cut2 = raw.index(b"<p>", 200) + 2  # inside a tag
+    art2 = extract_article(raw[:cut2], "https://example.test/a")
+    assert "Le président a déclaré" in art2.text
+
+
+@pytest.mark.parametrize("payload", [b"", "", b"   ", b"\x00\x01\x02\xff\xfe\x00" * 1000, bytes(range(256)) * 50])
+def test_empty_and_binary_input(payload):
+    art = extract_article(payload, "https://example.test/x")
+    assert isinstance(art, Article)
+    assert art.not_article_reason is not None
+    assert art.canonical_url == "https://example.test/x"
+
+
+def test_png_bytes():
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20
+    art = extract_article(png, "https://example.test/img.png", content_type="image/png")
+    assert art.not_article_reason is not None
+
+
+def test_ten_thousand_levels_of_nesting():
+    deep = "<div>" * 10_000 + "<p>Deep inside the page there is a paragraph that is the whole story, told at length here.</p>" + "</div>" * 10_000
+    art = extract_article(f"<html><body>{deep}</body></html>".encode(), "https://example.test/deep")
+    assert isinstance(art, Article)
+    assert "Deep inside the page there is a paragraph" in art.text
+    art2 = extract_article(("<b>" * 10_000 + "x").encode(), "https://example.test/deep2")
+    assert isinstance(art2, Article)
+
+
+# ------------------------------------------------------------------ not-article pages
+
+_STORY = (
+    "<p>The city council voted on Tuesday to approve a new budget that expands bus service across the "
+    "northern districts, after months of debate among members and residents.</p>"
+)
+
+
+def test_real_article_is_not_flagged():
+    art = extract_article(_page(_STORY * 6), "https://example.test/a")
+    assert art.not_article_reason is None
+
+
+def test_section_front_flagged():
+    items = "".join(
+        f'<li><a href="/politics/story-{i}">Headline number {i} about the latest political developments</a></li>'
+        for i in range(60)
+    )
+    html = f"<html><head><title>Politics</title></head><body><h1>Politics</h1><ul>{items}</ul><p>Updated daily.</p></body></html>"
+    art = extract_article(html, "https://example.test/politics")
+    assert art.not_article_reason == "section_front"
+
+
+def test_consent_wall_flagged():
+    html = (
+        "<html><body><div class='consent'><h2>We value your privacy</h2>"
+        "<p>We and our partners use cookies and similar technologies to store and access personal data on your device.</p>"
+        "<p>You can accept all cookies or manage your preferences. See our privacy policy for details.</p>"
+        "<button>Accept all</button><button>Reject all</button><a href='/prefs'>Manage options</a></div></body></html>"
+    )
+    art = extract_article(html, "https://example.test/a")
+    assert art.not_article_reason == "consent_wall"
+
+
+def test_paywall_stub_flagged():
+    html = _page(
+        "<p>The governor unveiled a sweeping plan on Monday to overhaul the state's water rights system.</p>"
+        "<div class='paywall-message'><p>Subscribe to continue reading. Already a subscriber? Sign in.</p></div>"
+    )
+    art = extract_article(html, "https://example.test/a")
+    assert art.not_article_reason == "paywall"
+
+
+def test_video_only_page_flagged():
+    html = (
+        '<html><head><meta property="og:type" content="video.other"><title>Watch: storm</title></head>'
+        "<body><h1>Watch: the storm hits the coast</h1><video src='x.mp4'></video><p>Video by our team.</p></body></html>"
+    )
+    art = extract_article(html, "https://example.test/v")
+    assert art.not_article_reason == "video"
+
+
+# ------------------------------------------------------------------ metadata fallbacks and URLs
+
+
+def test_metadata_fallbacks_without_json_ld():
+    html = (
+        '<html lang="de-DE"><head><title>Ein Titel | Die Zeitung</title>'
+        '<meta property="og:site_name" content="Die Zeitung">'
+        '<meta property="og:image" content="/img/a.jpg">'
+        '<meta property="og:url" content="HTTPS://Example.TEST/a?b=2&utm_campaign=x&a=1#top">'
+        "</head><body><article><h1>Ein Titel</h1><p>Von <a rel='author' href='/x'>Erika Muster</a></p>"
+        '<time datetime="2024-05-01T10:00:00+02:00">1. Mai</time>' + _STORY * 3 + "</article></body></html>"
+    )
+    art = extract_article(html, "https://example.test/a")
+    assert art.title == "Ein Titel"
+    assert art.language == "de"
+    assert art.site_name == "Die Zeitung"
+    assert art.canonical_url == "https://example.test/a?a=1&b=2"
+    assert art.image == "https://example.test/img/a.jpg"
+    assert art.authors == ["Erika Muster"]
+    assert art.published == datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("HTTPS://WWW.Example.COM:443/a/b?utm_source=x&z=1&fbclid=abc&a=2#frag", "https://www.example.com/a/b?a=2&z=1"),
+        ("http://example.com/path?gclid=1&ocid=2&cmpid=3&utm_medium=rss", "http://example.com/path"),
+        ("http://example.com:8080/x?id=7", "http://example.com:8080/x?id=7"),
+    ],
+)
+def test_canonicalize_url(url, expected):
+    assert canonicalize_url(url) == expected
+
+
+# ------------------------------------------------------------------ metric and dev set
+
+
+def test_metric_definition():
+    assert shingles("a b c") == {("a", "b", "c"): 1}
+    assert page_scores("", "") == (1.0, 1.0)
+    p, r = page_scores("one two three four five", "one two three four six")
+    assert (p, r) == (0.5, 0.5)
+    p, r = page_scores("", "one two three four")
+    assert (p, r) == (0.0, 0.0)
+
+
+@needs_eval
+def test_no_exception_on_any_dev_page():
+    for path in sorted((EVAL_DIR / "html").glob("*.html")):
+        art = extract_article(path.read_bytes(), "https://example.test/" + path.stem)
+        assert isinstance(art, Article)

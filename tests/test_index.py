@@ -1,0 +1,112 @@
+"""The Elasticsearch edge against the real node: setup, versioning, strict mappings, bulk, security."""
+
+from __future__ import annotations
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from conftest import free_port
+from pipeline import index as ix
+from pipeline import mappings
+from pipeline.config import load_settings
+
+pytestmark = pytest.mark.es
+
+
+@pytest.fixture
+def es(es_url):
+    client = Elasticsearch(es_url)
+    yield client
+    client.close()
+
+
+def test_setup_is_idempotent_and_strict(es, index_prefix):
+    first = ix.setup_indices(es, index_prefix)
+    assert any("created" in a for a in first)
+    assert ix.setup_indices(es, index_prefix) == []  # nothing to do the second time
+    for kind, (version, _) in mappings.INDICES.items():
+        target = es.indices.get_alias(name=f"{index_prefix}-{kind}")
+        assert list(target) == [f"{index_prefix}-{kind}-v{version}"]
+    with pytest.raises(Exception) as exc:
+        es.index(index=f"{index_prefix}-articles", id="x", document={"title": "t", "not_in_mapping": 1})
+    assert "strict" in str(exc.value)
+
+
+def test_new_mapping_version_moves_alias_and_keeps_documents(es, index_prefix, monkeypatch):
+    ix.setup_indices(es, index_prefix)
+    ix.bulk_write(es, f"{index_prefix}-runs", [("r1", {"run_id": "r1", "started": "2026-01-01T00:00:00Z"})], refresh=True)
+    version, mapping = mappings.INDICES["runs"]
+    monkeypatch.setitem(mappings.INDICES, "runs", (version + 1, mapping))
+    actions = ix.setup_indices(es, index_prefix)
+    assert f"moved alias {index_prefix}-runs: {index_prefix}-runs-v{version} -> {index_prefix}-runs-v{version + 1}" in actions
+    es.indices.refresh(index=f"{index_prefix}-runs")
+    assert es.count(index=f"{index_prefix}-runs")["count"] == 1
+    assert list(es.indices.get_alias(name=f"{index_prefix}-runs")) == [f"{index_prefix}-runs-v{version + 1}"]
+
+
+def test_deterministic_ids_overwrite(es, index_prefix):
+    ix.setup_indices(es, index_prefix)
+    idx = f"{index_prefix}-runs"
+    for _ in range(3):
+        res = ix.bulk_write(es, idx, [("same", {"run_id": "same", "started": "2026-01-01T00:00:00Z"})], refresh=True)
+        assert res.ok == 1 and not res.failed
+    assert es.count(index=idx)["count"] == 1
+    created = ix.bulk_write(es, idx, [("same", {"run_id": "same"}), ("new", {"run_id": "new"})], op="create", refresh=True)
+    assert created.created == ["new"] and created.ok == 2
+
+
+def test_bulk_reports_failures_per_document(es, index_prefix):
+    ix.setup_indices(es, index_prefix)
+    res = ix.bulk_write(
+        es, f"{index_prefix}-runs", [("good", {"run_id": "good"}), ("bad", {"run_id": "bad", "started": "not a date"})]
+    )
+    assert res.ok == 1
+    assert list(res.failed) == ["bad"] and "400" in res.failed["bad"]
+
+
+class FlakyBulk:
+    """Wraps the real client; the first bulk answers 429 for every item (what an overloaded node does)."""
+
+    def __init__(self, es):
+        self.es = es
+        self.calls = 0
+
+    def bulk(self, operations, refresh=False):
+        self.calls += 1
+        resp = self.es.bulk(operations=operations, refresh=refresh)
+        if self.calls == 1:
+            for item in resp["items"]:
+                (info,) = item.values()
+                info["status"] = 429
+                info["error"] = {"type": "es_rejected_execution_exception", "reason": "queue full"}
+        return resp
+
+
+def test_bulk_retries_429(es, index_prefix):
+    ix.setup_indices(es, index_prefix)
+    flaky = FlakyBulk(es)
+    res = ix.bulk_write(flaky, f"{index_prefix}-runs", [("a", {"run_id": "a"}), ("b", {"run_id": "b"})], backoff_s=0.01)
+    assert flaky.calls == 2 and res.ok == 2 and not res.failed
+
+
+def test_unreachable_es_names_the_url():
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(ix.EsUnavailable) as exc:
+        ix.connect(load_settings(es_url=url))
+    assert url in str(exc.value)
+
+
+def test_security_enabled_node(secure_es):
+    url, password = secure_es
+    with pytest.raises(ix.EsUnavailable, match="401"):
+        ix.connect(load_settings(es_url=url))
+    es = ix.connect(load_settings(es_url=url, es_user="elastic", es_password=password))
+    prefix = "t-secure"
+    try:
+        ix.setup_indices(es, prefix)
+        res = ix.bulk_write(es, f"{prefix}-runs", [("r", {"run_id": "r"})], refresh=True)
+        assert res.ok == 1
+        assert es.count(index=f"{prefix}-runs")["count"] == 1
+    finally:
+        es.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
+        es.close()
