@@ -1,15 +1,21 @@
-"""newsmon_alert: match alert rules and send the emails.
+"""newsmon_alert: match alert rules against newly indexed articles and send the emails.
 
-Immediate rules run on every ``newsmon://articles/indexed`` event (for the article ids it carries);
-daily digest rules run on a cron schedule (``NEWSMON_DIGEST_CRON``, default 07:00 UTC). Hits are
-recorded as pending before sending and marked sent after, so a rerun sends nothing twice.
+* On every ``newsmon://articles/indexed`` event: the rules are matched against the article ids
+  the event carries; immediate hits are mailed at once, digest ("daily") hits stay pending.
+* On a cron schedule (``NEWSMON_DIGEST_CRON``, default 07:00 UTC): the pending digest hits are
+  mailed (and any immediate hit still pending after an SMTP outage).
+* Manually: trigger with ``{"article_ids": [...]}`` to match given articles, ``{"digest": true}``
+  to send the digest now.
+
+Hits are recorded with deterministic ids before sending and marked sent after delivery, so a
+rerun of any run queues nothing twice and mails nothing twice.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from _newsmon_common import ARTICLES_INDEXED, DEFAULT_ARGS, START_DATE, digest_cron
 
@@ -25,48 +31,46 @@ from _newsmon_common import ARTICLES_INDEXED, DEFAULT_ARGS, START_DATE, digest_c
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     dagrun_timeout=timedelta(minutes=30),
+    params={
+        "article_ids": Param([], type="array", description="manual runs: article ids to match"),
+        "digest": Param(False, type="boolean", description="manual runs: also send the daily digest"),
+    },
     tags=["newsmon"],
     doc_md=__doc__,
 )
 def newsmon_alert():
     @task(execution_timeout=timedelta(minutes=2))
-    def queue(triggering_asset_events=None, dag_run=None) -> dict:
-        """Record the new rule hits as pending. Returns {schedule: hits}.
-
-        Asset-triggered (or manual) runs handle immediate rules; the cron run handles the daily
-        digest and also picks up any immediate hit still pending.
-        """
+    def queue(triggering_asset_events=None, params=None) -> int:
+        """Match every rule against the new articles; record new hits as pending. Returns the count."""
         from pipeline.run import queue_alerts
 
         from _newsmon_common import article_ids_from_events, newsmon_pipeline
 
-        ids = article_ids_from_events(triggering_asset_events)
-        schedules = ["immediate"]
-        if dag_run is not None and str(getattr(dag_run, "run_type", "")).endswith("scheduled"):
-            schedules.append("daily")
+        ids = article_ids_from_events(triggering_asset_events) or list((params or {}).get("article_ids") or [])
+        if not ids:
+            return 0
         with newsmon_pipeline() as p:
-            return {s: queue_alerts(p, ids if s == "immediate" else None, schedule=s) for s in schedules}
+            return queue_alerts(p, ids, schedule=None)
 
     @task(execution_timeout=timedelta(minutes=5))
-    def send(queued: dict) -> dict:
-        """Send the pending hits, one email per recipient and schedule. Returns counts."""
+    def send(queued: int, dag_run=None, params=None) -> dict:
+        """Mail the pending hits (one email per rule). Returns counts per schedule."""
         from pipeline.run import send_pending_alerts
 
-        from _newsmon_common import newsmon_pipeline
+        from _newsmon_common import newsmon_pipeline, run_type
 
+        schedules = ["immediate"]
+        if run_type(dag_run) == "scheduled" or (params or {}).get("digest"):
+            schedules.append("daily")
         out = {}
         with newsmon_pipeline() as p:
-            for schedule in queued:
+            for schedule in schedules:
                 s = send_pending_alerts(p, schedule=schedule)
-                out[schedule] = {
-                    "emails_sent": s.emails_sent,
-                    "hits_sent": s.hits_sent,
-                    "pending": s.pending,
-                    "failed": s.failed,
-                }
+                out[schedule] = {"emails_sent": s.emails_sent, "hits_sent": s.hits_sent, "pending": s.pending, "failed": s.failed}
         failed = sum(v["failed"] for v in out.values())
         if failed:
-            raise RuntimeError(f"{failed} alert email(s) could not be sent; they stay pending for the retry")
+            # The hits stay pending: the retry (exponential backoff) sends them, and only them.
+            raise RuntimeError(f"{failed} alert email(s) could not be sent")
         return out
 
     send(queue())

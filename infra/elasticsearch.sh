@@ -141,7 +141,9 @@ parse_opts() {
             *) die "unknown option: $1 (try --help)" ;;
         esac
     done
-    [[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT >= 1024 && PORT <= 65435 )) || die "--port must be a number between 1024 and 65435 (the transport port is port+100)"
+    if ! [[ "$PORT" =~ ^[0-9]+$ ]] || (( PORT < 1024 || PORT > 65435 )); then
+        die "--port must be a number between 1024 and 65435 (the transport port is port+100)"
+    fi
     [[ "$NAME" =~ ^[A-Za-z0-9_-]+$ ]] || die "--name may only use letters, digits, '-' and '_'"
     INST="$INSTANCES_DIR/$NAME"
     PIDFILE="$INST/run/elasticsearch.pid"
@@ -181,15 +183,16 @@ port_owner() {
     ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\(.*\)))/\1/p' | head -n1
 }
 
-# Cluster health; prints the status (green/yellow/red) or nothing.
+# Cluster health; prints the status (green/yellow/red) or nothing, never fails.
 health() {
-    local port=$1 pwfile=${2:-} auth=()
+    local port=$1 pwfile=${2:-} cfg=""
     if [[ -n "$pwfile" && -r "$pwfile" ]]; then
-        auth=(-u "elastic:$(cat "$pwfile")")
+        # Credentials go through a curl config on stdin, so they never show up in `ps`.
+        cfg="user = \"elastic:$(head -n1 "$pwfile")\""
     fi
-    curl -s --max-time 5 "${auth[@]}" \
-        "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null \
-        | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'
+    { printf '%s\n' "$cfg" | curl -s --max-time 5 -K - \
+        "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" 2>/dev/null || true; } \
+        | sed -n -e '/security_exception/{s/.*/unauthorized/p;q;}' -e 's/.*"status":"\([a-z]*\)".*/\1/p'
 }
 
 # Run a command as the ES user with the instance's environment. ES refuses
@@ -298,6 +301,10 @@ wait_healthy() {  # $1 = pid
         if [[ "$status" == green || "$status" == yellow ]]; then
             printf ' %s (%ss)\n' "$status" "$(( SECONDS - t0 ))"
             return 0
+        fi
+        if [[ "$status" == unauthorized ]]; then
+            printf ' 401\n'
+            die "Elasticsearch on port $PORT rejects the password in $PWFILE (was the instance set up with another one? delete $INST to start over)"
         fi
         if ! kill -0 "$pid" 2>/dev/null; then
             printf ' died\n'

@@ -5,9 +5,11 @@ current Python (the project's venv) with an environment built here. Airflow's ho
 folder inside the project (``var/airflow``), examples are off, the API binds to 127.0.0.1 and
 parallelism is sized for a 2-core machine.
 
-``airflow_up`` starts ``airflow standalone`` (scheduler, DAG processor, API server, triggerer) as
-the leader of a new process group and records its pid/pgid; ``airflow_down`` signals that whole
-group, because TERM to the parent alone leaves its children running.
+``start_airflow`` (``newsmon airflow up``) starts ``airflow standalone`` (scheduler, DAG processor,
+API server, triggerer) as the leader of a new process group and records its pid/pgid;
+``stop_airflow`` (``newsmon airflow down``) signals that whole group, because TERM to the parent
+alone leaves its children running. ``airflow_up``/``airflow_down`` wrap them for the CLI and
+return exit codes.
 """
 
 from __future__ import annotations
@@ -144,6 +146,9 @@ def full_env(extra: dict[str, str] | None = None, **kwargs) -> dict[str, str]:
     """os.environ + airflow_env(**kwargs) + extra."""
     env = dict(os.environ)
     env.update(airflow_env(**kwargs))
+    # `airflow standalone` starts its components as `airflow ...` found on PATH: use this venv's.
+    bindir = str(Path(airflow_bin()).parent)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
     env.update(extra or {})
     return env
 
@@ -212,7 +217,7 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-def airflow_up(
+def start_airflow(
     project_root: Path | str | None = None,
     *,
     home: Path | str | None = None,
@@ -343,14 +348,14 @@ def _kill_group(pgid: int, grace: float = 30.0) -> bool:
     return not _group_alive(pgid)
 
 
-def airflow_down(
+def stop_airflow(
     project_root: Path | str | None = None,
     *,
     home: Path | str | None = None,
     grace: float = 30.0,
     echo: Callable[[str], None] = print,
 ) -> bool:
-    """Stop every process that ``airflow_up`` started (the whole process group). True if stopped."""
+    """Stop every process that ``start_airflow`` started (the whole process group). True if stopped."""
     home_dir = Path(home).resolve() if home else airflow_home(project_root)
     state = _read_state(home_dir)
     if not state:
@@ -370,8 +375,23 @@ def airflow_down(
     return stopped
 
 
+def airflow_up(project_root: Path | str | None = None, **kwargs) -> int:
+    """`newsmon airflow up`: start Airflow and print its address. Returns the exit code."""
+    try:
+        start_airflow(project_root, **kwargs)
+    except AirflowCtlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def airflow_down(project_root: Path | str | None = None, **kwargs) -> int:
+    """`newsmon airflow down`: stop every process `up` started. Returns the exit code."""
+    return 0 if stop_airflow(project_root, **kwargs) else 1
+
+
 def airflow_status(project_root: Path | str | None = None, *, home: Path | str | None = None) -> dict | None:
-    """The state of a running Airflow started by ``airflow_up`` with its health, or None."""
+    """The state of a running Airflow started by ``start_airflow`` with its health, or None."""
     home_dir = Path(home).resolve() if home else airflow_home(project_root)
     state = _read_state(home_dir)
     if not state or not _group_alive(int(state["pgid"])):

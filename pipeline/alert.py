@@ -10,7 +10,7 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 from .config import AlertRule, Settings
 from .records import Alert, AlertHit, Article, Statement
@@ -73,6 +73,7 @@ def match_statement_rule(
                 title=article.title,
                 url=article.canonical_url or article.url,
                 speaker=s.speaker_name,
+                kind=s.kind,
                 text=s.text,
             )
         )
@@ -88,7 +89,8 @@ def compose_alert(rule: AlertRule, hits: list[AlertHit]) -> Alert:
     lines = [f"Rule: {rule.name} ({rule.kind})", ""]
     for h in hits:
         if h.speaker:
-            lines.append(f"{h.speaker}: “{h.text}”")
+            said = f"“{h.text}”" if h.kind != "indirect" else f"(reported) {h.text}"
+            lines.append(f"{h.speaker}: {said}")
             lines.append(f"    in: {h.title}")
         else:
             lines.append(f"{h.title}")
@@ -114,6 +116,7 @@ def send_email(alert: Alert, settings: Settings) -> str:
     msg["Subject"] = alert.subject
     msg_id = make_msgid(domain="newsmon.local")
     msg["Message-ID"] = msg_id
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["X-Newsmon-Rule"] = alert.rule
     msg.set_content(alert.body)
     server = f"{settings.smtp_host}:{settings.smtp_port}"

@@ -80,6 +80,7 @@ def queue_hits(p, article_ids: list[str], schedule: str | None = None) -> int:
                 "title": h.title,
                 "url": h.url,
                 "speaker": h.speaker,
+                "kind": h.kind,
                 "text": h.text,
                 "status": "pending",
                 "created_at": now,
@@ -120,7 +121,7 @@ def send_pending(p, schedule: str = "immediate") -> dict:
             summary["pending"] += len(docs)
             continue
         hits = [
-            AlertHit(rule=rule_name, ref_id=d["ref_id"], article_id=d["article_id"], title=d.get("title") or "", url=d.get("url") or "", speaker=d.get("speaker"), text=d.get("text") or "")
+            AlertHit(rule=rule_name, ref_id=d["ref_id"], article_id=d["article_id"], title=d.get("title") or "", url=d.get("url") or "", speaker=d.get("speaker"), kind=d.get("kind"), text=d.get("text") or "")
             for d in docs
         ]
         alert = compose_alert(rule, hits)

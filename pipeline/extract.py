@@ -33,8 +33,8 @@ from pipeline.extract_meta import PageMeta, extract_metadata
 from pipeline.records import Article
 from pipeline.urls import canonicalize_url
 
-import os
-_KADANE_RATIO = float(os.environ.get("NEWSMON_X_KR", "1.25"))
+_LINK_DENSE = 0.8  # a block with more link text than this is a link list
+_KADANE_RATIO = 1.5  # a contiguous block run beats the best element only when clearly better
 MAX_HTML_BYTES = 5 * 1024 * 1024  # same as Settings.max_page_bytes
 
 __all__ = ["extract_article", "find_posts", "MAX_HTML_BYTES", "POST_SIGNATURE"]
@@ -63,7 +63,7 @@ _NEG = re.compile(
     r"most-?read|most-?popular|trending|read-?more|more-stories|also-?read|next-?article|pagination|pager|"
     r"login|paywall|caption|credit|skip|jump|(?:^|[\s_-])toc(?:$|[\s_-])|(?:^|[\s_-])nav|menu|header|hidden|"
     r"sr-only|visually-?hidden|screen-?reader|rating|poll|survey|player|carousel|slideshow|gallery|banner|"
-    r"teaser|card|tooltip|rail|offscreen|follow|donate|partner|meta-?data|post-?meta|article-?meta|entry-?meta|"
+    r"teaser|card|tooltip|rollover|hovercard|rail|offscreen|follow|donate|partner|meta-?data|post-?meta|article-?meta|entry-?meta|"
     r"(?:^|[\s_-])meta(?:$|[\s_-])|label|disclaimer|copyright|legal|bio(?:$|[\s_-])|avatar|profile|callout|"
     r"inline-?link|more-?link|see-?also|list-?link|below|bottom|feedback|error|alert|notification|nocontent|hide",
     re.IGNORECASE,
@@ -80,6 +80,7 @@ _SOCIAL_CLASS = re.compile(
     r"fb-xfbml|fb-post|bluesky-embed|reddit-embed|x-post|embedded-post|social-embed",
     re.IGNORECASE,
 )
+_INLINE_JUNK = re.compile(r"rollover|hovercard|tooltip|sr-only|visually-?hidden|screen-?reader|offscreen", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 _BOILER_LINE = re.compile(
@@ -92,7 +93,17 @@ _BOILER_LINE = re.compile(
     r"this (?:article|story) (?:was|is) (?:originally )?published.*|recommended(?: for you)?|most read|"
     r"most popular|trending(?: now)?|you may also like|more from .*|more on this.*|next article|previous article|"
     r"back to top|opens in new window|updated:? .*|published:? .*|posted:? .*|by [a-z .,'-]{2,60}|"
-    r"we use cookies.*|accept(?: all)?(?: cookies)?|we value your privacy.*)$",
+    r"we use cookies.*|accept(?: all)?(?: cookies)?|we value your privacy.*|don'?t miss:?|advert|report|"
+    r"(?:also )?read(?: more)?: .{0,100}|more: .{0,100}|top stories|related coverage|featured|sponsored links?)$",
+    re.IGNORECASE,
+)
+_CAPTION_LINE = re.compile(
+    r"\((?:image|photo|picture|pic|pictured|credit|photograph|foto)s?(?: credit)?\s*:[^)]*\)\s*$|^image (?:copyright|caption)\b",
+    re.IGNORECASE,
+)
+_SOCIAL_PLUG = re.compile(
+    r"^(?:follow|like|join) (?:us|him|her|them|[\w. ]{2,40}) on (?:twitter|facebook|instagram|x|youtube|linkedin|tiktok)|"
+    r"^listen to .{0,40} live\b|^join our .{0,60}(?:forum|newsletter|community)",
     re.IGNORECASE,
 )
 _COOKIE_TEXT = re.compile(
@@ -127,6 +138,26 @@ def _norm(text: str) -> str:
     text = _INVISIBLE.sub("", text)
     text = _SPACES.sub(" ", text.replace("\n", " "))
     return text.strip()
+
+
+_FLAG_CACHE: dict[str, int] = {}
+
+
+def _attr_flags(attrs: str) -> int:
+    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk (cached per string)."""
+    flags = _FLAG_CACHE.get(attrs)
+    if flags is None:
+        flags = 0
+        if _SOCIAL_CLASS.search(attrs):
+            flags |= 1
+        if _NEG.search(attrs) and not _POS.search(attrs):
+            flags |= 2
+            if _INLINE_JUNK.search(attrs):
+                flags |= 4
+        if len(_FLAG_CACHE) > 100_000:
+            _FLAG_CACHE.clear()
+        _FLAG_CACHE[attrs] = flags
+    return flags
 
 
 def _attr_text(el) -> str:
@@ -168,12 +199,13 @@ class _Walker:
     def walk(self, root) -> None:
         block_stack: list[str] = [root.tag if isinstance(root.tag, str) else "div"]
         link_depth = 0
+        skip_depth = 0
         open_: list[tuple] = []
         buf = self._buf
         for event, el in etree.iterwalk(root, events=("start", "end")):
             tag = el.tag
             if not isinstance(tag, str):
-                if event == "end" and el.tail:
+                if event == "end" and el.tail and not skip_depth:
                     buf.append(el.tail)
                     if link_depth:
                         self._link_len += len(el.tail)
@@ -185,13 +217,14 @@ class _Walker:
                     buf = self._buf
                 attrs = _attr_text(el)
                 kind = ""
-                if attrs and tag in ("blockquote", "div", "section", "figure", "aside") and _SOCIAL_CLASS.search(attrs):
+                flags = _attr_flags(attrs) if attrs else 0
+                if flags & 1 and tag in ("blockquote", "div", "section", "figure", "aside"):
                     kind = "post"
                 elif tag in _BOILER_TAGS:
                     kind = "tag"
                 elif tag == "header":
                     kind = "header"
-                elif attrs and tag not in ("body", "html") and _NEG.search(attrs) and not _POS.search(attrs):
+                elif flags & 2 and tag not in ("body", "html"):
                     kind = "class"
                 elif el.get("hidden") is not None or el.get("aria-hidden") == "true":
                     kind = "hidden"
@@ -203,13 +236,18 @@ class _Walker:
                     block_stack.append(tag)
                 if tag == "a":
                     link_depth += 1
-                open_.append((len(self.blocks), is_block, kind, tag == "a"))
-                if el.text:
+                skip = not is_block and (kind == "hidden" or (kind == "class" and flags & 4))
+                if skip:
+                    skip_depth += 1
+                open_.append((len(self.blocks), is_block, kind, tag == "a", skip))
+                if el.text and not skip_depth:
                     buf.append(el.text)
                     if link_depth:
                         self._link_len += len(el.text)
             else:
-                start, is_block, kind, is_link = open_.pop()
+                start, is_block, kind, is_link, skip = open_.pop()
+                if skip:
+                    skip_depth -= 1
                 if is_block:
                     self.flush(block_stack[-1])
                     buf = self._buf
@@ -224,7 +262,7 @@ class _Walker:
                         self.boiler_ranges.append((start, end, kind))
                 if is_link:
                     link_depth -= 1
-                if el.tail:
+                if el.tail and not skip_depth:
                     buf.append(el.tail)
                     if link_depth:
                         self._link_len += len(el.tail)
@@ -269,9 +307,11 @@ def _keep(b: _Block, title_key: str) -> bool:
         return False
     if title_key and b.heading and _key(b.text) == title_key:
         return False
-    if n and b.link_len / n > 0.6 and n < 400:
+    if n and b.link_len / n > _LINK_DENSE and n < 400:
         return False
     if n < 120 and _BOILER_LINE.match(b.text):
+        return False
+    if n < 250 and (_CAPTION_LINE.search(b.text) or _SOCIAL_PLUG.search(b.text)):
         return False
     return True
 
@@ -363,7 +403,7 @@ def _select(w: _Walker) -> tuple[int, int]:
             best = (start, end)
     if best is None or best_score <= 0:
         return 0, len(blocks)
-    if True:
+    if len(weights) > 1:
         # the best contiguous run of blocks (Kadane); element ranges are such runs, so this is
         # never worse, and it can take two sibling paragraphs without their noisy parent.
         run_best = float("-inf")
@@ -452,16 +492,18 @@ def _not_article_reason(text: str, page_text: str, meta: PageMeta, page_words: i
     if page_words == 0 and words == 0:
         return "empty"
     low = page_text[:20000]
-    if words < 250:
-        consent_hits = len(_CONSENT.findall(low))
-        if consent_hits >= 3 and consent_hits * 15 > max(words, 1) * 0.3:
-            return "consent_wall"
+    if words < 250 and len(_CONSENT.findall(text[:5000])) >= 3:
+        return "consent_wall"
+    if words < 60 and len(_CONSENT.findall(low)) >= 3:
+        return "consent_wall"
     if words < 300 and (_PAYWALL.search(low) or meta.accessible_for_free is False and words < 150):
         return "paywall"
     if words < 150 and (meta.og_type.startswith("video") or (
             "videoobject" in meta.ld_types and not any(t.endswith("article") or t == "blogposting" for t in meta.ld_types))):
         return "video"
-    if words < 150 and page_words and link_words / page_words > 0.4:
+    article_like = meta.og_type == "article" or meta.published is not None or any(
+        t.endswith("article") or t in ("blogposting", "report") for t in meta.ld_types)
+    if page_words and link_words / page_words > 0.4 and (words < 40 or (words < 150 and not article_like)):
         return "section_front"
     if words == 0:
         return "no_main_text"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -17,6 +18,28 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 class EsUnavailable(Exception):
     """Elasticsearch could not be reached or refused us; the message names the URL."""
+
+
+def client_url(es: Elasticsearch) -> str:
+    try:
+        return ", ".join(node.base_url for node in es.transport.node_pool.all())
+    except AttributeError:  # a wrapped or fake client
+        return "the configured Elasticsearch"
+
+
+def es_errors(func):
+    """Turn low-level client errors inside a pipeline entry point into EsUnavailable naming the node."""
+
+    @functools.wraps(func)
+    def wrapper(p, *args, **kwargs):
+        try:
+            return func(p, *args, **kwargs)
+        except EsConnectionError as exc:
+            raise EsUnavailable(f"Elasticsearch at {client_url(p.es)} is unreachable: {exc.message}") from exc
+        except ApiError as exc:
+            raise EsUnavailable(f"Elasticsearch at {client_url(p.es)} answered HTTP {exc.meta.status}: {exc.message}") from exc
+
+    return wrapper
 
 
 def alias(prefix: str, kind: str) -> str:

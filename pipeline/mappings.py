@@ -135,6 +135,7 @@ ALERTS = {
         "title": {"type": "text"},
         "url": _KW,
         "speaker": _KW,
+        "kind": _KW,
         "text": {"type": "text"},
         "status": _KW,  # pending | sent
         "created_at": _DATE,

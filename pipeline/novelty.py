@@ -37,8 +37,19 @@ def statement_key(speaker: str, text: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
+_CONTRACTIONS = [
+    (re.compile(r"\bwon't\b"), "will not"), (re.compile(r"\bcan't\b"), "can not"), (re.compile(r"\bcannot\b"), "can not"),
+    (re.compile(r"n't\b"), " not"), (re.compile(r"'ve\b"), " have"), (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ll\b"), " will"), (re.compile(r"\bi'm\b"), "i am"), (re.compile(r"'d\b"), " would"),
+]
+
+
 def _words(text: str) -> list[str]:
-    return _WORD.findall(normalise_statement(text))
+    """Normalised words with contractions spelled out, for near-repeat comparison."""
+    t = normalise_statement(text)
+    for rx, rep in _CONTRACTIONS:
+        t = rx.sub(rep, t)
+    return _WORD.findall(t)
 
 
 def _sentences(text: str) -> list[str]:

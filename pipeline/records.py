@@ -122,6 +122,7 @@ class AlertHit(BaseModel):
     title: str
     url: str
     speaker: str | None = None
+    kind: str | None = None  # statement kind for statement rules
     text: str = ""  # the statement, or the snippet that matched
 
     @property

@@ -75,11 +75,13 @@ class PollSummary(BaseModel):
     failures: dict[str, str] = Field(default_factory=dict)
 
 
+@ix.es_errors
 def feed_states(p: Pipeline) -> dict[str, FeedState]:
     resp = p.es.search(index=p.idx("feeds"), size=10000, query={"match_all": {}})
     return {h["_id"]: FeedState.model_validate(h["_source"]) for h in resp["hits"]["hits"]}
 
 
+@ix.es_errors
 def due_feeds(p: Pipeline, now: datetime | None = None) -> list[str]:
     now = now or _now()
     states = feed_states(p)
@@ -99,6 +101,7 @@ def _item_doc(item: FeedItem, now: datetime) -> dict:
     }
 
 
+@ix.es_errors
 def poll_feeds(p: Pipeline, feed_ids: list[str], reporter: Reporter | None = None) -> PollSummary:
     """Poll the given feeds; store their new items as pending. One bad feed never stops the others."""
     reporter = reporter or Reporter()
@@ -153,6 +156,7 @@ class ProcessSummary(BaseModel):
     failures: dict[str, str] = Field(default_factory=dict)
 
 
+@ix.es_errors
 def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
     resp = p.es.search(
         index=p.idx("items"),
@@ -164,6 +168,7 @@ def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
     return [h["_id"] for h in resp["hits"]["hits"]]
 
 
+@ix.es_errors
 def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = None) -> ProcessSummary:
     """Fetch, extract, enrich and index the given items. Items already done are left alone."""
     reporter = reporter or Reporter()
@@ -234,11 +239,13 @@ class AlertSummary(BaseModel):
     error: str | None = None
 
 
+@ix.es_errors
 def queue_alerts(p: Pipeline, article_ids: list[str] | None = None, schedule: str | None = None) -> int:
     """Record alert hits for the given articles as pending. Returns how many hits are new."""
     return alerting.queue_hits(p, article_ids or [], schedule)
 
 
+@ix.es_errors
 def send_pending_alerts(p: Pipeline, schedule: str = "immediate") -> AlertSummary:
     return AlertSummary(**alerting.send_pending(p, schedule))
 
@@ -246,6 +253,7 @@ def send_pending_alerts(p: Pipeline, schedule: str = "immediate") -> AlertSummar
 # ------------------------------------------------------------------ maintenance
 
 
+@ix.es_errors
 def maintain(p: Pipeline, *, keep_days: int = 90, now: datetime | None = None) -> dict:
     """Feed health report, plus retention of the work queue and of sent alerts."""
     now = now or _now()
@@ -286,6 +294,7 @@ class RunSummary(BaseModel):
     alerts: AlertSummary = Field(default_factory=AlertSummary)
 
 
+@ix.es_errors
 def run_once(p: Pipeline, reporter: Reporter | None = None, *, batch_size: int = 50, only_due: bool = False) -> RunSummary:
     """Poll every enabled feed (or only due ones), process everything pending, send alerts."""
     reporter = reporter or Reporter()

@@ -371,7 +371,8 @@ def build_alias_index(figures: list[Figure]) -> AliasIndex:
                 idx.exact.setdefault(stripped, set()).add(f.id)
         last = norm_name(f.name).split()[-1]
         idx.lastname.setdefault(last, set()).add(f.id)
-        for w in re.findall(r"[a-z-]+", f"{f.role} {f.affiliation}".lower()):
+        role_text = re.sub(r"\b(?:vice|deputy|former|ex-)\s+[a-z-]+", " ", f"{f.role} {f.affiliation}".lower())
+        for w in re.findall(r"[a-z-]+", role_text):
             if w in ROLE_NOUNS:
                 idx.role_words.setdefault(w, set()).add(f.id)
     if len(_INDEX_CACHE) > 32:

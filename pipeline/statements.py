@@ -117,6 +117,7 @@ class Found:
     cue: str = ""
     group: int = 0
     para: int = 0
+    cue_pos: int = -1
     extra_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -258,6 +259,11 @@ class Tracker:
                     fid = next(iter(fids))
                     f = self.idx.figures[fid]
                     return Entity(f.name, fid, _figure_gender(f))
+            # "the billionaire said" right after someone spoke: that speaker
+            want = "f" if head in FEMALE_ROLES else ""
+            for p, ent in reversed(self.speakers):
+                if p < pos and pos - p < 1500 and ent.is_person and (not want or ent.gender != "m"):
+                    return ent
             return None
         return None
 
@@ -308,7 +314,7 @@ def _find_cue_after(masked: str, lo: int, hi: int):
         if m.start() - lead > 140:
             break
         between = seg[lead:m.start()]
-        if re.search(r"[.!?;]\s", between):
+        if re.search(r"[!?;]\s|(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr))(?<!\b(?:Mrs|Sen|Rep|Gov|Gen))\.\s", between):
             break
         men = subject_before(masked, lo + lead, lo + m.start())
         if men is not None and men.start - (lo + lead) <= 2:
@@ -404,8 +410,20 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
             if te <= ts:
                 continue
             hit = _find_cue_after(masked, q.end, next_q_start)
+            if hit is None and next_q_start >= s_hi - 1 and q.end >= s_hi - 2:
+                # '"...?" Graham asked.': the splitter ended the sentence at the quote
+                nxt = [o.start for o in pqs[qi + 1:]]
+                n_hi = min([_sentence_of(sents, min(s_hi + 1, p.end - 1))[1]] + nxt)
+                if n_hi > q.end:
+                    hit = _find_cue_after(masked, q.end, n_hi)
             if hit is None:
                 hit = _find_cue_before(masked, prev_q_end, q.start)
+            if hit is None:
+                # '"..." ― Beck Pimentel' (a quote signed with a dash)
+                sm = re.match(r"\s*[―—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\s*$", masked[q.end:next_q_start])
+                if sm:
+                    ms = q.end + sm.start(1)
+                    hit = ("―", q.end, q.end, Mention(ms, q.end + sm.end(1), sm.group(1), "name"))
             pre = masked[prev_q_end:q.start].strip()
             starts_clause = (
                 pre == "" or pre.endswith((":", ",", "—", "–")) and not re.search(r"\b(?:that|as|of)\s*,?$", pre)
@@ -443,9 +461,17 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
             if kind == "partial" and (n_words < 2 or not _partial_ok(text, masked, q, hit)):
                 continue
             cue, cs, ce, men = hit
+            if prev_in_para is not None and prev_in_para.cue_pos == cs and cs >= 0 and kind == "direct":
+                # '"A," he said, "B."': one quote interrupted by its cue
+                f = Found(kind, ts, te, q.start, q.end, prev_in_para.mention, prev_in_para.entity, cue,
+                          prev_in_para.group, pi, cue_pos=cs)
+                out.append(f)
+                prev_in_para = f
+                last_direct = f
+                continue
             ent = tracker.resolve(men, men.start, s_lo)
             group += 1
-            f = Found(kind, ts, te, q.start, q.end, men, ent, cue, group, pi)
+            f = Found(kind, ts, te, q.start, q.end, men, ent, cue, group, pi, cue_pos=cs)
             out.append(f)
             tracker.note_speaker(men.start, ent)
             quote_sents.add((s_lo, s_hi))

@@ -90,8 +90,8 @@ class _PhraseIndex:
     Matches never overlap; at each position the longest candidate wins.
     """
 
-    def __init__(self, entries: list[tuple[str, str, bool, object]]):
-        # entries: (first-word key, anchored regex source, case-insensitive?, payload)
+    def __init__(self, entries: list[tuple[str, str, bool, object, bool]]):
+        # entries: (first-word key, anchored regex source, case-insensitive?, payload, is a prefix?)
         self.by_word: dict[str, list[tuple[re.Pattern[str], object]]] = {}
         self.by_prefix: dict[str, list[tuple[re.Pattern[str], object]]] = {}
         for key, src, ignore_case, payload, is_prefix in entries:
@@ -105,13 +105,14 @@ class _PhraseIndex:
     def finditer(self, text: str, fold_case: bool = True):
         """Yield (start, end, payload) for each non-overlapping match."""
         by_word, by_prefix, prefixes = self.by_word, self.by_prefix, self.prefixes
+        scan = text.lower() if fold_case else text
+        fold_each = False
+        if len(scan) != len(text):  # rare: lower-casing changed offsets (e.g. "İ"); fold word by word
+            scan, fold_each = text, True
         pos_min = 0
-        for m in _WORD.finditer(text):
-            start = m.start()
-            if start < pos_min:
-                continue
+        for m in _WORD.finditer(scan):
             w = m.group()
-            if fold_case:
+            if fold_each:
                 w = w.lower()
             cands = by_word.get(w)
             if prefixes and w.startswith(prefixes):
@@ -120,6 +121,9 @@ class _PhraseIndex:
                     if w.startswith(pre):
                         cands.extend(by_prefix[pre])
             if not cands:
+                continue
+            start = m.start()
+            if start < pos_min:
                 continue
             best_end, best_payload = -1, None
             for rx, payload in cands:

@@ -118,10 +118,17 @@ def format_report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def print_report(result: dict, json_out: bool = False) -> None:
+    """Print the readable report; with ``json_out``, end with the whole result as one JSON line."""
+    print(format_report(result))
+    if json_out:
+        print(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsmon eval topics", description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help="labelled JSONL file (e.g. ../shared/eval/topics/allsides-dev.jsonl)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--json", action="store_true", help="end with the result as one JSON line")
     parser.add_argument("--seeds", type=Path, default=None, help="seeds folder (default: the project's seeds/)")
     parser.add_argument("--errors", type=int, default=20, help="how many worst errors to list")
     args = parser.parse_args(argv)
@@ -134,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     result = evaluate_topics(args.path, seeds.topics, n_errors=args.errors)
-    print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_report(result))
+    print_report(result, json_out=args.json)
     return 0
 
 

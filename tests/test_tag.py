@@ -1,0 +1,226 @@
+"""Topic tagger and figure mentions (pipeline/tag.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import DEFAULT_SEEDS_DIR, Figure, Subtopic, Topic, load_seeds
+from pipeline.tag import mentioned_figures, phrase_pattern, score_article, tag_article
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED_ARTICLE = SHARED / "fixtures" / "seed-article"
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return load_seeds(DEFAULT_SEEDS_DIR)
+
+
+@pytest.fixture(scope="module")
+def topics(seeds):
+    return seeds.topics
+
+
+def _labels(result):
+    return {lab.label: lab for lab in result}
+
+
+POLICY_TITLE = "Senate weighs immigration bill as border crossings fall"
+POLICY_TEXT = """
+The Senate on Tuesday began debate on a sweeping immigration bill that would tighten asylum rules
+and fund more Border Patrol agents along the southern border.
+Supporters said the measure would reduce illegal immigration and speed up deportation of people who
+have no legal claim to stay. Opponents said it abandons asylum seekers fleeing violence.
+The bill would also expand the H-1B program and clear part of the green card backlog.
+Immigration and Customs Enforcement would receive money for detention beds.
+"""
+
+SPORTS_TITLE = "Rangers edge Bruins in overtime thriller"
+SPORTS_TEXT = """
+The Rangers beat the Bruins 3-2 in overtime on Saturday night. The puck crossed the goal line after
+a scramble at the border of the crease, and fans spilled onto the ice to celebrate.
+The coach said the team had crossed a line this season. An immigrant from Sweden scored twice.
+"""
+
+
+def test_policy_story_is_tagged_with_evidence(topics):
+    result = _labels(tag_article(POLICY_TITLE, POLICY_TEXT, topics))
+    assert "immigration_policy" in result
+    topic = result["immigration_policy"]
+    assert topic.parent is None
+    assert topic.score >= topics[0].threshold
+    assert topic.evidence and len(topic.evidence) <= 5
+    assert "immigration bill" in topic.evidence
+    assert "border_enforcement" in result
+    assert result["border_enforcement"].parent == "immigration_policy"
+    assert result["border_enforcement"].evidence
+
+
+def test_sports_story_is_not_tagged(topics):
+    # "ice", "border", "crossed", "immigrant" alone must not make a story about immigration policy
+    assert tag_article(SPORTS_TITLE, SPORTS_TEXT, topics) == []
+
+
+def test_lower_case_ice_is_not_the_agency(topics):
+    scores = score_article("", "Ice formed on the roads; ice storms hit Texas.", topics)
+    assert scores["immigration_policy"][0] == 0
+    scores = score_article("", "ICE agents detained him.", topics)
+    assert "ICE" in scores["immigration_policy"][1]
+
+
+def test_mere_mentions_stay_below_threshold(topics):
+    text = (
+        "The restaurant was opened by an immigrant family in 1982. Its owner, the son of immigrants, "
+        "said the menu has barely changed. Across the border in Canada, a sister restaurant opened."
+    )
+    assert tag_article("A family restaurant turns 40", text, topics) == []
+
+
+def _toy_topics() -> list[Topic]:
+    return [
+        Topic(
+            id="immigration_policy",
+            name="Immigration policy",
+            threshold=3.0,
+            keywords={"immigration reform": 3.0, "visa": 1.0, "deport*": 1.0},
+            subtopic_threshold=2.0,
+            subtopics=[
+                Subtopic(id="work_visas", name="Work visas", keywords={"H-1B": 3.0, "visa": 0.5}),
+                Subtopic(id="deportation", name="Deportation", keywords={"deport*": 2.0}),
+            ],
+        )
+    ]
+
+
+def test_subtopic_not_assigned_without_parent():
+    topics = _toy_topics()
+    # H-1B alone scores the subtopic but not the parent topic
+    text = "The H-1B lottery opened on Monday."
+    scores = score_article("", text, topics)
+    assert scores["work_visas"][0] >= topics[0].subtopic_threshold
+    assert scores["immigration_policy"][0] < topics[0].threshold
+    assert tag_article("", text, topics) == []
+    # with the parent assigned, the subtopic follows
+    labels = _labels(tag_article("", text + " Congress took up immigration reform.", topics))
+    assert set(labels) == {"immigration_policy", "work_visas"}
+    assert labels["work_visas"].evidence[0] == "H-1B"
+
+
+def test_title_weighs_more_and_repeats_saturate():
+    topics = _toy_topics()
+    body_only = score_article("", "immigration reform", topics)["immigration_policy"][0]
+    in_title = score_article("immigration reform", "", topics)["immigration_policy"][0]
+    assert in_title > body_only
+    once = score_article("", "visa.", topics)["immigration_policy"][0]
+    many = score_article("", "visa. " * 50, topics)["immigration_policy"][0]
+    assert once < many <= 2 * once
+
+
+def test_phrase_variants():
+    import re
+
+    def hit(phrase, text):
+        return re.search(r"(?<!\w)" + phrase_pattern(phrase) + r"(?!\w)", text, re.I) is not None
+
+    assert hit("H-1B", "the H1B program") and hit("H-1B", "H-1B visas") and hit("H-1B", "h 1b")
+    assert hit("green card", "green-card holders")
+    assert hit("deport*", "they were deported") and hit("deport*", "deportations rose")
+    assert hit("asylum seeker", "asylum seekers")
+    assert not hit("ice", "police") and not hit("visa", "visibility")
+
+
+def test_word_boundaries_and_longest_match():
+    topics = [
+        Topic(id="t", name="T", threshold=1.0, keywords={"immigration": 1.0, "illegal immigration": 3.0})
+    ]
+    score, evidence = score_article("", "Illegal immigration.", topics)["t"]
+    assert evidence == ["illegal immigration"] and score == 3.0
+    assert score_article("", "Immigrationist views", topics)["t"][0] == 0
+
+
+def test_regexes_are_compiled_once_and_fast(topics):
+    article = (POLICY_TEXT + "\n" + SPORTS_TEXT) * 10  # ~ 1,400 words
+    tag_article(POLICY_TITLE, article, topics)  # compile
+    n = 200
+    start = time.perf_counter()
+    for _ in range(n):
+        tag_article(POLICY_TITLE, article, topics)
+    rate = n / (time.perf_counter() - start)
+    assert rate > 300, f"only {rate:.0f} articles/s"
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _figures() -> list[Figure]:
+    return [
+        Figure(id="donald-trump", name="Donald Trump", aliases=["Trump", "President Trump", "@realDonaldTrump"],
+               role="President", affiliation="R"),
+        Figure(id="jd-vance", name="JD Vance", aliases=["J.D. Vance", "Vance"], role="VP", affiliation="R"),
+        Figure(id="bernie-sanders", name="Bernie Sanders", aliases=["Sanders", "Sen. Sanders"], role="Senator",
+               affiliation="I"),
+        Figure(id="sarah-sanders", name="Sarah Huckabee Sanders", aliases=["Sanders", "Gov. Sanders"],
+               role="Governor", affiliation="R"),
+        Figure(id="elon-musk", name="Elon Musk", aliases=["Musk", "@elonmusk"], role="CEO", affiliation="B"),
+    ]
+
+
+def test_full_names_aliases_and_handles():
+    figs = _figures()
+    text = "President Trump met J.D. Vance. Later @ElonMusk posted about it."
+    assert mentioned_figures(text, figs) == ["Donald Trump", "JD Vance", "Elon Musk"]
+
+
+def test_unique_surname_counts_alone():
+    assert mentioned_figures("Musk said the plan was broken.", _figures()) == ["Elon Musk"]
+
+
+def test_shared_surname_needs_full_name():
+    figs = _figures()
+    assert mentioned_figures("Sanders said no.", figs) == []
+    text = "Sen. Bernie Sanders spoke first. Later Sanders added that he disagreed."
+    assert mentioned_figures(text, figs) == ["Bernie Sanders"]
+    assert mentioned_figures("Gov. Sanders signed the bill.", figs) == ["Sarah Huckabee Sanders"]
+
+
+def test_names_are_case_sensitive_and_whole_words():
+    figs = _figures()
+    assert mentioned_figures("He played his trump card at the vance-ville muskrat fair.", figs) == []
+    assert mentioned_figures("Trumpism is not a person.", figs) == []
+
+
+def test_real_figures_on_short_text(seeds):
+    text = "Vice President-elect JD Vance and Gov. Greg Abbott spoke; Kristi Noem and Mayorkas disagreed."
+    assert mentioned_figures(text, seeds.figures) == ["JD Vance", "Greg Abbott", "Kristi Noem", "Alejandro Mayorkas"]
+
+
+# ---------------------------------------------------------------- the project's seed article
+
+
+@pytest.fixture(scope="module")
+def seed_article():
+    if not (SEED_ARTICLE / "article.txt").exists():
+        pytest.skip(f"shared data not found at {SEED_ARTICLE} (the ../shared folder beside the repository)")
+    expected = json.loads((SEED_ARTICLE / "expected.json").read_text(encoding="utf-8"))
+    return expected, (SEED_ARTICLE / "article.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("with_title", [True, False])
+def test_seed_article_topics(seed_article, topics, with_title):
+    expected, text = seed_article
+    title = expected["metadata"]["title"] if with_title else ""
+    labels = tag_article(title, text, topics)
+    got = _labels(labels)
+    assert ("immigration_policy" in got) == expected["topic"]["immigration_policy"]
+    subtopics = [lab.label for lab in labels if lab.parent == "immigration_policy"]
+    assert subtopics == expected["topic"]["subtopics"]
+    assert "H-1B" in got["work_visas"].evidence
+
+
+def test_seed_article_people(seed_article, seeds):
+    expected, text = seed_article
+    assert sorted(mentioned_figures(text, seeds.figures)) == sorted(expected["people_mentioned"])
