@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import dedupe
@@ -19,6 +19,14 @@ from .records import Article, Statement, stable_id
 from .statements import attribute_statements
 from .tag import mentioned_figures, tag_article
 from .urls import canonicalize_url
+
+
+@dataclass
+class BatchMemory:
+    """What this batch wrote and the index cannot show yet (it refreshes at the end of the batch)."""
+
+    statements: list[dict] = field(default_factory=list)
+    articles: list[tuple[str, int]] = field(default_factory=list)  # (article_id, simhash)
 
 
 @dataclass
@@ -86,13 +94,23 @@ def article_doc(article: Article, article_id: str, first_seen: str, now: datetim
     }
 
 
-def _find_duplicate_article(p, article_id: str, fingerprint: int | None) -> str | None:
+def _find_duplicate_article(p, article_id: str, fingerprint: int | None, batch: BatchMemory) -> str | None:
     if fingerprint is None:
         return None
+    for other_id, other in batch.articles:
+        if other_id != article_id and dedupe.is_near_duplicate(fingerprint, other):
+            return other_id
+    # Re-publications come within days of each other; the window keeps the candidate list short.
+    window = {"range": {"first_seen": {"gte": "now-14d"}}}
     resp = p.es.search(
         index=p.idx("articles"),
-        size=20,
-        query={"bool": {"filter": [{"terms": {"simhash_bands": dedupe.bands(fingerprint)}}], "must_not": [{"term": {"article_id": article_id}}]}},
+        size=200,
+        query={
+            "bool": {
+                "filter": [{"terms": {"simhash_bands": dedupe.bands(fingerprint)}}, window],
+                "must_not": [{"term": {"article_id": article_id}}],
+            }
+        },
         source=["article_id", "simhash", "first_seen", "duplicate_of"],
         sort=[{"first_seen": "asc"}],
     )
@@ -103,7 +121,7 @@ def _find_duplicate_article(p, article_id: str, fingerprint: int | None) -> str 
     return None
 
 
-def _earlier_sighting(p, s: Statement, article_id: str, batch: list[dict]) -> dict | None:
+def _earlier_sighting(p, s: Statement, article_id: str, batch: BatchMemory) -> dict | None:
     """The first sighting of this statement in another article (index or this batch), if any."""
     speaker_filter = {"term": {"speaker_id": s.speaker_id}} if s.speaker_id else {"term": {"speaker_name.keyword": s.speaker_name}}
     resp = p.es.search(
@@ -121,7 +139,7 @@ def _earlier_sighting(p, s: Statement, article_id: str, batch: list[dict]) -> di
     )
     candidates = [h["_source"] for h in resp["hits"]["hits"]]
     candidates += [
-        d for d in batch if d["article_id"] != article_id and (d["speaker_id"] or d["speaker_name"]) == (s.speaker_id or s.speaker_name)
+        d for d in batch.statements if d["article_id"] != article_id and (d["speaker_id"] or d["speaker_name"]) == (s.speaker_id or s.speaker_name)
     ]
     matches = [c for c in candidates if c["key"] == s.key or is_near_repeat(c["text"], s.text)]
     if not matches:
@@ -129,7 +147,7 @@ def _earlier_sighting(p, s: Statement, article_id: str, batch: list[dict]) -> di
     return min(matches, key=lambda c: c["first_seen"])
 
 
-def store_article(p, item: dict, page: FetchedPage, feed: FeedConfig | None, batch: list[dict]) -> StoreOutcome:
+def store_article(p, item: dict, page: FetchedPage, feed: FeedConfig | None, batch: BatchMemory) -> StoreOutcome:
     """Extract, enrich and index one fetched page. Raises EsUnavailable if the index cannot be written."""
     now = datetime.now(timezone.utc)
     article = extract_article(
@@ -149,7 +167,7 @@ def store_article(p, item: dict, page: FetchedPage, feed: FeedConfig | None, bat
 
     existing = ix.get_docs(p.es, p.idx("articles"), [article_id]).get(article_id)
     first_seen = existing["first_seen"] if existing else now.isoformat()
-    article.duplicate_of = _find_duplicate_article(p, article_id, article.simhash)
+    article.duplicate_of = _find_duplicate_article(p, article_id, article.simhash, batch)
 
     ids = statement_ids(article_id, article.statements)
     key_to_id = {}
@@ -204,7 +222,9 @@ def store_article(p, item: dict, page: FetchedPage, feed: FeedConfig | None, bat
         if written.failed:
             raise ix.EsUnavailable(f"statements of {article.canonical_url} were not indexed: {written.failed}")
     _drop_stale_statements(p, article_id, set(ids))
-    batch.extend(d for _, d in docs)
+    batch.statements.extend(d for _, d in docs)
+    if article.simhash is not None and article.duplicate_of is None:
+        batch.articles.append((article_id, article.simhash))
     return StoreOutcome(
         article_id=article_id,
         duplicate=article.duplicate_of is not None,

@@ -17,6 +17,7 @@ ALL_DOUBLE = OPEN_MARKS + CLOSE_MARKS + STRAIGHT
 # characters that may stand before an opening mark
 _BEFORE_OPEN = set(" \t\n([{—–-/:;,")
 _TRAIL_PUNCT = ".,;:!?"
+_FORMAT_CHARS = set("\u202a\u202b\u202c\u202d\u202e\u200e\u200f\u200b\ufeff\u2066\u2067\u2068\u2069")
 
 
 @dataclass
@@ -41,7 +42,7 @@ def paragraphs(text: str) -> list[Paragraph]:
     out = []
     for m in re.finditer(r"[^\n]+", text):
         s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
+        while s < e and (text[s].isspace() or text[s] in _FORMAT_CHARS):
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
@@ -56,12 +57,20 @@ _MARK_RE = re.compile(r"''|``|[“”„«»‟\"]")
 def _classify(text: str, i: int, j: int, ps: int, pe: int) -> str:
     """'open', 'close' or 'either' for the mark text[i:j] inside paragraph [ps, pe)."""
     mark = text[i:j]
-    if mark in OPEN_MARKS or mark == "``":
-        return "open"
-    if mark in CLOSE_MARKS:
-        return "close"
     prev = text[i - 1] if i > ps else " "
     nxt = text[j] if j < pe else " "
+    if prev in _FORMAT_CHARS:
+        prev = " "
+    if mark in OPEN_MARKS or mark == "``":
+        # '... Mostly False.“' : an opening mark used to close
+        if (prev.isalnum() or prev in _TRAIL_PUNCT) and (nxt.isspace() or j == pe):
+            return "close"
+        return "open"
+    if mark in CLOSE_MARKS:
+        # '”Isis declares ...' : a closing mark used to open a paragraph or a quote
+        if (prev.isspace() or prev in "([—–") and (nxt.isalnum() or nxt in "‘'"):
+            return "open"
+        return "close"
     before_open = prev in _BEFORE_OPEN or i == ps
     after_close = nxt.isspace() or nxt in _TRAIL_PUNCT + ")]}—–-'’" or j == pe
     if before_open and not after_close:
@@ -88,7 +97,7 @@ def find_quotes(text: str, paras: list[Paragraph] | None = None) -> list[Quote]:
         open_at = None  # (start, end) of the pending opening mark
         for k, (s, e, kind) in enumerate(marks):
             if open_at is None:
-                if kind == "close" and not quotes_in_para(quotes, pi) and _no_open_before(marks, k):
+                if kind == "close" and k == 0:
                     # closing mark with nothing open: the quote began at the paragraph start
                     if s - p.start > 1:
                         quotes.append(Quote(p.start, e, p.start, s, opened=False, closed=True, para=pi))
@@ -113,14 +122,6 @@ def find_quotes(text: str, paras: list[Paragraph] | None = None) -> list[Quote]:
             if p.end - oe > 1:
                 quotes.append(Quote(os_, p.end, oe, p.end, opened=True, closed=False, para=pi))
     return quotes
-
-
-def quotes_in_para(quotes: list[Quote], pi: int) -> bool:
-    return bool(quotes) and quotes[-1].para == pi
-
-
-def _no_open_before(marks, k) -> bool:
-    return k == 0
 
 
 def mask_quotes(text: str, quotes: list[Quote]) -> str:
@@ -162,8 +163,6 @@ def sentences(masked: str, start: int, end: int) -> list[tuple[int, int]]:
             word = w.group(1).lower() if w else ""
             if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue
-            if word and word.strip("q") == "" and masked[p + 1:p + 2] not in "\"”’'»":
-                pass
         e = m.end()
         if e - s > 0:
             out.append((s, e))

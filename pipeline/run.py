@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from . import index as ix
 from .config import Seeds, Settings, load_seeds, load_settings
-from .enrich import store_article
+from .enrich import BatchMemory, store_article
 from .fetch import RobotsCache, fetch_page
 from .net import FetchError, HttpClient, RefusedAddress
 from .poll import is_due, poll_feed
@@ -187,7 +187,7 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             return item_id, None, exc
 
     item_updates: list[tuple[str, dict]] = []
-    batch_statements: list = []  # statements written in this call, for novelty before the index refreshes
+    batch = BatchMemory()
     with ThreadPoolExecutor(max_workers=max(1, p.settings.fetch_workers)) as pool:
         fetched = list(pool.map(fetch, list(items)))
     for item_id, page, error in fetched:
@@ -205,7 +205,7 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             reporter.advance("process")
             continue
         feed = feeds.get(item["feed_id"])
-        outcome = store_article(p, item, page, feed, batch_statements)
+        outcome = store_article(p, item, page, feed, batch)
         if outcome.skipped_reason:
             summary.skipped += 1
             item_updates.append((item_id, {"status": "skipped", "error": outcome.skipped_reason, "processed_at": now.isoformat()}))

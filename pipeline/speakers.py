@@ -189,6 +189,8 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
             pass
         if seq[-1][2].endswith(("'s", "’s")):
             return None
+        if len(seq) >= 3 and all(t[2].isupper() for t in seq):
+            return None  # an all-caps heading, not a name
         s, e = seq[0][0], seq[-1][1]
         txt = masked[s:e].rstrip(".,") if not seq[-1][2].lower().rstrip(".") in ("jr", "sr") else masked[s:e]
         e = s + len(txt)

@@ -317,8 +317,12 @@ def _find_cue_after(masked: str, lo: int, hi: int):
         if re.search(r"[!?;]\s|(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr))(?<!\b(?:Mrs|Sen|Rep|Gov|Gen))\.\s", between):
             break
         men = subject_before(masked, lo + lead, lo + m.start())
-        if men is not None and men.start - (lo + lead) <= 2:
-            return m.group().lower(), lo + m.start(), lo + m.end(), men
+        if men is not None:
+            gap = masked[lo + lead:men.start]
+            # '"...," Senate minority leader Harry Reid told reporters': titles before the name
+            if men.start - (lo + lead) <= 2 or (len(gap.split()) <= 5 and not re.search(r"[,;:()]", gap)
+                                                 and not CUE_RE.search(gap)):
+                return m.group().lower(), lo + m.start(), lo + m.end(), men
         if len(between.split()) > 14:
             break
     return None
@@ -340,13 +344,29 @@ def _find_cue_before(masked: str, lo: int, hi: int):
             return cue, cs, ce, men
         return None
     men = subject_before(masked, lo, cs)
-    if men is None:
+    if men is None and cue not in _OBJECT_VERBS:
+        # 'Said Trump: "..."'; never 'told reporters' (the addressee is not the speaker)
         men = mention_after(masked, ce + 1, hi)
         if men is not None and men.start > ce + 2:
             men = None
     if men is None:
         return None
     return cue, cs, ce, men
+
+
+def _subject_of_sentence(masked: str, lo: int, hi: int):
+    """'Clinton has since apologized for what happened:' -> (verb, Clinton)."""
+    seg = masked[lo:hi]
+    m = re.match(r"\s*(?:(?:But|And|So|Then|Later|Still|Now|Instead),?\s+)?", seg)
+    start = lo + m.end()
+    men = mention_after(masked, start, hi)
+    if men is None or men.kind == "role" and men.head in NONPERSON_ROLES:
+        return None
+    vm = re.match(r"\s*(?:,[^,]{1,80},\s*)?(?:(?:has|had|have|also|then|later|once|again|since)\s+){0,3}([a-z]+(?:ed|s))\b",
+                  masked[men.end:hi])
+    if not vm:
+        return None
+    return vm.group(1), men.end + vm.start(1), men.end + vm.end(1), men
 
 
 def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
@@ -418,6 +438,9 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                     hit = _find_cue_after(masked, q.end, n_hi)
             if hit is None:
                 hit = _find_cue_before(masked, prev_q_end, q.start)
+            if hit is None and masked[prev_q_end:q.start].strip().endswith(":"):
+                # 'Clinton has since apologized for what happened: "..."': the sentence's subject
+                hit = _subject_of_sentence(masked, prev_q_end if prev_q_end > s_lo else s_lo, q.start)
             if hit is None:
                 # '"..." ― Beck Pimentel' (a quote signed with a dash)
                 sm = re.match(r"\s*[―—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\s*$", masked[q.end:next_q_start])

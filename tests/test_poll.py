@@ -68,7 +68,7 @@ def test_http_error_status_is_a_failure(site, http):
 
 
 def test_illformed_feeds_from_feedparser_suite_never_raise(http, site):
-    folder = shared_path("feeds", "feedparser-illformed")
+    folder = shared_path("fixtures", "feeds", "feedparser-illformed")
     files = sorted(p for p in folder.iterdir() if p.is_file())[:60]
     assert files
     for path in files:
@@ -80,7 +80,7 @@ def test_illformed_feeds_from_feedparser_suite_never_raise(http, site):
 
 
 def test_real_news_feeds_parse(http, site):
-    folder = shared_path("feeds", "real-news")
+    folder = shared_path("fixtures", "feeds", "real-news")
     files = sorted(p for p in folder.iterdir() if p.is_file())
     total = 0
     for path in files:

@@ -1,0 +1,138 @@
+"""The pipeline entry points against the real Elasticsearch: bad feeds, refused links, near-duplicates,
+maintenance, and the CLI's search and status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, free_port, rss
+from pipeline import index as ix
+from pipeline.config import load_seeds
+from pipeline.run import due_feeds, feed_states, maintain, open_pipeline, pending_items, poll_feeds, process_items, run_once
+from test_alerts import STORY_A, page
+
+pytestmark = pytest.mark.es
+
+
+def seeds_with(tmp_path, feeds: list[dict], alerts: list[dict] | None = None):
+    d = tmp_path / "seeds"
+    d.mkdir(exist_ok=True)
+    for name in ("figures.yaml", "topics.yaml"):
+        (d / name).write_text((REPO / "seeds" / name).read_text())
+    (d / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"name": f["id"], "outlet": f["id"], **f} for f in feeds]}))
+    (d / "alerts.yaml").write_text(
+        yaml.safe_dump({"alerts": alerts or [{"name": "h1b", "kind": "keyword", "keywords": ["H-1B"], "recipients": ["x@y.example"]}]})
+    )
+    return load_seeds(d)
+
+
+def test_bad_feeds_fail_with_reasons_and_others_go_on(tmp_path, site, es_url, index_prefix, make_settings):
+    good = site.add("/good.xml", rss([("A", site.url("/a.html"))]), content_type="application/rss+xml")
+    bad = site.add("/bad.xml", "<<< not xml at all", content_type="text/html")
+    gone = f"http://127.0.0.1:{free_port()}/feed.xml"
+    seeds = seeds_with(tmp_path, [{"id": "bad", "url": bad}, {"id": "gone", "url": gone}, {"id": "good", "url": good}])
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        summary = poll_feeds(p, ["bad", "gone", "good"])
+        assert summary.polled == 3 and summary.ok == 1 and summary.failed == 2 and summary.new_items == 1
+        assert "malformed" in summary.failures["bad"] and bad in summary.failures["bad"]
+        assert gone in summary.failures["gone"]
+        states = feed_states(p)
+        assert states["bad"].last_status == "failed" and states["bad"].consecutive_errors == 1
+        assert states["good"].last_status == "ok"
+        # failed feeds back off; the good one waits its interval: nothing is due right now
+        assert due_feeds(p) == []
+
+
+def test_item_link_to_private_address_is_refused(tmp_path, site, es_url, index_prefix, make_settings):
+    feed = site.add("/f.xml", rss([("internal", "http://192.168.7.7/admin"), ("ok", site.url("/a.html"))]), content_type="application/rss+xml")
+    site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": feed}])
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        poll_feeds(p, ["f"])
+        result = process_items(p, pending_items(p))
+        assert result.articles == 1 and result.failed == 1
+        assert "refused" in result.failures["http://192.168.7.7/admin"]
+        items = p.es.search(index=p.idx("items"), query={"term": {"url": "http://192.168.7.7/admin"}})["hits"]["hits"]
+        assert items[0]["_source"]["status"] == "failed"
+        assert "192.168.7.7" in items[0]["_source"]["error"]
+
+
+def test_same_story_at_two_urls_is_a_near_duplicate(tmp_path, site, es_url, index_prefix, make_settings):
+    a = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
+    # the wire copy: same text, another site, a trailing line added
+    b = site.add("/wire/b.html", page(site.url("/wire/b.html"), "White House moves to tighten H-1B rules", STORY_A + ["Reporting by the wire desk."]))
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a), ("b", b)]), content_type="application/rss+xml")}])
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        run = run_once(p)
+        assert run.process.articles == 2 and run.process.duplicates == 1
+        docs = {h["_source"]["url"]: h["_source"] for h in p.es.search(index=p.idx("articles"))["hits"]["hits"]}
+        assert docs[a]["duplicate_of"] is None
+        assert docs[b]["duplicate_of"] == docs[a]["article_id"]
+        assert run.alert_hits == 1  # the keyword rule fires for the story once
+
+
+def test_processing_twice_changes_nothing(tmp_path, site, es_url, index_prefix, make_settings):
+    a = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a)]), content_type="application/rss+xml")}])
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        poll_feeds(p, ["f"])
+        ids = pending_items(p)
+        first = process_items(p, ids)
+        assert first.articles == 1
+        again = process_items(p, ids)  # a retried task with the same ids
+        assert again.items == 0 and again.articles == 0
+        # and forcing a reprocess of the article overwrites by id
+        p.es.update(index=p.idx("items"), id=ids[0], doc={"status": "pending"}, refresh=True)
+        process_items(p, ids)
+        assert ix.count(p.es, p.idx("articles")) == 1
+        n_statements = ix.count(p.es, p.idx("statements"))
+        assert n_statements >= 1
+        stmts = p.es.search(index=p.idx("statements"))["hits"]["hits"]
+        assert all(s["_source"]["repeat_of"] is None for s in stmts)  # reprocessing is not a repeat sighting
+
+
+def test_maintain_reports_feed_health(tmp_path, site, es_url, index_prefix, make_settings):
+    bad = site.add("/bad.xml", "nope", status=500)
+    good = site.add("/good.xml", rss([]), content_type="application/rss+xml")
+    seeds = seeds_with(tmp_path, [{"id": "bad", "url": bad}, {"id": "good", "url": good}, {"id": "new", "url": good}])
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        poll_feeds(p, ["bad", "good"])
+        report = maintain(p)
+        assert report["dead"] == ["bad"] and report["never_polled"] == ["new"]
+
+
+def test_cli_search_and_status(tmp_path, site, es_url, index_prefix, make_settings, smtp_server):
+    a = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a)]), content_type="application/rss+xml")}])
+    env = {
+        **os.environ,
+        "NEWSMON_ES_URL": es_url,
+        "NEWSMON_INDEX_PREFIX": index_prefix,
+        "NEWSMON_SEEDS_DIR": str(seeds_dir := tmp_path / "seeds"),
+        "NEWSMON_ALLOW_PRIVATE": "127.0.0.1",
+        "NEWSMON_HOST_DELAY_S": "0",
+        "NEWSMON_SMTP_PORT": str(smtp_server.port),
+        "COLUMNS": "200",
+    }
+    exe = str(Path(sys.executable).with_name("newsmon"))
+    run = subprocess.run([exe, "run", "--once"], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "feeds polled" in run.stdout and "tagged immigration policy" in run.stdout
+    found = subprocess.run([exe, "search", "wage floor"], env=env, capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert "White House moves to tighten H-1B rules" in found.stdout and "wage" in found.stdout
+    st = subprocess.run([exe, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert st.returncode == 0, st.stderr
+    assert "articles    1" in st.stdout and "1 new articles" in st.stdout
+    down = subprocess.run([exe, "run", "--once"], env={**env, "NEWSMON_ES_URL": f"http://127.0.0.1:{free_port()}"}, capture_output=True, text=True, timeout=60)
+    assert down.returncode == 1 and "unreachable" in down.stderr and "NEWSMON_ES_URL" in down.stderr
+    bad_seed = seeds_dir / "feeds.yaml"
+    bad_seed.write_text(bad_seed.read_text().replace("url:", "adress:"))
+    broken = subprocess.run([exe, "run", "--once"], env=env, capture_output=True, text=True, timeout=60)
+    assert broken.returncode == 1 and "feeds.yaml" in broken.stderr and "url" in broken.stderr
