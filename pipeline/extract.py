@@ -52,6 +52,15 @@ _BLOCK_TAGS = frozenset(
     "summary menu body html dir hgroup".split()
 )
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Classes on these say nothing about boilerplate (rows styled "oddrow player-12", "team-card"...).
+_NO_CLASS_BOILER = frozenset(("body", "html", "tr", "td", "th", "tbody", "thead", "tfoot", "x-cell"))
+# A data table (no block structure inside its cells) is read row by row: its cells become inline
+# elements of this tag, separated by a space, and each <tr> is one block.
+_CELL = "x-cell"
+_TABLE_STRUCTURE = frozenset(
+    "table div p ul ol dl h1 h2 h3 h4 h5 h6 blockquote section article main header footer aside nav pre form "
+    "figure".split()
+)
 # Tags whose content is never article text.
 _BOILER_TAGS = frozenset(("nav", "aside", "footer", "figcaption", "form", "menu", "dialog", "address"))
 
@@ -215,6 +224,8 @@ class _Walker:
                 if is_block or tag == "br":
                     self.flush(block_stack[-1])
                     buf = self._buf
+                elif tag == _CELL and buf:
+                    buf.append(" ")
                 attrs = _attr_text(el)
                 kind = ""
                 flags = _attr_flags(attrs) if attrs else 0
@@ -224,7 +235,7 @@ class _Walker:
                     kind = "tag"
                 elif tag == "header":
                     kind = "header"
-                elif flags & 2 and tag not in ("body", "html"):
+                elif flags & 2 and tag not in _NO_CLASS_BOILER:
                     kind = "class"
                 elif el.get("hidden") is not None or el.get("aria-hidden") == "true":
                     kind = "hidden"
@@ -288,6 +299,8 @@ def _weight(b: _Block) -> float:
     if b.heading:
         return 0.0
     words = len(_WORD.findall(b.text))
+    if b.tag == "tr" and n < 100 and not (words >= 10 and _is_sentence_like(b)):
+        return 0.0  # a data-table row: neutral, kept when the table sits inside the story
     if _CJK.search(b.text):
         words = max(words, n // 2)
     if n >= 100 or (words >= 10 and _is_sentence_like(b)):
@@ -577,8 +590,26 @@ def _page_text(w: _Walker) -> str:
     return "\n".join(out)
 
 
+def _flatten_data_tables(root) -> None:
+    """Make the cells of data tables inline, so that each row is one block ("1 Kyle Busch 5040 5")."""
+    for table in root.iter("table"):
+        cells = []
+        for el in table.iter():
+            tag = el.tag
+            if el is table or not isinstance(tag, str):
+                continue
+            if tag in _TABLE_STRUCTURE:
+                break
+            if tag == "td" or tag == "th":
+                cells.append(el)
+        else:
+            for el in cells:
+                el.tag = _CELL
+
+
 def _extract_blocks(doc) -> tuple[_Walker, int, int]:
     etree.strip_elements(doc, *_STRIP_TAGS, with_tail=False)
+    _flatten_data_tables(doc)
     body = doc.find("body")
     root = body if body is not None else doc
     w = _Walker()

@@ -102,6 +102,11 @@ def test_seed_article_end_to_end(tmp_path, site, smtp_server, es_url, index_pref
     stmts = es.search(index=f"{index_prefix}-statements", query={"term": {"article_id": doc["article_id"]}}, size=100)
     speakers = {h["_source"]["speaker_name"] for h in stmts["hits"]["hits"]}
     assert {"Elon Musk", "Donald Trump", "Vivek Ramaswamy"} <= speakers
+    # Statement 11 repeats a sentence of the embedded post (statement 4): linked, not new.
+    by_id = {h["_id"]: h["_source"] for h in stmts["hits"]["hits"]}
+    repeats = [s for s in by_id.values() if s["repeat_of"]]
+    assert len(repeats) == 1 and repeats[0]["speaker_name"] == "Elon Musk"
+    assert by_id[repeats[0]["repeat_of"]]["kind"] == "post"
 
     # The unrelated stories are indexed but not tagged.
     others_tagged = es.search(index=f"{index_prefix}-articles", query={"bool": {"must_not": [{"term": {"article_id": doc["article_id"]}}]}})

@@ -1,0 +1,224 @@
+"""The DAGs for real: dag.test() of poll -> process -> alert against the real Elasticsearch and a
+real SMTP server, then the real scheduler + API server + DAG processor + triggerer showing that
+newsmon_process and newsmon_alert are started by asset events alone.
+
+Both use a local feed that serves the seed article (../shared/fixtures/seed-article), index it,
+and send exactly one alert; running again indexes nothing new and sends nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from airflow_support import (
+    AIRFLOW_WARNING_FILTERS,
+    DAGS,
+    REPO,
+    configure_airflow_env,
+    ensure_db,
+    free_port,
+    serve_seed_article,
+    write_seeds,
+)
+from conftest import shared_path
+
+configure_airflow_env()  # before anything imports airflow
+
+pytestmark = [pytest.mark.airflow, pytest.mark.es] + [pytest.mark.filterwarnings(f) for f in AIRFLOW_WARNING_FILTERS]
+
+SECRET = "s3cr3t-" + uuid.uuid4().hex[:12]  # the ES connection's password: must never reach a log
+ASSET_TRIGGER_TIMEOUT_S = 240  # first 1-minute tick + poll + process + alert, with slack for a slow CI
+
+
+def _newsmon_env(es_url: str, index_prefix: str, seeds: Path, smtp_port: int, state_dir: Path) -> dict[str, str]:
+    host_port = es_url.split("://", 1)[1]
+    return {
+        # Elasticsearch and SMTP come from the Airflow connections; the NEWSMON_* values for them are
+        # deliberately wrong, so the test fails if the DAGs fall back to them.
+        "AIRFLOW_CONN_NEWSMON_ES": f"http://newsmon:{SECRET}@{host_port}",
+        "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{smtp_port}",
+        "NEWSMON_ES_URL": "http://127.0.0.1:1",
+        "NEWSMON_SMTP_PORT": "1",
+        "NEWSMON_INDEX_PREFIX": index_prefix,
+        "NEWSMON_SEEDS_DIR": str(seeds),
+        "NEWSMON_ALLOW_PRIVATE": "127.0.0.1",
+        "NEWSMON_HOST_DELAY_S": "0",
+        "NEWSMON_STATE_DIR": str(state_dir),
+    }
+
+
+def _counts(es_url: str, prefix: str) -> dict[str, int]:
+    from elasticsearch import Elasticsearch
+
+    es = Elasticsearch(es_url)
+    try:
+        es.indices.refresh(index=f"{prefix}-*")
+        return {k: es.count(index=f"{prefix}-{k}")["count"] for k in ("items", "articles", "statements", "alerts")}
+    finally:
+        es.close()
+
+
+def _asset_events(uri: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        asset_id = select(AssetModel.id).where(AssetModel.uri == uri).scalar_subquery()
+        rows = session.scalars(select(AssetEvent).where(AssetEvent.asset_id == asset_id).order_by(AssetEvent.id)).all()
+        return [dict(r.extra or {}) for r in rows]
+
+
+def _states(dr) -> dict[str, str]:
+    out = {}
+    for ti in dr.get_task_instances():
+        key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+        out[key] = str(getattr(ti.state, "value", ti.state))
+    return out
+
+
+@pytest.fixture
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    ensure_db()
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag
+
+
+def test_dag_test_chain_indexes_and_alerts_once(tmp_path, site, smtp_server, es_url, index_prefix, dagbag, monkeypatch, capfd):
+    feed_url, _ = serve_seed_article(site, shared_path("fixtures", "seed-article"))
+    seeds = write_seeds(tmp_path / "seeds", feed_url)
+    for k, v in _newsmon_env(es_url, index_prefix, seeds, smtp_server.port, tmp_path / "var").items():
+        monkeypatch.setenv(k, v)
+    poll, process, alert = (dagbag.get_dag(d) for d in ("newsmon_poll", "newsmon_process", "newsmon_alert"))
+    timings = {}
+
+    def run(dag, **kw):
+        t0 = time.perf_counter()
+        dr = dag.test(**kw)
+        timings.setdefault(dag.dag_id, []).append(round(time.perf_counter() - t0, 1))
+        assert str(getattr(dr.state, "value", dr.state)) == "success", (dag.dag_id, _states(dr))
+        return _states(dr)
+
+    # ---- first pass: the seed article is new
+    states = run(poll)
+    assert states["announce"] == "success", states
+    assert _asset_events("newsmon://items/new")[-1]["count"] == 1
+
+    states = run(process)
+    assert states["announce_articles"] == "success" and states["announce_statements"] == "success", states
+    event = _asset_events("newsmon://articles/indexed")[-1]
+    assert event["count"] == 1 and len(event["article_ids"]) == 1
+    assert _asset_events("newsmon://statements/indexed")[-1]["count"] >= 3
+
+    # dag.test() does not trigger asset-scheduled DAGs: run the alert DAG with the event's ids.
+    run(alert, run_conf={"article_ids": event["article_ids"]})
+    mails = smtp_server.wait_for(1, timeout=10)
+    assert len(mails) == 1, [m["Subject"] for m in mails]
+    assert mails[0]["X-Newsmon-Rule"] == "tracked-figure-statements"
+    counts = _counts(es_url, index_prefix)
+    assert counts["articles"] == 1 and counts["alerts"] >= 1, counts
+
+    # ---- second pass: nothing new, nothing indexed, nothing sent
+    n_items_events = len(_asset_events("newsmon://items/new"))
+    n_article_events = len(_asset_events("newsmon://articles/indexed"))
+    states = run(poll)
+    assert states["announce"] == "skipped", states
+    states = run(process)
+    assert states["announce_articles"] == "skipped", states
+    run(alert, run_conf={"article_ids": event["article_ids"]})
+    assert len(_asset_events("newsmon://items/new")) == n_items_events, "no new items: no asset event"
+    assert len(_asset_events("newsmon://articles/indexed")) == n_article_events
+    assert _counts(es_url, index_prefix) == counts
+    time.sleep(1)
+    assert len(smtp_server.messages) == 1, "a rerun must not send email again"
+
+    out, err = capfd.readouterr()
+    assert SECRET not in out + err, "the ES connection password reached the output"
+    print(f"\ndag.test() durations (s): {timings}")
+
+
+def _dag_runs(db: Path) -> list[tuple[str, str, str]]:
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("select dag_id, run_type, state from dag_run order by id").fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_server, es_url, index_prefix):
+    from pipeline.airflow_ctl import airflow_status, start_airflow, stop_airflow
+    from pipeline.config import load_settings
+
+    feed_url, _ = serve_seed_article(site, shared_path("fixtures", "seed-article"))
+    seeds = write_seeds(tmp_path / "seeds", feed_url, poll_minutes=1)
+    home = tmp_path / "airflow"
+    env = _newsmon_env(es_url, index_prefix, seeds, smtp_server.port, tmp_path / "var")
+    env.update({
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+    })
+    # start_airflow passes os.environ on to Airflow: the test's NEWSMON_* must be there too.
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    t_start = time.monotonic()
+    state = None
+    try:
+        state = start_airflow(REPO, home=home, port=free_port(), settings=load_settings(), smtp_sink=False, timeout=120)
+        t_healthy = time.monotonic() - t_start
+        deadline = time.monotonic() + ASSET_TRIGGER_TIMEOUT_S
+        while time.monotonic() < deadline and not smtp_server.messages:
+            time.sleep(1)
+        t_mail = time.monotonic() - t_start
+        runs = _dag_runs(home / "airflow.db")
+        print(f"\nhealthy after {t_healthy:.1f} s; first alert email {t_mail:.1f} s after start; dag runs: {runs}")
+        assert smtp_server.messages, f"no alert email within {ASSET_TRIGGER_TIMEOUT_S} s; runs: {runs}; logs in {home}"
+        by_dag = {}
+        for dag_id, run_type, run_state in runs:
+            by_dag.setdefault(dag_id, []).append((run_type, run_state))
+        assert ("scheduled", "success") in by_dag.get("newsmon_poll", []), by_dag
+        assert ("asset_triggered", "success") in by_dag.get("newsmon_process", []), by_dag
+        # The alert run may still be finishing (marking hits sent) right after the email arrived.
+        for _ in range(30):
+            if ("asset_triggered", "success") in by_dag.get("newsmon_alert", []):
+                break
+            time.sleep(1)
+            by_dag = {}
+            for dag_id, run_type, run_state in _dag_runs(home / "airflow.db"):
+                by_dag.setdefault(dag_id, []).append((run_type, run_state))
+        assert ("asset_triggered", "success") in by_dag.get("newsmon_alert", []), by_dag
+        assert not any(rt == "manual" for v in by_dag.values() for rt, _ in v), "nothing was triggered by hand"
+        assert len(smtp_server.messages) == 1
+        assert _counts(es_url, index_prefix)["articles"] == 1
+
+        logs = [p for p in (home / "logs").rglob("*") if p.is_file()] + [home / "standalone.log"]
+        leaked = [str(p) for p in logs if SECRET in p.read_text(errors="replace")]
+        assert not leaked, f"the ES password reached these logs: {leaked}"
+    finally:
+        if state is not None:
+            assert stop_airflow(home=home, grace=30)
+            pgid = state["pgid"]
+            try:
+                os.killpg(pgid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            assert not alive, f"processes of group {pgid} survived `down`"
+            assert airflow_status(home=home) is None
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
