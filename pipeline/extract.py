@@ -112,7 +112,19 @@ _CAPTION_LINE = re.compile(
 )
 _SOCIAL_PLUG = re.compile(
     r"^(?:follow|like|join) (?:us|him|her|them|[\w. ]{2,40}) on (?:twitter|facebook|instagram|x|youtube|linkedin|tiktok)|"
-    r"^listen to .{0,40} live\b|^join our .{0,60}(?:forum|newsletter|community)",
+    r"^listen to .{0,40} live\b|^join our .{0,60}(?:forum|newsletter|community)|"
+    r"^follow (?:\w+[’']s )?(?:full |complete |all |latest |more )?coverage of\b",
+    re.IGNORECASE,
+)
+# Membership / donation pitches, which can run to a long paragraph.
+_PITCH = re.compile(
+    r"^if you (?:enjoyed|liked|value|appreciate|found) (?:this|our|reading) (?:article|story|post|piece|journalism|reporting|content)",
+    re.IGNORECASE,
+)
+# Reporter contact lines and newsletter plugs ("Jane Doe may be reached at jd@example.com. Follow her on ...").
+_CONTACT_LINE = re.compile(
+    r"\b(?:may|can) be (?:reached|contacted) (?:at|on|by|via)\b|\b(?:subscribe to|sign up for) (?!this\b).{0,40}newsletters?\b|"
+    r"\bget the latest .{0,50}\b(?:in|to) your inbox\b",
     re.IGNORECASE,
 )
 _COOKIE_TEXT = re.compile(
@@ -322,9 +334,13 @@ def _keep(b: _Block, title_key: str) -> bool:
         return False
     if n and b.link_len / n > _LINK_DENSE and n < 400:
         return False
-    if n < 120 and _BOILER_LINE.match(b.text):
+    if n < 120 and (_BOILER_LINE.match(b.text) or _BOILER_LINE.match(b.text.rstrip(" .:…!>»→"))):
         return False
     if n < 250 and (_CAPTION_LINE.search(b.text) or _SOCIAL_PLUG.search(b.text)):
+        return False
+    if n < 300 and _CONTACT_LINE.search(b.text):
+        return False
+    if n < 800 and _PITCH.match(b.text):
         return False
     return True
 

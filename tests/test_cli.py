@@ -1,0 +1,36 @@
+"""Every command answers --help; check-seeds names the file and field at fault."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from pipeline.cli import app
+
+COMMANDS = [
+    [], ["run"], ["search"], ["status"], ["demo"], ["check-seeds"],
+    ["es"], ["es", "setup"], ["es", "start"], ["es", "stop"], ["es", "status"],
+    ["eval"], ["eval", "extraction"], ["eval", "statements"], ["eval", "topics"],
+    ["airflow"], ["airflow", "up"], ["airflow", "down"],
+]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: " ".join(c) or "newsmon")
+def test_help(cmd):
+    result = CliRunner().invoke(app, [*cmd, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_check_seeds_ok_and_broken(tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check-seeds"])
+    assert ok.exit_code == 0 and "feeds" in ok.output
+    for name in ("feeds.yaml", "figures.yaml", "topics.yaml", "alerts.yaml"):
+        (tmp_path / name).write_text((REPO / "seeds" / name).read_text())
+    text = (tmp_path / "feeds.yaml").read_text().replace("poll_interval_minutes: ", "poll_interval_minutes: -", 1)
+    (tmp_path / "feeds.yaml").write_text(text)
+    bad = runner.invoke(app, ["check-seeds", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert "feeds.yaml" in bad.output and "entry 1" in bad.output and "poll_interval_minutes" in bad.output
