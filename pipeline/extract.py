@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -52,6 +53,10 @@ _BLOCK_TAGS = frozenset(
     "summary menu body html dir hgroup".split()
 )
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Block tags that hold text rather than other blocks; the others are containers (see _Block.group).
+_LEAF_BLOCKS = frozenset(
+    "p h1 h2 h3 h4 h5 h6 li dt dd tr td th caption pre figcaption legend address hr center summary blockquote".split()
+)
 # Classes on these say nothing about boilerplate (rows styled "oddrow player-12", "team-card"...).
 _NO_CLASS_BOILER = frozenset(("body", "html", "tr", "td", "th", "tbody", "thead", "tfoot", "x-cell"))
 # A data table (no block structure inside its cells) is read row by row: its cells become inline
@@ -90,6 +95,7 @@ _SOCIAL_CLASS = re.compile(
     re.IGNORECASE,
 )
 _INLINE_JUNK = re.compile(r"rollover|hovercard|tooltip|sr-only|visually-?hidden|screen-?reader|offscreen", re.I)
+_POPUP = re.compile(r"rollover|hovercard|tooltip", re.I)  # a popup wrapped around the link that shows it
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 _BOILER_LINE = re.compile(
@@ -153,6 +159,8 @@ class _Block:
     boiler: bool  # inside a boilerplate container
     post: bool = False  # part of an embedded social post
     heading: bool = False
+    group: int = 0  # serial of the nearest enclosing container (div, section, ul...)
+    after_rule: bool = False  # first block after an <hr>
 
 
 def _norm(text: str) -> str:
@@ -165,7 +173,7 @@ _FLAG_CACHE: dict[str, int] = {}
 
 
 def _attr_flags(attrs: str) -> int:
-    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk (cached per string)."""
+    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk, 8 popup (cached per string)."""
     flags = _FLAG_CACHE.get(attrs)
     if flags is None:
         flags = 0
@@ -175,6 +183,8 @@ def _attr_flags(attrs: str) -> int:
             flags |= 2
             if _INLINE_JUNK.search(attrs):
                 flags |= 4
+                if _POPUP.search(attrs):
+                    flags |= 8
         if len(_FLAG_CACHE) > 100_000:
             _FLAG_CACHE.clear()
         _FLAG_CACHE[attrs] = flags
@@ -187,6 +197,27 @@ def _attr_text(el) -> str:
     if c and i:
         return c + " " + i
     return c or i or ""
+
+
+_MARK = "\x01"  # an inline element boundary, resolved when a block is flushed
+# Inline element boundaries next to CJK text become a space ("ソフト<a>KeePass</a>の" -> "ソフト KeePass の").
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_CJK_MARK = re.compile(
+    rf"(?<=[{_CJK_CLASS}])\x01+(?=[^\s\x01])|(?<=[^\s\x01])\x01+(?=[{_CJK_CLASS}])"
+)
+
+
+def _shows_link(el) -> bool:
+    """A popup wrapper (hovercard, rollover) whose visible part is the link it starts with, or a link itself."""
+    if el.tag == "a":
+        return True
+    if el.text and el.text.strip():
+        return False
+    children = list(el)
+    if not children or children[0].tag != "a":
+        return False
+    # the wrapper holds the link and, after it, the popup panel itself
+    return any(_POPUP.search(_attr_text(c)) for c in children[1:] if isinstance(c.tag, str))
 
 
 class _Walker:
@@ -205,17 +236,26 @@ class _Walker:
         self._buf: list[str] = []
         self._link_len = 0
         self.title_key = ""
+        self._groups: list[int] = [0]
+        self._serial = 0
+        self._rule = False
 
     def flush(self, tag: str) -> None:
         if not self._buf:
             return
         raw = "".join(self._buf)
+        if _MARK in raw:
+            if _CJK.search(raw):
+                raw = _CJK_MARK.sub(" ", raw)
+            raw = raw.replace(_MARK, "")
         self._buf = []
         link_len = self._link_len
         self._link_len = 0
         text = _norm(raw)
         if text:
-            self.blocks.append(_Block(text, min(link_len, len(text)), tag, False, False, tag in _HEADINGS))
+            self.blocks.append(_Block(text, min(link_len, len(text)), tag, False, False, tag in _HEADINGS,
+                                      self._groups[-1], self._rule))
+            self._rule = False
 
     def walk(self, root) -> None:
         block_stack: list[str] = [root.tag if isinstance(root.tag, str) else "div"]
@@ -236,8 +276,11 @@ class _Walker:
                 if is_block or tag == "br":
                     self.flush(block_stack[-1])
                     buf = self._buf
-                elif tag == _CELL and buf:
-                    buf.append(" ")
+                elif tag == _CELL:
+                    if buf:
+                        buf.append(" ")
+                elif buf:
+                    buf.append(_MARK)
                 attrs = _attr_text(el)
                 kind = ""
                 flags = _attr_flags(attrs) if attrs else 0
@@ -257,9 +300,15 @@ class _Walker:
                         kind = "hidden"
                 if is_block:
                     block_stack.append(tag)
+                    if tag not in _LEAF_BLOCKS:
+                        self._serial += 1
+                        self._groups.append(self._serial)
+                    elif tag == "hr":
+                        self._rule = True
                 if tag == "a":
                     link_depth += 1
-                skip = not is_block and (kind == "hidden" or (kind == "class" and flags & 4))
+                skip = not is_block and (kind == "hidden" or (kind == "class" and flags & 4 and not (
+                    flags & 8 and _shows_link(el))))
                 if skip:
                     skip_depth += 1
                 open_.append((len(self.blocks), is_block, kind, tag == "a", skip))
@@ -275,6 +324,8 @@ class _Walker:
                     self.flush(block_stack[-1])
                     buf = self._buf
                     block_stack.pop()
+                    if tag not in _LEAF_BLOCKS:
+                        self._groups.pop()
                 end = len(self.blocks)
                 if end > start:
                     if is_block:
@@ -285,6 +336,8 @@ class _Walker:
                         self.boiler_ranges.append((start, end, kind))
                 if is_link:
                     link_depth -= 1
+                if not is_block and not skip_depth:
+                    buf.append(_MARK)
                 if el.tail and not skip_depth:
                     buf.append(el.tail)
                     if link_depth:
@@ -639,12 +692,93 @@ def _extract_blocks(doc) -> tuple[_Walker, int, int]:
     return w, page_words // 6, link_words // 6
 
 
-def _compose(w: _Walker, title: str) -> str:
+_ABOUT_HEADING = re.compile(r"^about\s+(?:us|the authors?|([A-Z0-9][^.!?]{1,60}?))\s*:?$", re.IGNORECASE)
+_ORG_SUFFIX = r"(?:,?\s+(?:inc|ltd|llc|plc|ag|sa|se|nv|corp|corporation|group|gmbh|co)\.?)?"
+_COMPANY_VERB = (
+    r"(?:[’']s)?(?:\s*\([^)]{1,60}\))?" + _ORG_SUFFIX + r",?\s+(?:is|are)\s+(?:a|an|the|one of|headquartered|based|"
+    r"listed|committed|dedicated|focused|traded|privately)\b"
+)
+_BIO_VERB = re.compile(
+    r"^(?:[’']s?\s+(?:book|latest|new|novel)\b|\s+(?:is|was|has been|covers|writes|reports)\b)", re.IGNORECASE
+)
+
+
+def _org_names(site_name: str, url: str) -> list[str]:
+    """Lower-case names the publishing organisation goes by: site name (without a TLD) and host label."""
+    names = []
+    for value in (site_name, urlsplit(url).hostname or ""):
+        value = value.strip().lower().removeprefix("www.")
+        if not value:
+            continue
+        names.append(value)
+        if re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", value):
+            labels = value.split(".")
+            core = labels[-3] if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov") else labels[-2]
+            names.append(core)
+    return [n for n in dict.fromkeys(names) if len(n) >= 3]
+
+
+def _separated(kept: list[_Block], i: int) -> bool:
+    """Block i starts a section of its own: after an <hr>, or in another container than the story before it."""
+    return kept[i].after_rule or (i > 0 and kept[i].group != kept[i - 1].group)
+
+
+def _cut_tail(kept: list[_Block], orgs: list[str], authors: list[str]) -> list[_Block]:
+    """Drop press-release "About <company>" sections and author bio lines at the end of the story.
+
+    Only the last few blocks in the second half of the text are looked at:
+    - when it starts a section of its own (after an <hr>, or in another container than the story
+      before it; text inside the story's own container is kept as published), an "About X" heading (X a name that the next paragraph starts with, the publisher, "us" or "the
+      author") or a paragraph describing the publisher ("Acme is a global provider of...", "Founded in
+      1990, Acme is...") ends the story: it and everything after it go;
+    - a short paragraph starting with an author's name ("Jane Doe is a reporter...", "Jane Doe's book...")
+      is a bio and goes.
+    """
+    n = len(kept)
+    if n < 3:
+        return kept
+    lo = max(n // 2, n - 6)
+    org_re = None
+    if orgs:
+        alt = "|".join(re.escape(o) for o in orgs)
+        org_re = re.compile(rf"^(?:founded in \d{{4}},\s*)?(?:the )?(?:{alt}){_COMPANY_VERB}", re.IGNORECASE)
+    for i in range(lo, n):
+        b = kept[i]
+        if b.post:
+            continue
+        text = b.text
+        if len(text) < 80:
+            m = _ABOUT_HEADING.match(text)
+            if m:
+                name = m.group(1)
+                nxt = kept[i + 1].text if i + 1 < n else ""
+                if _separated(kept, i) and (name is None or name.lower() in orgs or (
+                    name[0].isupper() and nxt.startswith(name.split()[0]) and len(name.split()[0]) >= 3
+                )):
+                    return kept[:i]
+        if org_re is not None and len(text) < 1500 and org_re.match(text) and _separated(kept, i):
+            return kept[:i]
+    if authors:
+        lo = max(n // 2, n - 3)
+        out = kept[:lo]
+        for b in kept[lo:]:
+            if not b.post and len(b.text) < 400 and any(
+                len(a.split()) >= 2 and b.text.startswith(a) and _BIO_VERB.match(b.text[len(a):]) for a in authors
+            ):
+                continue
+            out.append(b)
+        return out
+    return kept
+
+
+def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: list[str] | None = None) -> str:
     title_key = _key(title)
     w.title_key = title_key
     start, end = _select(w)
     kept = [b for b in w.blocks[start:end] if _keep(b, title_key)]
     kept = _trim(kept)
+    if orgs or authors:
+        kept = _trim(_cut_tail(kept, orgs or [], authors or []))
     lines: list[str] = []
     i = 0
     while i < len(kept):
@@ -685,7 +819,8 @@ def extract_article(
         except (ValueError, TypeError, RecursionError):
             meta = PageMeta()
         w, page_words, link_words = _extract_blocks(doc)
-        body_text = _compose(w, meta.title)
+        orgs = _org_names(meta.site_name, url)
+        body_text = _compose(w, meta.title, orgs, meta.authors)
         page_text = _page_text(w)
     if len(body_text) < 200 and text_html:
         # libxml2 gives up below ~256 levels of nesting; if the page clearly had more text than we
@@ -695,7 +830,7 @@ def extract_article(
             flat = _parse(_WRAPPER_TAGS.sub(" ", text_html))
             if flat is not None:
                 w2, pw2, lw2 = _extract_blocks(flat)
-                alt = _compose(w2, meta.title)
+                alt = _compose(w2, meta.title, _org_names(meta.site_name, url), meta.authors)
                 if len(alt) > len(body_text):
                     body_text, page_words, link_words = alt, pw2, lw2
                     page_text = _page_text(w2)

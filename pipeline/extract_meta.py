@@ -185,6 +185,98 @@ def clean_authors(raw: list[str]) -> list[str]:
     return out
 
 
+_AUTHOR_SLUG = re.compile(r"/(?:author|authors|staff|people|profile|profiles|writers?|journalists?|by)/([a-z]+(?:[-_][a-z]+){1,3})/?$",
+                          re.IGNORECASE)
+_BYLINE_CLASS = (
+    '//*[contains(@class, "byline") or contains(@class, "author") or contains(@class, "Byline") '
+    'or contains(@class, "Author")][not(ancestor::*[contains(@class, "comment")])]'
+)
+_BYLINE_TEXT = re.compile(r"^\s*(?:written\s+)?by[:\s]+(.{3,120}?)\s*(?:[|•·,]\s*(?:updated|published|posted)\b.*)?$",
+                          re.IGNORECASE | re.DOTALL)
+
+
+def _ld_person_names(value: object, ld_by_id: dict[str, dict]) -> list[str]:
+    """_names, following {"@id": ...} references to Person nodes elsewhere in the JSON-LD graph."""
+    items = value if isinstance(value, list) else [value]
+    resolved = []
+    for item in items[:10]:
+        if isinstance(item, dict) and not item.get("name") and isinstance(item.get("@id"), str):
+            item = ld_by_id.get(item["@id"], item)
+        resolved.append(item)
+    return _names(resolved)
+
+
+def _name_case(name: str) -> str:
+    """'DANICA KIRKA' -> 'Danica Kirka'; mixed-case names are left alone."""
+    m = re.match(r"^((?:[A-Z][A-Z.'-]+\s+){1,3}[A-Z][A-Z.'-]+)\s+[A-Z][a-z]", name)
+    if m:  # "JILL LAWLESS Associated Press": the capitalised name, then an affiliation
+        name = m.group(1)
+    letters = [c for c in name if c.isalpha()]
+    if letters and all(c.isupper() for c in letters) and len(letters) > 3:
+        return " ".join(w.capitalize() if not re.fullmatch(r"[A-Z]\.?", w) else w for w in name.split())
+    return name
+
+
+_CREDENTIAL = re.compile(r"^(?:[A-Z]{2,4}|Ph\.?D\.?|M\.?D\.?)$")  # "MS", "RDN", "PhD" split off "Jane Doe, MS, RD"
+_JOB_TITLE = re.compile(r"\b(?:writer|correspondent|reporter|contributor|columnist)s?$", re.IGNORECASE)
+_TRAILING_DATE = re.compile(
+    r"\s*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\d{1,2}[/.:]\d|\d{4}\b).*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _finish(raw: list[str]) -> list[str]:
+    return [_name_case(a) for a in clean_authors(raw)
+            if not _NOT_A_NAME.search(a) and not _CREDENTIAL.match(a) and not _JOB_TITLE.search(a)]
+
+
+def extract_authors(doc, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]) -> list[str]:
+    """Author names, from the first source that yields a usable one:
+
+    1. JSON-LD author/creator of the article object (or of another article object on the page),
+       following @id references into the graph;
+    2. meta tags (author, article:author, parsely-author, ...); a profile URL such as
+       ".../author/jane-doe" gives "Jane Doe";
+    3. rel="author" links and itemprop="author" elements (their itemprop="name" when present);
+    4. a "By Jane Doe" byline in an element whose class mentions byline/author.
+    """
+    ld_by_id = {o["@id"]: o for o in ld_all if isinstance(o.get("@id"), str)}
+    candidates = [ld] + [o for o in ld_all if o is not ld and any(t in _ARTICLE_TYPES for t in _types(o))]
+    for obj in candidates:
+        names = _finish(_ld_person_names(obj.get("author") or obj.get("creator") or [], ld_by_id))
+        if names:
+            return names
+    raw = []
+    for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
+                "byl", "cxenseparse:author"):
+        for value in idx.get(key, []):
+            m = _AUTHOR_SLUG.search(value) if value.startswith(("http", "/")) else None
+            if m:
+                raw.append(m.group(1).replace("-", " ").replace("_", " ").title())
+            elif value:
+                raw.append(value)
+    names = _finish(raw)
+    if names:
+        return names
+    raw = []
+    for el in doc.xpath('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")] | //*[@itemprop="author"]')[:5]:
+        name_el = el.xpath('.//*[@itemprop="name"]') if el.tag != "a" else []
+        raw.append(clean_text((name_el[0] if name_el else el).text_content()))
+    names = _finish(raw)
+    if names:
+        return names
+    for el in doc.xpath(_BYLINE_CLASS)[:20]:
+        text = clean_text(" ".join(el.itertext()))
+        if not text or len(text) > 150:
+            continue
+        m = _BYLINE_TEXT.match(text)
+        if m:
+            names = _finish([_TRAILING_DATE.sub("", m.group(1))])
+            if names:
+                return names
+    return []
+
+
 # ------------------------------------------------------------------ main entry
 
 
@@ -270,13 +362,7 @@ def extract_metadata(doc, url: str) -> PageMeta:
     meta.title = _strip_site_suffix(title, meta.site_name)
 
     # authors
-    authors = _names(ld.get("author") or ld.get("creator") or [])
-    if not authors:
-        authors = [a for a in idx.get("author", []) + idx.get("article:author", []) + idx.get("parsely-author", [])
-                   + idx.get("sailthru.author", []) + idx.get("dc.creator", []) if a]
-    if not authors:
-        authors = [clean_text(a.text_content()) for a in doc.xpath('//a[@rel="author"] | //*[@itemprop="author"]')[:5]]
-    meta.authors = [a for a in clean_authors(authors) if not _NOT_A_NAME.search(a)]
+    meta.authors = extract_authors(doc, idx, ld, ld_all)
 
     # dates
     meta.published = parse_date(ld.get("datePublished")) or parse_date(ld.get("dateCreated"))

@@ -312,3 +312,137 @@ def test_no_exception_on_any_dev_page():
     for path in sorted((EVAL_DIR / "html").glob("*.html")):
         art = extract_article(path.read_bytes(), "https://example.test/" + path.stem)
         assert isinstance(art, Article)
+
+
+# ------------------------------------------------------------------ general extraction rules (synthetic pages)
+
+_P = (
+    "<p>The regional league published its final standings on Sunday after the last race of a long season, "
+    "and the champion was decided by a handful of points.</p>"
+)
+
+
+def test_data_table_rows_kept_one_line_per_row():
+    rows = "".join(
+        f'<tr class="oddrow player-{i}"><td>{i}</td><td>Driver Number{i}</td><td>{500 - i}</td><td>{i % 3}</td></tr>'
+        for i in range(1, 30)
+    )
+    html = _page(_P + "<p>Final standings after 36 races:</p>"
+                 f"<table><tr><th>Pos.</th><th>Driver</th><th>Points</th><th>Wins</th></tr>{rows}</table>"
+                 "<p>Only the top twelve drivers race for the title in the last ten races of the year.</p>")
+    art = extract_article(html, "https://example.test/standings")
+    lines = art.text.split("\n")
+    assert "Pos. Driver Points Wins" in lines
+    assert "1 Driver Number1 499 1" in lines
+    assert "29 Driver Number29 471 2" in lines
+    assert lines[-1].startswith("Only the top twelve drivers")
+
+
+def test_layout_table_cells_stay_blocks():
+    html = ("<html><body><table><tr><td><p>" + "A long paragraph of the story that goes on. " * 8 + "</p></td>"
+            "<td><ul><li><a href='/a'>Link one</a></li><li><a href='/b'>Link two</a></li></ul></td></tr></table>"
+            "</body></html>")
+    art = extract_article(html, "https://example.test/layout")
+    assert "A long paragraph of the story" in art.text
+    assert "Link one" not in art.text
+
+
+def test_cjk_text_gets_spaces_at_inline_element_boundaries():
+    html = _page("<p>何が困るかといえば、パスワード管理ソフト<a href='https://keepass.info/'>KeePass</a>の起動ショートカット"
+                 "キーと同じなのです。このご時世パスワードの強化は非常に重要なことであり、管理ソフトは不可欠です。</p>" * 2
+                 + "<p>It is <em>not</em> a <b>problem</b> in Latin text: word<i>s</i> stay whole.</p>")
+    art = extract_article(html, "https://example.test/ja")
+    assert "パスワード管理ソフト KeePass の起動" in art.text
+    assert "It is not a problem in Latin text: words stay whole." in art.text
+
+
+def test_hovercard_wrapper_keeps_its_link_text():
+    para = ("<p>A man pleaded guilty to threatening to kill Rep. <span class='rollover-people'>"
+            "<a class='rollover-people-link' href='/people/jane-roe'>Jane Roe</a>"
+            "<span class='rollover-people-block'><a href='/people/jane-roe'>Jane Roe</a> "
+            "<a href='/x'>Other stories about Jane Roe in the news this week</a></span></span> (D-Minn.), "
+            "prosecutors said on Monday in a statement.</p>")
+    art = extract_article(_page(para + _STORY * 2), "https://example.test/a")
+    assert "threatening to kill Rep. Jane Roe (D-Minn.), prosecutors said" in art.text
+    assert "Other stories about Jane Roe" not in art.text
+
+
+def _release(about_html: str) -> str:
+    story = "".join(
+        f"<p>Paragraph {i} of the announcement explains what the new partnership means for hospitals and their "
+        f"staff across the region, in some detail.</p>" for i in range(6)
+    )
+    return (f"<html><head><title>Acme signs a deal</title></head><body><div class='page'>"
+            f"<div class='text'>{story}</div>{about_html}</div></body></html>")
+
+
+def test_press_release_about_the_company_section_dropped():
+    about = ("<div class='text'><hr><p>Acme is a global solutions provider focused on healthcare software. Acme "
+             "is headquartered in Springfield and employs around 1,300 people worldwide.</p></div>")
+    art = extract_article(_release(about), "https://www.acme.com/news/deal.html")
+    assert "Paragraph 5 of the announcement" in art.text
+    assert "global solutions provider" not in art.text
+    heading = ("<div class='text'><h3>About Acme Corp</h3><p>Acme Corp is a leading maker of widgets, listed in "
+               "Zurich, with offices in ten countries and a long history.</p></div>")
+    art2 = extract_article(_release(heading), "https://news.example.test/deal.html")
+    assert "Paragraph 5 of the announcement" in art2.text
+    assert "leading maker of widgets" not in art2.text and "About Acme" not in art2.text
+
+
+def test_company_description_inside_the_story_is_kept():
+    # same container as the story, no rule: it is part of the text as published
+    html = _release("").replace(
+        "</div></div></body>",
+        "<p>Acme is a global solutions provider focused on healthcare software and employs 1,300 people.</p></div></div></body>",
+    )
+    art = extract_article(html, "https://www.acme.com/news/deal.html")
+    assert "global solutions provider" in art.text
+
+
+def test_author_bio_and_contact_lines_at_the_end_dropped():
+    head = ('<head><title>Story</title><script type="application/ld+json">'
+            '{"@type": "NewsArticle", "headline": "Story", "author": {"@type": "Person", "name": "Jane Doe"}}'
+            "</script></head>")
+    body = (_STORY * 4 + "<p>Jane Doe's book about the search for life, \"Out There\", is out now.</p>"
+            "<p>Have a tip? Jane Doe may be reached at jdoe@example.test. Follow her on Twitter @janedoe.</p>"
+            "<p>Get the latest updates right in your inbox. Subscribe to Example's newsletters.</p>"
+            "<p>If you enjoyed this article, we have a proposition for you: join our membership programme and "
+            "get all of our content, with no paywalls, plus access to our writers.</p>"
+            "<p>You may also like...</p>")
+    art = extract_article(f"<html>{head}<body><article>{body}</article></body></html>", "https://example.test/a")
+    assert art.authors == ["Jane Doe"]
+    assert art.text.split("\n")[-1].startswith("The city council voted")
+    for phrase in ("Out There", "may be reached", "newsletters", "proposition", "You may also like"):
+        assert phrase not in art.text
+
+
+def test_newsletter_mentioning_itself_is_kept():
+    html = _page(_STORY * 3 + "<p>You can also subscribe to this newsletter here and get it every morning.</p>")
+    assert "subscribe to this newsletter" in extract_article(html, "https://example.test/a").text
+
+
+@pytest.mark.parametrize(
+    "head,body,expected",
+    [
+        # Yoast-style graph: the article's author is an @id reference to a Person node
+        ('<script type="application/ld+json">{"@graph": [{"@type": "Article", "author": {"@id": "#p1"}},'
+         '{"@type": "Person", "@id": "#p1", "name": "Yoav Smith"}]}</script>', "", ["Yoav Smith"]),
+        # the first article-like object has no author, a later NewsArticle has one
+        ('<script type="application/ld+json">[{"@type": "CreativeWork"}, {"@type": "NewsArticle", '
+         '"author": {"@type": "Person", "name": "Debbie White"}}]</script>', "", ["Debbie White"]),
+        # meta author given as a profile URL
+        ('<meta property="article:author" content="https://example.test/author/madeline-fry">', "", ["Madeline Fry"]),
+        # a Facebook URL in the meta tag is skipped, rel="author external" link is used
+        ('<meta property="article:author" content="https://www.facebook.com/examplemag">',
+         "<p>By <a rel='author external' href='/u/1'>FEDERICA LUSIARDI</a></p>", ["Federica Lusiardi"]),
+        # a byline element, with a date after the name and an agency after capitalised names
+        ("", "<div class='article-byline'>By Carrie Arnold November 15, 2019</div>", ["Carrie Arnold"]),
+        ("", "<div class='story-byline'>By DANICA KIRKA and JILL LAWLESS Associated Press</div>",
+         ["Danica Kirka", "Jill Lawless"]),
+        # credentials after the name are not authors
+        ('<meta name="author" content="Rachael Link, MS, RD">', "", ["Rachael Link"]),
+    ],
+)
+def test_author_sources(head, body, expected):
+    html = f"<html><head><title>T</title>{head}</head><body>{body}<article>{_STORY * 3}</article></body></html>"
+    assert extract_article(html, "https://example.test/a").authors == expected
