@@ -53,19 +53,18 @@ def _ensure_es(name: str, port: int, secure: bool) -> None:
 
 @pytest.fixture(scope="session")
 def es_url() -> str:
-    url = os.environ.get("NEWSMON_TEST_ES_URL")
-    if url:
-        return url
-    _ensure_es("local", 9200, secure=False)
-    return "http://127.0.0.1:9200"
+    port = int(os.environ.get("NEWSMON_TEST_ES_PORT", "9200"))
+    _ensure_es("local", port, secure=False)
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
 def secure_es() -> tuple[str, str]:
     """(url, password) of a security-enabled node."""
-    _ensure_es("secure", 9201, secure=True)
+    port = int(os.environ.get("NEWSMON_TEST_SECURE_ES_PORT", "9201"))
+    _ensure_es("secure", port, secure=True)
     pw = subprocess.run(["bash", str(ES_SCRIPT), "password", "--name", "secure"], capture_output=True, text=True, check=True)
-    return "http://127.0.0.1:9201", pw.stdout.strip()
+    return f"http://127.0.0.1:{port}", pw.stdout.strip()
 
 
 @pytest.fixture
