@@ -52,7 +52,7 @@ def newsmon_alert():
         with newsmon_pipeline() as p:
             return queue_alerts(p, ids, schedule=None)
 
-    @task(execution_timeout=timedelta(minutes=5))
+    @task(execution_timeout=timedelta(minutes=5), multiple_outputs=False)
     def send(queued: int, dag_run=None, params=None) -> dict:
         """Mail the pending hits (one email per rule). Returns counts per schedule."""
         from pipeline.run import send_pending_alerts

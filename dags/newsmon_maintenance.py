@@ -21,7 +21,7 @@ from _newsmon_common import DEFAULT_ARGS, START_DATE
     doc_md=__doc__,
 )
 def newsmon_maintenance():
-    @task(execution_timeout=timedelta(minutes=30))
+    @task(execution_timeout=timedelta(minutes=30), multiple_outputs=False)
     def maintain() -> dict:
         """Feed health + retention/rollover. The report goes to the task log; XCom keeps it small."""
         import json

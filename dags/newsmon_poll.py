@@ -28,15 +28,21 @@ from _newsmon_common import DEFAULT_ARGS, FEED_BATCH, FETCH_POOL, NEW_ITEMS, STA
 def newsmon_poll():
     @task(execution_timeout=timedelta(minutes=2))
     def due_batches() -> list[list[str]]:
-        """Feed ids whose next poll time has come, split into batches (ids only)."""
+        """Feed ids whose next poll time has come, split into batches (ids only).
+
+        "Due" looks half a schedule period ahead: a feed polled a few seconds after the previous
+        tick would otherwise miss this tick by those seconds and wait a whole extra period.
+        """
+        from datetime import datetime, timezone
+
         from pipeline.run import due_feeds
 
-        from _newsmon_common import batched, newsmon_pipeline
+        from _newsmon_common import batched, due_slack, newsmon_pipeline
 
         with newsmon_pipeline() as p:
-            return batched(due_feeds(p), FEED_BATCH)
+            return batched(due_feeds(p, now=datetime.now(timezone.utc) + due_slack()), FEED_BATCH)
 
-    @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10))
+    @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10), multiple_outputs=False)
     def poll(feed_ids: list[str]) -> dict:
         """Poll one batch of feeds; new items are stored as pending. Returns counts only."""
         from pipeline.run import poll_feeds

@@ -46,7 +46,7 @@ def newsmon_process():
         with newsmon_pipeline() as p:
             return batched(pending_items(p, limit=MAX_PENDING), ITEM_BATCH)
 
-    @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=20))
+    @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=20), multiple_outputs=False)
     def process(item_ids: list[str]) -> dict:
         """Fetch, extract, enrich and index one batch. Returns counts and article ids only."""
         from pipeline.run import process_items

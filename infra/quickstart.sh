@@ -16,10 +16,8 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 echo "[setup] installing newsmon and its pinned dependencies into .venv"
-if [ -f requirements/lock.txt ]; then
-    .venv/bin/pip install -q --disable-pip-version-check -r requirements/lock.txt
-fi
-.venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+# The lock pins every package (Airflow included) to versions tested together.
+.venv/bin/pip install -q --disable-pip-version-check -r requirements/airflow.lock -e ".[test]"
 
 echo "[setup] Elasticsearch (downloaded once through Maven into ~/.cache/newsmon)"
 bash infra/elasticsearch.sh fetch

@@ -35,6 +35,11 @@ FETCH_POOL_SLOTS = 2
 STATE_FILE = "newsmon-airflow.json"  # pid, pgid, port: inside AIRFLOW_HOME
 
 
+# Popen objects of the processes this Python process started, by process group, so that
+# stop_airflow can collect them (a still-running Popen that is garbage-collected warns).
+_STARTED: dict[int, list[subprocess.Popen]] = {}
+
+
 class AirflowCtlError(RuntimeError):
     """Airflow could not be started or stopped; the message says why."""
 
@@ -76,19 +81,20 @@ def connection_env(settings=None) -> dict[str, str]:
     Connections already defined in the environment win. Passwords travel only in these
     variables (never on a command line); Airflow masks them in task logs.
     """
-    if settings is None:
-        from pipeline.config import load_settings
+    from pipeline.config import load_settings, secret
 
+    if settings is None:
         settings = load_settings()
+
     env: dict[str, str] = {}
     if "AIRFLOW_CONN_NEWSMON_ES" not in os.environ:
         u = urlsplit(settings.es_url)
         env["AIRFLOW_CONN_NEWSMON_ES"] = _conn_uri(
-            u.scheme or "http", u.hostname or "127.0.0.1", u.port or 9200, settings.es_user, settings.es_password
+            u.scheme or "http", u.hostname or "127.0.0.1", u.port or 9200, settings.es_user, secret(settings.es_password) or None
         )
     if "AIRFLOW_CONN_NEWSMON_SMTP" not in os.environ:
         env["AIRFLOW_CONN_NEWSMON_SMTP"] = _conn_uri(
-            "smtp", settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password
+            "smtp", settings.smtp_host, settings.smtp_port, settings.smtp_user, secret(settings.smtp_password) or None
         )
     return env
 
@@ -162,9 +168,28 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 300) -> None:
         raise AirflowCtlError(f"'airflow {' '.join(args)}' failed (exit {proc.returncode}):\n{tail}")
 
 
+def ensure_admin_password(path: Path | str) -> Path:
+    """Write the UI admin password file (mode 600) if it is missing.
+
+    Airflow's simple auth manager prints a password it generates itself into its log; a password
+    we generate here never reaches a log. The file is the one `up` points to.
+    """
+    path = Path(path)
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps({"admin": secrets.token_urlsafe(12)}) + "\n")
+    return path
+
+
 def init_airflow(env: dict[str, str]) -> None:
-    """Create or upgrade the metadata DB, and create the fetch pool. Idempotent."""
+    """Create or upgrade the metadata DB, the fetch pool and the admin password. Idempotent."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    if env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
+        ensure_admin_password(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
     _run(["db", "migrate"], env)
     _run(["pools", "set", FETCH_POOL, str(FETCH_POOL_SLOTS), "newsmon: concurrent feed/page fetches"], env)
 
@@ -254,8 +279,8 @@ def start_airflow(
     )
     home_dir.mkdir(parents=True, exist_ok=True)
     echo(f"Airflow home: {home_dir}")
-    if not _port_open(urlsplit(settings.es_url).hostname or "127.0.0.1", urlsplit(settings.es_url).port or 9200):
-        echo(f"warning: Elasticsearch does not answer at {settings.es_url} (start it: infra/elasticsearch.sh start)")
+    # Where the DAGs will find Elasticsearch: the connection if one is set, else newsmon's setting.
+    _ensure_local_es(root, env.get("AIRFLOW_CONN_NEWSMON_ES") or settings.es_url, echo)
     init_airflow(env)
 
     log_path = home_dir / "standalone.log"
@@ -271,17 +296,26 @@ def start_airflow(
     )
     log.close()
     pgid = os.getpgid(proc.pid)
+    _STARTED.setdefault(pgid, []).append(proc)
     sink_pid = None
     if smtp_sink and settings.smtp_host in ("127.0.0.1", "localhost") and not _port_open("127.0.0.1", settings.smtp_port):
+        catcher = root / "infra" / "mailcatcher.py"
+        mail_dir = Path(settings.state_dir) / "mail"
+        if catcher.exists():  # stores each mail as .eml: `python infra/mailcatcher.py list`
+            cmd = [sys.executable, str(catcher), "serve", "--port", str(settings.smtp_port), "--dir", str(mail_dir)]
+            where = f"{mail_dir} (python infra/mailcatcher.py list --dir {mail_dir})"
+        else:  # prints each mail to the log
+            cmd = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{settings.smtp_port}"]
+            where = str(home_dir / "smtp-sink.log")
         sink_log = open(home_dir / "smtp-sink.log", "ab")
         sink = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{settings.smtp_port}"],
-            stdin=subprocess.DEVNULL, stdout=sink_log, stderr=subprocess.STDOUT,
-            process_group=pgid,  # same group as Airflow: stopped together
+            cmd, stdin=subprocess.DEVNULL, stdout=sink_log, stderr=subprocess.STDOUT,
+            process_group=pgid,  # same group as Airflow: `down` stops it too
         )
         sink_log.close()
         sink_pid = sink.pid
-        echo(f"Local mail sink on 127.0.0.1:{settings.smtp_port} (mails go to {home_dir / 'smtp-sink.log'})")
+        _STARTED[pgid].append(sink)
+        echo(f"Local mail catcher on 127.0.0.1:{settings.smtp_port}; mails go to {where}")
 
     url = f"http://127.0.0.1:{port}"
     state = {
@@ -318,6 +352,8 @@ def start_airflow(
 
 def _reap(pgid: int) -> None:
     """Collect exited children of ours in that group (zombies would look alive to killpg)."""
+    for proc in _STARTED.get(pgid, []):
+        proc.poll()
     while True:
         try:
             pid, _ = os.waitpid(-pgid, os.WNOHANG)
@@ -325,6 +361,29 @@ def _reap(pgid: int) -> None:
             return
         if pid == 0:
             return
+
+
+def _ensure_local_es(root: Path, es_url: str, echo: Callable[[str], None]) -> None:
+    """Start the project's local Elasticsearch (infra/elasticsearch.sh) when ``es_url`` points to
+    this machine and nothing answers there. It is shared infrastructure, not part of Airflow's
+    process group: `infra/elasticsearch.sh stop` stops it."""
+    u = urlsplit(es_url if "://" in es_url else f"http://{es_url}")
+    host, es_port = u.hostname or "127.0.0.1", u.port or 9200
+    shown = f"{u.scheme}://{host}:{es_port}"  # never the credentials
+    if _port_open(host, es_port):
+        return
+    script = root / "infra" / "elasticsearch.sh"
+    if host not in ("127.0.0.1", "localhost") or not script.exists():
+        echo(f"warning: Elasticsearch does not answer at {shown}; the DAG tasks will retry until it does")
+        return
+    echo(f"Starting the local Elasticsearch on port {es_port} (infra/elasticsearch.sh start) ...")
+    proc = subprocess.run(
+        ["bash", str(script), "start", "--port", str(es_port)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
+        raise AirflowCtlError(f"could not start the local Elasticsearch:\n{tail}")
 
 
 def _kill_group(pgid: int, grace: float = 30.0) -> bool:
@@ -367,6 +426,8 @@ def stop_airflow(
         _state_path(home_dir).unlink(missing_ok=True)
         return True
     stopped = _kill_group(pgid, grace)
+    if stopped:
+        _STARTED.pop(pgid, None)
     if stopped:
         _state_path(home_dir).unlink(missing_ok=True)
         echo(f"Airflow stopped (process group {pgid}).")

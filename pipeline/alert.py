@@ -12,7 +12,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from .config import AlertRule, Settings
+from .config import AlertRule, Settings, secret
 from .records import Alert, AlertHit, Article, Statement
 
 
@@ -125,7 +125,7 @@ def send_email(alert: Alert, settings: Settings) -> str:
             if settings.smtp_starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
+                smtp.login(settings.smtp_user, secret(settings.smtp_password))
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
         raise SmtpUnavailable(f"SMTP server {server} failed: {type(exc).__name__}: {exc}") from exc

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from typing import Annotated
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -197,6 +197,10 @@ def load_seeds(seeds_dir: Path | str | None = None) -> Seeds:
 # ---------------------------------------------------------------- settings
 
 
+def secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
 class Settings(BaseSettings):
     """Runtime settings, from NEWSMON_* environment variables (or a .env file)."""
 
@@ -207,7 +211,7 @@ class Settings(BaseSettings):
 
     es_url: str = "http://127.0.0.1:9200"
     es_user: str | None = None
-    es_password: str | None = None
+    es_password: SecretStr | None = None  # SecretStr: never printed in reprs or logs
     es_ca_certs: str | None = None
     es_verify_certs: bool = True
     index_prefix: str = "newsmon"
@@ -215,7 +219,7 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_s: float = 10.0
     mail_from: str = "newsmon@localhost"

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
-from .config import Settings
+from .config import Settings, secret
 from .mappings import INDICES, SETTINGS
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -47,7 +47,7 @@ def alias(prefix: str, kind: str) -> str:
 
 
 def connect(settings: Settings) -> Elasticsearch:
-    auth = (settings.es_user, settings.es_password) if settings.es_user else None
+    auth = (settings.es_user, secret(settings.es_password)) if settings.es_user else None
     es = Elasticsearch(
         settings.es_url,
         basic_auth=auth,

@@ -10,7 +10,6 @@ import atexit
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path

@@ -8,6 +8,7 @@ and send exactly one alert; running again indexes nothing new and sends nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -201,11 +202,33 @@ def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_s
         assert ("asset_triggered", "success") in by_dag.get("newsmon_alert", []), by_dag
         assert not any(rt == "manual" for v in by_dag.values() for rt, _ in v), "nothing was triggered by hand"
         assert len(smtp_server.messages) == 1
-        assert _counts(es_url, index_prefix)["articles"] == 1
+        counts = _counts(es_url, index_prefix)
+        assert counts["articles"] == 1
 
+        # The next 1-minute tick polls again unattended: nothing new, so no asset event, no
+        # process or alert run, nothing indexed and nothing mailed.
+        def polls_done() -> int:
+            return sum(1 for d, _, st in _dag_runs(home / "airflow.db") if d == "newsmon_poll" and st == "success")
+
+        first_polls = polls_done()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and polls_done() <= first_polls:
+            time.sleep(1)
+        assert polls_done() > first_polls, "the poll DAG did not run again on its schedule"
+        runs = _dag_runs(home / "airflow.db")
+        assert sum(1 for d, rt, _ in runs if d == "newsmon_process") == 1, runs
+        assert sum(1 for d, rt, _ in runs if d == "newsmon_alert" and rt == "asset_triggered") == 1, runs
+        assert _counts(es_url, index_prefix) == counts
+        assert len(smtp_server.messages) == 1
+        print(f"second poll tick done {time.monotonic() - t_start:.1f} s after start; nothing new")
+
+        admin_pw = next(iter(json.loads(Path(state["password_file"]).read_text()).values()))
         logs = [p for p in (home / "logs").rglob("*") if p.is_file()] + [home / "standalone.log"]
+        assert len(logs) > 5
         leaked = [str(p) for p in logs if SECRET in p.read_text(errors="replace")]
         assert not leaked, f"the ES password reached these logs: {leaked}"
+        leaked = [str(p) for p in logs if admin_pw in p.read_text(errors="replace")]
+        assert not leaked, f"the UI admin password reached these logs: {leaked}"
     finally:
         if state is not None:
             assert stop_airflow(home=home, grace=30)

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_support import AIRFLOW_WARNING_FILTERS, DAG_IDS, DAGS, REPO, configure_airflow_env
+from airflow_support import AIRFLOW_WARNING_FILTERS, DAG_IDS, DAGS, configure_airflow_env
 
 configure_airflow_env()  # before anything imports airflow
 
@@ -86,6 +86,7 @@ def test_task_rules(dags):
             assert t.retry_exponential_backoff, where
             assert t.max_retry_delay is not None, where
             assert t.execution_timeout is not None and t.execution_timeout <= timedelta(minutes=30), where
+            assert not getattr(t, "multiple_outputs", False), f"{where}: one XCom per task, not one per key"
     assert dags["newsmon_poll"].get_task("poll").pool == "newsmon_fetch"
     assert dags["newsmon_process"].get_task("process").pool == "newsmon_fetch"
 
