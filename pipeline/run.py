@@ -11,6 +11,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+from elasticsearch import ApiError
+from elasticsearch import ConnectionError as EsConnectionError
 from pydantic import BaseModel, Field
 
 from . import index as ix
@@ -205,7 +207,18 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             reporter.advance("process")
             continue
         feed = feeds.get(item["feed_id"])
-        outcome = store_article(p, item, page, feed, batch)
+        try:
+            outcome = store_article(p, item, page, feed, batch)
+        except (ix.EsUnavailable, ApiError, EsConnectionError):
+            raise  # the index is the problem, not the page: stop, leaving items pending
+        except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
+            reason = f"processing {item['url']} failed: {type(exc).__name__}: {exc}"
+            summary.failed += 1
+            summary.failures[item["url"]] = reason
+            reporter.note(reason)
+            item_updates.append((item_id, {"status": "failed", "error": reason, "processed_at": now.isoformat()}))
+            reporter.advance("process")
+            continue
         if outcome.skipped_reason:
             summary.skipped += 1
             item_updates.append((item_id, {"status": "skipped", "error": outcome.skipped_reason, "processed_at": now.isoformat()}))

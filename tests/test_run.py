@@ -111,7 +111,7 @@ def test_maintain_reports_feed_health(tmp_path, site, es_url, index_prefix, make
 
 def test_cli_search_and_status(tmp_path, site, es_url, index_prefix, make_settings, smtp_server):
     a = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
-    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a)]), content_type="application/rss+xml")}])
+    seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a)]), content_type="application/rss+xml")}])
     env = {
         **os.environ,
         "NEWSMON_ES_URL": es_url,
@@ -138,3 +138,25 @@ def test_cli_search_and_status(tmp_path, site, es_url, index_prefix, make_settin
     bad_seed.write_text(bad_seed.read_text().replace("url:", "adress:"))
     broken = subprocess.run([exe, "run", "--once"], env=env, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1 and "feeds.yaml" in broken.stderr and "url" in broken.stderr
+
+
+def test_a_page_that_breaks_enrichment_fails_alone(tmp_path, site, es_url, index_prefix, make_settings, monkeypatch):
+    good = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
+    boom = site.add("/boom.html", page(site.url("/boom.html"), "A page that trips a bug", ["Some words here. " * 30]))
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", good), ("boom", boom)]), content_type="application/rss+xml")}])
+    import pipeline.enrich as enrich
+
+    real = enrich.attribute_statements
+
+    def flaky(text, figures):
+        if "trips a bug" in text or "Some words here" in text:
+            raise RuntimeError("simulated bug")
+        return real(text, figures)
+
+    monkeypatch.setattr(enrich, "attribute_statements", flaky)
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        poll_feeds(p, ["f"])
+        result = process_items(p, pending_items(p))
+        assert result.articles == 1 and result.failed == 1
+        assert "simulated bug" in result.failures[boom] and boom in result.failures[boom]
+        assert pending_items(p) == []
