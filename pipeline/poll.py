@@ -46,11 +46,12 @@ def _entry_time(entry) -> datetime | None:
 def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: str = "") -> list[FeedItem]:
     """Turn feed bytes into items. Raises ValueError naming the feed when nothing usable is in it."""
     parsed = feedparser.parse(content, response_headers={"content-type": content_type} if content_type else None)
-    if parsed.bozo and not parsed.entries:
-        reason = parsed.get("bozo_exception") or "not a feed"
-        raise ValueError(f"feed '{feed.id}' ({feed.url}) is malformed: {reason}")
-    if not parsed.entries and not parsed.get("feed"):
-        raise ValueError(f"feed '{feed.id}' ({feed.url}) has no channel and no entries; is it an RSS/Atom feed?")
+    # feedparser flags many harmless quirks (a wrong declared charset, say) as 'bozo'; a feed
+    # fails only when nothing usable came out: no entries and no recognised feed format.
+    if not parsed.entries and not parsed.get("version"):
+        problem = parsed.get("bozo_exception") if parsed.bozo else None
+        detail = f"malformed: {problem}" if problem else "not an RSS or Atom feed"
+        raise ValueError(f"feed '{feed.id}' ({feed.url}) is {detail}")
     items: list[FeedItem] = []
     seen: set[str] = set()
     for entry in parsed.entries:

@@ -65,28 +65,45 @@ def test_bulk_reports_failures_per_document(es, index_prefix):
 
 
 class FlakyBulk:
-    """Wraps the real client; the first bulk answers 429 for every item (what an overloaded node does)."""
+    """Wraps the real client; the first bulks answer `status` for every item (an overloaded or
+    restarting node), or fail as a whole request."""
 
-    def __init__(self, es):
-        self.es = es
+    def __init__(self, es, status: int, bad_calls: int = 1, whole_request: bool = False):
+        self.es, self.status, self.bad_calls, self.whole_request = es, status, bad_calls, whole_request
         self.calls = 0
 
     def bulk(self, operations, refresh=False):
         self.calls += 1
+        if self.whole_request and self.calls <= self.bad_calls:
+            from elastic_transport import ApiResponseMeta, HttpHeaders
+            from elasticsearch import ApiError
+
+            meta = ApiResponseMeta(status=self.status, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
+            raise ApiError(message="unavailable", meta=meta, body={})
         resp = self.es.bulk(operations=operations, refresh=refresh)
-        if self.calls == 1:
+        if self.calls <= self.bad_calls:
             for item in resp["items"]:
                 (info,) = item.values()
-                info["status"] = 429
+                info["status"] = self.status
                 info["error"] = {"type": "es_rejected_execution_exception", "reason": "queue full"}
         return resp
 
 
-def test_bulk_retries_429(es, index_prefix):
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("whole_request", [False, True])
+def test_bulk_retries_429_and_5xx(es, index_prefix, status, whole_request):
     ix.setup_indices(es, index_prefix)
-    flaky = FlakyBulk(es)
+    flaky = FlakyBulk(es, status, bad_calls=2, whole_request=whole_request)
     res = ix.bulk_write(flaky, f"{index_prefix}-runs", [("a", {"run_id": "a"}), ("b", {"run_id": "b"})], backoff_s=0.01)
-    assert flaky.calls == 2 and res.ok == 2 and not res.failed
+    assert flaky.calls == 3 and res.ok == 2 and not res.failed
+
+
+def test_bulk_gives_up_after_retries_and_reports_each_document(es, index_prefix):
+    ix.setup_indices(es, index_prefix)
+    flaky = FlakyBulk(es, 503, bad_calls=99)
+    res = ix.bulk_write(flaky, f"{index_prefix}-runs", [("a", {"run_id": "a"}), ("b", {"run_id": "b"})], retries=2, backoff_s=0.01)
+    assert flaky.calls == 3 and res.ok == 0
+    assert set(res.failed) == {"a", "b"} and all("503" in r for r in res.failed.values())
 
 
 def test_unreachable_es_names_the_url():

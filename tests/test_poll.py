@@ -79,6 +79,22 @@ def test_illformed_feeds_from_feedparser_suite_never_raise(http, site):
             assert res.error
 
 
+def test_feeds_with_odd_encodings_never_raise(http, site):
+    folder = shared_path("fixtures", "feeds", "feedparser-encoding")
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    assert len(files) > 50
+    outcomes = {"ok": 0, "failed": 0}
+    for path in files:
+        url = site.add("/" + path.name, path.read_bytes(), content_type="application/xml")
+        res = poll_feed(feed(url), None, http)
+        outcomes[res.status] += 1
+        if res.status == "failed":
+            assert path.name in res.error or url in res.error
+        for item in res.items:
+            item.title.encode("utf-8")  # decoded to real text, whatever the declared charset
+    assert outcomes["ok"] > outcomes["failed"]
+
+
 def test_real_news_feeds_parse(http, site):
     folder = shared_path("fixtures", "feeds", "real-news")
     files = sorted(p for p in folder.iterdir() if p.is_file())
