@@ -6,6 +6,7 @@ outage leaves it pending for the next run rather than losing it, and a rerun nev
 
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
 import ssl
@@ -20,7 +21,8 @@ class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or refused the message; the message names the server."""
 
 
-def _phrase_pattern(phrases: list[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=256)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     alts = sorted((re.escape(p.strip()) for p in phrases if p.strip()), key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", re.IGNORECASE)
 
@@ -37,7 +39,7 @@ def _snippet(text: str, start: int, end: int, width: int = 120) -> str:
 def match_keyword_rule(rule: AlertRule, article: Article, article_id: str) -> AlertHit | None:
     if not _topic_ok(rule, article):
         return None
-    pattern = _phrase_pattern(rule.keywords)
+    pattern = _phrase_pattern(tuple(rule.keywords))
     for field_text in (article.title, article.text):
         m = pattern.search(field_text or "")
         if m:

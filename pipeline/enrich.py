@@ -173,7 +173,8 @@ def store_article(p, item: dict, page: FetchedPage, feed: FeedConfig | None, bat
     key_to_id = {}
     for sid, s in zip(ids, article.statements):
         key_to_id.setdefault(s.key, sid)
-    known = ix.get_docs(p.es, p.idx("statements"), ids)
+    # Statements are written after their article, so a new article has none to look up or clean.
+    known = ix.get_docs(p.es, p.idx("statements"), ids) if existing else {}
     docs: list[tuple[str, dict]] = []
     new_count = 0
     for sid, s in zip(ids, article.statements):
@@ -221,7 +222,8 @@ def store_article(p, item: dict, page: FetchedPage, feed: FeedConfig | None, bat
         written = ix.bulk_write(p.es, p.idx("statements"), docs)
         if written.failed:
             raise ix.EsUnavailable(f"statements of {article.canonical_url} were not indexed: {written.failed}")
-    _drop_stale_statements(p, article_id, set(ids))
+    if existing:
+        _drop_stale_statements(p, article_id, set(ids))
     batch.statements.extend(d for _, d in docs)
     if article.simhash is not None and article.duplicate_of is None:
         batch.articles.append((article_id, article.simhash))
