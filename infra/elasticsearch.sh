@@ -29,6 +29,22 @@ ZIP="$CACHE_DIR/elasticsearch-$ES_VERSION.zip"
 CACHE_HOME="$CACHE_DIR/elasticsearch-$ES_VERSION"
 INSTANCES_DIR="$STATE_DIR/es"
 
+# As root, Elasticsearch runs as $ES_USER, which must be able to enter every parent of its
+# data. A clone inside a private folder (mktemp -d, a 0700 home) is not enterable, so such
+# a checkout keeps its nodes under /var/lib instead, in a folder named after the checkout.
+world_searchable() {
+    local dir=$1
+    while [[ -n "$dir" && "$dir" != "/" ]]; do
+        if [[ -e "$dir" ]] && (( (8#$(stat -c %a "$dir")) % 2 == 0 )); then  # no o+x bit
+            return 1
+        fi
+        dir=$(dirname "$dir")
+    done
+}
+if (( EUID == 0 )) && ! world_searchable "$STATE_DIR"; then
+    INSTANCES_DIR="/var/lib/$ES_USER/$(printf '%s' "$REPO_DIR" | sha1sum | cut -c1-12)"
+fi
+
 say() { printf '[es] %s\n' "$*"; }
 die() { printf '[es] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -228,7 +244,7 @@ choose_es_home() {
     fi
     chmod -R a+rX "$ES_HOME"
     runuser -u "$ES_USER" -- test -x "$ES_HOME/bin/elasticsearch" \
-        || die "user $ES_USER cannot read $ES_HOME (a parent directory is not world-searchable); set NEWSMON_STATE_DIR to a path it can reach"
+        || die "user $ES_USER cannot read $ES_HOME (a parent directory is not world-searchable); set NEWSMON_STATE_DIR to a path it can reach ($INSTANCES_DIR)"
 }
 
 write_config() {
