@@ -1,6 +1,6 @@
 """Alert latency under the real Airflow scheduler: new feed item -> alert email in the inbox.
 
-Starts Airflow (`airflow standalone` via pipeline.airflow_ctl, the same as `newsmon airflow up`)
+Starts Airflow (`airflow standalone` via pipeline.ops.airflow_local, the same as `newsmon airflow up`)
 with a 1-minute poll schedule over a local feed server, a local SMTP server and the local
 Elasticsearch. Then, N times: waits a random 0-60 s (so items land at random points of the poll
 cycle, as real news does), adds one new item to the feed, and measures the time until the email
@@ -205,7 +205,7 @@ def main() -> int:
 
     from elasticsearch import Elasticsearch
 
-    from pipeline.airflow_ctl import start_airflow, stop_airflow
+    from pipeline.ops.airflow_local import start_airflow, stop_airflow
     from pipeline.config import load_settings
 
     es_url = os.environ.get("NEWSMON_ES_URL", "http://127.0.0.1:9200")

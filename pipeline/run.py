@@ -15,50 +15,20 @@ from elasticsearch import ApiError
 from elasticsearch import ConnectionError as EsConnectionError
 from pydantic import BaseModel, Field
 
-from . import index as ix
-from .config import Seeds, Settings, load_seeds, load_settings
-from .enrich import BatchMemory, store_article
-from .fetch import RobotsCache, fetch_page
-from .net import FetchError, HttpClient, RefusedAddress
+from .alerts import log as alert_log
+from .context import Pipeline, open_pipeline
+from .enrich import prepare_article
+from .fetch import fetch_page
+from .net import FetchError, RefusedAddress
 from .poll import is_due, poll_feed
 from .progress import Reporter
 from .records import FeedItem, FeedState
-from . import alerting
+from .store import client as ix
+from .store.articles import BatchMemory, store_article
+
+__all__ = ["Pipeline", "open_pipeline"]  # re-exported: the DAGs and the CLI open pipelines through here
 
 MAX_ATTEMPTS = 3
-
-
-class Pipeline:
-    """Everything a stage needs to talk to the outside world, opened once per run or task."""
-
-    def __init__(self, settings: Settings, seeds: Seeds, es, http: HttpClient):
-        self.settings = settings
-        self.seeds = seeds
-        self.es = es
-        self.http = http
-        self.robots = RobotsCache(http)
-
-    def idx(self, kind: str) -> str:
-        return ix.alias(self.settings.index_prefix, kind)
-
-    def close(self) -> None:
-        self.http.close()
-        self.es.close()
-
-    def __enter__(self) -> Pipeline:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def open_pipeline(settings: Settings | None = None, seeds: Seeds | None = None, *, setup: bool = True) -> Pipeline:
-    settings = settings or load_settings()
-    seeds = seeds or load_seeds(settings.seeds_dir)
-    es = ix.connect(settings)
-    if setup:
-        ix.setup_indices(es, settings.index_prefix)
-    return Pipeline(settings, seeds, es, HttpClient(settings))
 
 
 def _now() -> datetime:
@@ -208,7 +178,8 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             continue
         feed = feeds.get(item["feed_id"])
         try:
-            outcome = store_article(p, item, page, feed, batch)
+            article, skipped = prepare_article(item, page, feed, p.seeds)
+            outcome = store_article(p, article, batch) if article is not None else None
         except (ix.EsUnavailable, ApiError, EsConnectionError):
             raise  # the index is the problem, not the page: stop, leaving items pending
         except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
@@ -219,9 +190,9 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             item_updates.append((item_id, {"status": "failed", "error": reason, "processed_at": now.isoformat()}))
             reporter.advance("process")
             continue
-        if outcome.skipped_reason:
+        if outcome is None:
             summary.skipped += 1
-            item_updates.append((item_id, {"status": "skipped", "error": outcome.skipped_reason, "processed_at": now.isoformat()}))
+            item_updates.append((item_id, {"status": "skipped", "error": skipped, "processed_at": now.isoformat()}))
         else:
             summary.articles += 1
             summary.duplicates += outcome.duplicate
@@ -255,12 +226,12 @@ class AlertSummary(BaseModel):
 @ix.es_errors
 def queue_alerts(p: Pipeline, article_ids: list[str] | None = None, schedule: str | None = None) -> int:
     """Record alert hits for the given articles as pending. Returns how many hits are new."""
-    return alerting.queue_hits(p, article_ids or [], schedule)
+    return alert_log.queue_hits(p, article_ids or [], schedule)
 
 
 @ix.es_errors
 def send_pending_alerts(p: Pipeline, schedule: str = "immediate") -> AlertSummary:
-    return AlertSummary(**alerting.send_pending(p, schedule))
+    return AlertSummary(**alert_log.send_pending(p, schedule))
 
 
 # ------------------------------------------------------------------ maintenance

@@ -43,7 +43,7 @@ def configure_airflow_env() -> Path:
     global _home
     if _home is not None:
         return _home
-    from pipeline.airflow_ctl import airflow_env
+    from pipeline.ops.airflow_local import airflow_env
 
     _home = Path(tempfile.mkdtemp(prefix="newsmon-airflow-test-"))
     atexit.register(shutil.rmtree, _home, True)
@@ -63,7 +63,7 @@ def ensure_db() -> None:
     global _db_ready
     if _db_ready:
         return
-    from pipeline.airflow_ctl import init_airflow
+    from pipeline.ops.airflow_local import init_airflow
 
     configure_airflow_env()
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}

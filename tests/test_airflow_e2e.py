@@ -159,7 +159,7 @@ def _dag_runs(db: Path) -> list[tuple[str, str, str]]:
 
 
 def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_server, es_url, index_prefix):
-    from pipeline.airflow_ctl import airflow_status, start_airflow, stop_airflow
+    from pipeline.ops.airflow_local import airflow_status, start_airflow, stop_airflow
     from pipeline.config import load_settings
 
     feed_url, _ = serve_seed_article(site, shared_path("fixtures", "seed-article"))

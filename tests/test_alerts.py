@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from conftest import REPO, free_port, rss
-from pipeline import index as ix
-from pipeline.alert import compose_alert, match_keyword_rule
+from pipeline.store import client as ix
+from pipeline.alerts.mail import compose_alert
+from pipeline.alerts.rules import match_keyword_rule
 from pipeline.config import AlertRule, load_seeds
 from pipeline.records import AlertHit, Article
 from pipeline.run import open_pipeline, pending_items, poll_feeds, process_items, run_once

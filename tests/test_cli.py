@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import REPO
-from pipeline.cli import app
+from pipeline.ops.cli import app
 
 COMMANDS = [
     [], ["run"], ["search"], ["status"], ["demo"], ["check-seeds"],

@@ -50,7 +50,7 @@ def write_seeds(dest: Path, feed_url: str) -> Path:
 
 def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("newsmon")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pipeline.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pipeline.ops.cli"]
     return subprocess.run(cmd + list(args), env=env, capture_output=True, text=True, timeout=300)
 
 

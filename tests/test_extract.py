@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.evaluation.extraction import page_scores, shingles
-from pipeline.extract import MAX_HTML_BYTES, extract_article, find_posts
+from pipeline.extract.body import MAX_HTML_BYTES, extract_article, find_posts
 from pipeline.records import Article
 from pipeline.urls import canonicalize_url
 

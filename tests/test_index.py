@@ -6,8 +6,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from conftest import free_port
-from pipeline import index as ix
-from pipeline import mappings
+from pipeline.store import client as ix
+from pipeline.store import mappings
 from pipeline.config import load_settings
 
 pytestmark = pytest.mark.es

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.novelty import find_repeat, is_near_repeat, mark_repeats_within, normalise_statement, statement_key
+from pipeline.statements.novelty import find_repeat, is_near_repeat, mark_repeats_within, normalise_statement, statement_key
 from pipeline.records import Statement
 
 POST = ("Easily fixed by raising the minimum salary significantly and adding a yearly cost for maintaining the "

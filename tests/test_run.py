@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import REPO, free_port, rss
-from pipeline import index as ix
+from pipeline.store import client as ix
 from pipeline.config import load_seeds
 from pipeline.run import due_feeds, feed_states, maintain, open_pipeline, pending_items, poll_feeds, process_items, run_once
 from test_alerts import STORY_A, page

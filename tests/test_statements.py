@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pipeline.config import Figure
-from pipeline.novelty import mark_repeats_within
+from pipeline.statements.novelty import mark_repeats_within
 from pipeline.statements import attribute_statements
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Text of the demo site's twelve articles (all fictional, set in November 2026).
 
-`build_site.py` turns these into the HTML pages and RSS feeds under `site/`.
-Edit the text here, then run `python infra/demo/build_site.py` to regenerate.
+`build_site.py` turns these into the HTML pages and RSS feeds; the demo server builds the site
+into `var/demo-site/` whenever it starts, so editing the text here is all it takes.
 
 Seven stories are about US immigration policy and quote tracked public figures in
 different ways (direct quotes with "said X" and "X said", "he added", reported speech,

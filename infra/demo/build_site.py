@@ -1,10 +1,10 @@
-"""Regenerate the demo news site (HTML pages, RSS feeds, index) from `articles.py`.
+"""Build the demo news site (HTML pages, RSS feeds, index) from `articles.py`.
 
-    python infra/demo/build_site.py
+    python infra/demo/build_site.py [OUT_DIR]
 
-The output is committed, so this only needs running after editing the article text or the
-page templates. Everything is written under `infra/demo/site/`; links and canonical URLs use
-the demo server's fixed base URL, http://127.0.0.1:8765/.
+The site is generated, not committed: `serve.py` builds it into `var/demo-site/` each time the
+demo server starts, so editing `articles.py` or the templates here is all it takes. Links and
+canonical URLs use the demo server's fixed base URL, http://127.0.0.1:8765/.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 from articles import ARTICLES  # noqa: E402
 
 BASE_URL = "http://127.0.0.1:8765/"
-SITE_DIR = HERE / "site"
+SITE_DIR = HERE.parent.parent / "var" / "demo-site"
 
 OUTLETS = {
     "harbor-courier": {
@@ -404,28 +404,33 @@ nav ul, .footer-links, .share-tools { list-style: none; padding: 0; display: fle
 """
 
 
-def main() -> None:
+def build(site_dir: Path = SITE_DIR) -> str:
+    """Write the whole site under site_dir; returns a one-line summary."""
     pages = {"harbor-courier": harbor_courier_page, "metro-wire": metro_wire_page}
     written = 0
     for article in ARTICLES:
-        target = SITE_DIR / path_of(article)
+        target = site_dir / path_of(article)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(pages[article["outlet"]](article, OUTLETS[article["outlet"]]), encoding="utf-8")
         written += 1
-    feeds = SITE_DIR / "feeds"
+    feeds = site_dir / "feeds"
     feeds.mkdir(parents=True, exist_ok=True)
     for outlet_id in OUTLETS:
         (feeds / f"{outlet_id}.xml").write_text(rss(outlet_id), encoding="utf-8")
     for outlet_id in OUTLETS:
-        (SITE_DIR / outlet_id / "static").mkdir(parents=True, exist_ok=True)
-        (SITE_DIR / outlet_id / "index.html").write_text(front_page(outlet_id), encoding="utf-8")
-        (SITE_DIR / outlet_id / "static" / "site.css").write_text(STYLESHEET, encoding="utf-8")
-    (SITE_DIR / "index.html").write_text(index_page(), encoding="utf-8")
-    (SITE_DIR / "robots.txt").write_text(
+        (site_dir / outlet_id / "static").mkdir(parents=True, exist_ok=True)
+        (site_dir / outlet_id / "index.html").write_text(front_page(outlet_id), encoding="utf-8")
+        (site_dir / outlet_id / "static" / "site.css").write_text(STYLESHEET, encoding="utf-8")
+    (site_dir / "index.html").write_text(index_page(), encoding="utf-8")
+    (site_dir / "robots.txt").write_text(
         "# newsmon demo site: crawl anything except /private/\nUser-agent: *\nDisallow: /private/\n",
         encoding="utf-8",
     )
-    print(f"wrote {written} articles, {len(OUTLETS)} feeds, front pages, index.html and robots.txt under {SITE_DIR}")
+    return f"wrote {written} articles, {len(OUTLETS)} feeds, front pages, index.html and robots.txt under {site_dir}"
+
+
+def main() -> None:
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else SITE_DIR))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Static HTTP server for the newsmon demo site (infra/demo/site), on 127.0.0.1 only.
+"""Static HTTP server for the newsmon demo site (built from articles.py into var/demo-site), on 127.0.0.1 only.
 
     python infra/demo/serve.py start [--port 8765]   # in the background; does nothing if already up
     python infra/demo/serve.py stop  [--port 8765]   # does nothing if not running
@@ -27,7 +27,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SITE_DIR = HERE / "site"
 REPO_ROOT = HERE.parent.parent
 VAR_DIR = REPO_ROOT / "var"
 HOST = "127.0.0.1"
@@ -134,9 +133,11 @@ def _port_open(port: int) -> bool:
 
 
 def run(port: int, verbose: bool = False) -> int:
-    if not SITE_DIR.is_dir():
-        print(f"demo site folder missing: {SITE_DIR}", file=sys.stderr)
-        return 1
+    # The site is generated from articles.py (never committed): build it fresh for this server.
+    sys.path.insert(0, str(HERE))
+    from build_site import SITE_DIR, build
+
+    print(build(SITE_DIR), flush=True)
     handler = partial(DemoHandler, directory=str(SITE_DIR))
     DemoHandler.verbose = verbose
     try:

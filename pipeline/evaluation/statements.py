@@ -109,7 +109,7 @@ def _overlap(a, b) -> int:
 
 
 def predictions(text: str, figures: list[Figure]) -> list[Pred]:
-    from pipeline.statements import extract
+    from pipeline.statements.attribute import extract
 
     found = extract(text, figures, persons_only=False)
     groups: dict[int, list] = {}
@@ -271,7 +271,7 @@ def run_statements_eval(directory, json_out: bool = False) -> dict:
 
 
 def _fold(t: str) -> str:
-    from pipeline.novelty import normalise_statement
+    from pipeline.statements.novelty import normalise_statement
 
     return normalise_statement(t)
 
@@ -282,7 +282,7 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def run_seed_check(seed_dir, figures: list[Figure] | None = None, verbose: bool = True) -> dict:
-    from pipeline.novelty import mark_repeats_within
+    from pipeline.statements.novelty import mark_repeats_within
     from pipeline.statements import attribute_statements
 
     seed_dir = Path(seed_dir)

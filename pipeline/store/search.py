@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import index as ix
+from . import client as ix
 
 
 @dataclass
@@ -74,42 +74,3 @@ def search_statements(p, query: str, size: int = 5) -> list[Hit]:
             )
         )
     return hits
-
-
-def status_report(p) -> str:
-    from .run import feed_states
-
-    lines = [f"Elasticsearch: {p.settings.es_url} (prefix '{p.settings.index_prefix}')", ""]
-    lines.append("[bold]Index counts[/]")
-    for kind in ("articles", "statements", "items", "alerts", "feeds", "runs"):
-        try:
-            n = ix.count(p.es, p.idx(kind))
-        except Exception:  # noqa: BLE001 - a missing index is reported, not fatal
-            n = "missing (run `newsmon es setup`)"
-        lines.append(f"  {kind:<11} {n}")
-    pending = ix.count(p.es, p.idx("items"), {"term": {"status": "pending"}})
-    alerts_pending = ix.count(p.es, p.idx("alerts"), {"term": {"status": "pending"}})
-    lines.append(f"  pending items {pending}, pending alerts {alerts_pending}")
-    lines += ["", "[bold]Feeds[/]"]
-    states = feed_states(p)
-    ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified"))
-    lines.append(f"  {len(p.seeds.feeds)} configured, {ok} healthy, {len(p.seeds.feeds) - ok} failing or never polled")
-    for f in p.seeds.feeds:
-        st = states.get(f.id)
-        if st is None:
-            lines.append(f"  [dim]{f.id:<28} never polled[/]")
-        elif st.last_status == "failed":
-            lines.append(f"  [red]{f.id:<28} failed x{st.consecutive_errors}: {st.last_error}[/]")
-    resp = p.es.search(index=p.idx("runs"), size=1, sort=[{"started": "desc"}])
-    lines += ["", "[bold]Last run[/]"]
-    if resp["hits"]["hits"]:
-        r = resp["hits"]["hits"][0]["_source"]
-        s = r["summary"]
-        lines.append(
-            f"  {r['started']} → {r['finished']}: {s['poll']['polled']} feeds polled ({s['poll']['failed']} failed), "
-            f"{s['process']['articles']} new articles, {s['process']['statements']} statements, "
-            f"{s['alerts']['emails_sent']} alert emails"
-        )
-    else:
-        lines.append("  none yet")
-    return "\n".join(lines)

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .config import PROJECT_ROOT, ConfigError, load_seeds, load_settings
-from .progress import Reporter
+from ..config import PROJECT_ROOT, ConfigError, load_seeds, load_settings
+from .console import RichReporter, console, err, print_summary
 
 app = typer.Typer(help="newsmon: poll news feeds, extract, tag, attribute statements, index and alert.", no_args_is_help=True)
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
@@ -24,8 +24,6 @@ app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
 app.add_typer(airflow_app, name="airflow")
 
-console = Console()
-err = Console(stderr=True)
 ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
 
@@ -44,8 +42,8 @@ def _settings(seeds_dir: Optional[Path] = None, **overrides):
 
 
 def _open(settings, setup: bool = True):
-    from .index import EsUnavailable
-    from .run import open_pipeline
+    from ..store.client import EsUnavailable
+    from ..run import open_pipeline
 
     try:
         return open_pipeline(settings, setup=setup)
@@ -53,50 +51,6 @@ def _open(settings, setup: bool = True):
         _fail(str(exc))
     except EsUnavailable as exc:
         _fail(str(exc))
-
-
-class RichReporter(Reporter):
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.tasks: dict[str, int] = {}
-
-    def start(self, stage: str, total: int) -> None:
-        if stage in self.tasks:
-            self.progress.update(self.tasks[stage], total=(self.progress.tasks[self.tasks[stage]].total or 0) + total)
-        else:
-            self.tasks[stage] = self.progress.add_task(stage, total=total)
-
-    def advance(self, stage: str, n: int = 1) -> None:
-        self.progress.advance(self.tasks[stage], n)
-
-    def note(self, message: str) -> None:
-        self.progress.console.print(f"  [yellow]![/] {message}", highlight=False)
-
-
-def print_summary(run) -> None:
-    t = Table(title="newsmon run summary", show_header=False)
-    p, pr, a = run.poll, run.process, run.alerts
-    rows = [
-        ("feeds polled", p.polled),
-        ("  not modified", p.not_modified),
-        ("  failed", p.failed),
-        ("new items", p.new_items),
-        ("new articles", pr.articles),
-        ("  near-duplicates", pr.duplicates),
-        ("  skipped (not articles)", pr.skipped),
-        ("  fetch failures", pr.failed + pr.retry_later),
-        ("tagged immigration policy", pr.tagged),
-        ("statements", pr.statements),
-        ("  new (first sightings)", pr.new_statements),
-        ("alert hits queued", run.alert_hits),
-        ("alert emails sent", a.emails_sent),
-        ("  alerts pending", a.pending),
-    ]
-    for k, v in rows:
-        t.add_row(k, str(v))
-    console.print(t)
-    if a.error:
-        err.print(f"[yellow]alerts not sent:[/] {a.error} (they stay pending for the next run)")
 
 
 @app.command()
@@ -107,8 +61,8 @@ def run(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Poll feeds, fetch and enrich new articles, index them and send alerts."""
-    from .index import EsUnavailable
-    from .run import run_once
+    from ..store.client import EsUnavailable
+    from ..run import run_once
 
     settings = _settings(seeds)
     p = _open(settings)
@@ -140,7 +94,7 @@ def search(
     statements: bool = typer.Option(False, "--statements", help="Search statements instead of articles."),
 ) -> None:
     """Top hits with highlighted snippets."""
-    from .search import search_articles, search_statements
+    from ..store.search import search_articles, search_statements
 
     settings = _settings()
     p = _open(settings, setup=False)
@@ -156,7 +110,7 @@ def search(
 @app.command()
 def status() -> None:
     """Feed health, index counts and the last run."""
-    from .search import status_report
+    from .status import status_report
 
     settings = _settings()
     p = _open(settings, setup=False)
@@ -197,7 +151,7 @@ def _es_script(*args: str) -> None:
 @es_app.command("setup")
 def es_setup() -> None:
     """Create the indices and aliases (idempotent; moves aliases when a mapping version changes)."""
-    from .index import EsUnavailable, connect, setup_indices
+    from ..store.client import EsUnavailable, connect, setup_indices
 
     settings = _settings()
     try:
@@ -242,7 +196,7 @@ def eval_extraction(
     baseline: Optional[str] = typer.Option(None, help="Also time and score a baseline: 'trafilatura'."),
 ) -> None:
     """Score the extractor on a benchmark folder (word 4-gram shingle F1)."""
-    from .evaluation.extraction import run_extraction_eval
+    from ..evaluation.extraction import run_extraction_eval
 
     if not directory.is_dir():
         _fail(f"{directory}: not a folder")
@@ -256,7 +210,7 @@ def eval_statements(
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
 ) -> None:
     """Score statement extraction and attribution."""
-    from .evaluation import statements as ev
+    from ..evaluation import statements as ev
 
     if seed is not None:
         result = ev.run_seed_check(seed)
@@ -274,7 +228,7 @@ def eval_topics(
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
 ) -> None:
     """Precision and recall of the immigration-policy tagger."""
-    from .evaluation.topics import evaluate_topics, print_report
+    from ..evaluation.topics import evaluate_topics, print_report
 
     seeds = load_seeds(_settings().seeds_dir)
     result = evaluate_topics(path, seeds.topics)
@@ -287,7 +241,7 @@ def eval_topics(
 @airflow_app.command("up")
 def airflow_up() -> None:
     """Start Airflow (scheduler, API server, DAG processor, triggerer) with the local services."""
-    from .airflow_ctl import airflow_up as up
+    from .airflow_local import airflow_up as up
 
     sys.exit(up(PROJECT_ROOT))
 
@@ -295,7 +249,7 @@ def airflow_up() -> None:
 @airflow_app.command("down")
 def airflow_down() -> None:
     """Stop every Airflow process started by `newsmon airflow up`."""
-    from .airflow_ctl import airflow_down as down
+    from .airflow_local import airflow_down as down
 
     sys.exit(down(PROJECT_ROOT))
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
-from .config import Settings, secret
+from ..config import Settings, secret
 from .mappings import INDICES, SETTINGS
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}

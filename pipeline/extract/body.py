@@ -2,8 +2,8 @@
 
 The extractor works on an lxml tree in one pass:
 
-1. decode the bytes (:mod:`pipeline.extract_decode`), cap the size, parse;
-2. read metadata before anything is removed (:mod:`pipeline.extract_meta`);
+1. decode the bytes (:mod:`pipeline.extract.decode`), cap the size, parse;
+2. read metadata before anything is removed (:mod:`pipeline.extract.meta`);
 3. strip non-text elements (scripts, styles, forms controls, media) in C;
 4. walk the tree once, cutting it into text *blocks* (runs of inline text between block-level
    boundaries) and recording for every element the contiguous range of blocks it holds;
@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from pipeline.extract_decode import decode_html
-from pipeline.extract_meta import PageMeta, extract_metadata
+from pipeline.extract.decode import decode_html
+from pipeline.extract.meta import PageMeta, extract_metadata
 from pipeline.records import Article
 from pipeline.urls import canonicalize_url
 

@@ -1,9 +1,9 @@
 """Statements by people in an article's text: direct quotes, partial quotes, reported speech
 and embedded social posts, each attributed to a speaker (a tracked figure when possible).
 
-Rule-based and dependency-free: quote marks are paired (pipeline.quotes), quote interiors are
+Rule-based and dependency-free: quote marks are paired (pipeline.statements.quotes), quote interiors are
 masked so that sentence splitting and cue search only look at the reporter's words, and the
-speaker is the noun phrase beside a speech verb (pipeline.speakers). Pronouns and role nouns
+speaker is the noun phrase beside a speech verb (pipeline.statements.speakers). Pronouns and role nouns
 resolve to the right earlier person through a small entity tracker.
 
 Public entry point: attribute_statements(text, figures) -> list[Statement].
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.config import Figure
-from pipeline.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
+from pipeline.statements.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
 from pipeline.records import Statement
-from pipeline.speakers import (
+from pipeline.statements.speakers import (
     FEMALE_ROLES,
     GENERIC_ROLES,
     NONPERSON_ROLES,
@@ -681,7 +681,7 @@ def _keep_person(f: Found) -> bool:
 
 def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:
     """Statements in an article's text (paragraphs separated by "\\n"), attributed to speakers."""
-    from pipeline.novelty import statement_key
+    from pipeline.statements.novelty import statement_key
 
     out = []
     for f in extract(text, figures, persons_only=True):

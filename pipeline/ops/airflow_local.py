@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, urlsplit
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORT = 8080
 FETCH_POOL = "newsmon_fetch"  # the pool the DAGs use to limit concurrent fetches
 FETCH_POOL_SLOTS = 2

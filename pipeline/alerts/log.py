@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timezone
 
-from . import index as ix
-from .alert import SmtpUnavailable, compose_alert, match_keyword_rule, match_statement_rule, send_email
-from .records import AlertHit, Article, Statement, TopicLabel
+from ..records import AlertHit, Article, Statement, TopicLabel
+from ..store import client as ix
+from .mail import SmtpUnavailable, compose_alert, send_email
+from .rules import match_keyword_rule, match_statement_rule
 
 
 def _article_from_doc(doc: dict) -> Article:

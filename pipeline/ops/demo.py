@@ -14,7 +14,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .config import PROJECT_ROOT, load_seeds, load_settings
+from ..config import PROJECT_ROOT, load_seeds, load_settings
 
 DEMO = PROJECT_ROOT / "infra" / "demo"
 SEARCHES = ["H-1B visas", "asylum", "border"]
@@ -37,9 +37,9 @@ def prepare_seeds(dest) -> None:
 
 
 def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
-    from .cli import RichReporter, print_summary
-    from .run import open_pipeline, run_once
-    from .search import search_articles
+    from .console import RichReporter, print_summary
+    from ..run import open_pipeline, run_once
+    from ..store.search import search_articles
 
     base = load_settings()
     state = base.state_dir
@@ -66,7 +66,7 @@ def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
     with open_pipeline(settings, seeds, setup=False) as p:
         # A fresh demo every time: drop the demo indices, then create them.
         p.es.options(ignore_status=404).indices.delete(index="newsmon-demo-*", expand_wildcards="all")
-        from .index import setup_indices
+        from ..store.client import setup_indices
 
         setup_indices(p.es, "newsmon-demo")
         console.rule("[bold]newsmon run --once (demo feeds)")

@@ -1,0 +1,74 @@
+"""Alert rules matched against one article: keyword hits and new statements by tracked figures.
+
+In: an AlertRule and an enriched Article (with its statements' ids). Out: AlertHit records.
+Pure functions; the alert log (`pipeline.alerts.log`) records the hits and `pipeline.alerts.mail` mails them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..config import AlertRule
+from ..records import AlertHit, Article, Statement
+
+
+@functools.lru_cache(maxsize=256)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    alts = sorted((re.escape(p.strip()) for p in phrases if p.strip()), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", re.IGNORECASE)
+
+
+def _topic_ok(rule: AlertRule, article: Article) -> bool:
+    return rule.topic is None or any(t.label == rule.topic for t in article.topics)
+
+
+def _snippet(text: str, start: int, end: int, width: int = 120) -> str:
+    a, b = max(0, start - width), min(len(text), end + width)
+    return ("…" if a else "") + text[a:b].replace("\n", " ").strip() + ("…" if b < len(text) else "")
+
+
+def match_keyword_rule(rule: AlertRule, article: Article, article_id: str) -> AlertHit | None:
+    if not _topic_ok(rule, article):
+        return None
+    pattern = _phrase_pattern(tuple(rule.keywords))
+    for field_text in (article.title, article.text):
+        m = pattern.search(field_text or "")
+        if m:
+            return AlertHit(
+                rule=rule.name,
+                ref_id=article_id,
+                article_id=article_id,
+                title=article.title,
+                url=article.canonical_url or article.url,
+                text=_snippet(field_text, m.start(), m.end()),
+            )
+    return None
+
+
+def match_statement_rule(
+    rule: AlertRule, article: Article, article_id: str, statements: list[tuple[str, Statement]]
+) -> list[AlertHit]:
+    """Hits for new statements (first sightings only) by the rule's tracked figures."""
+    if not _topic_ok(rule, article):
+        return []
+    wanted = set(rule.figures)
+    hits = []
+    for statement_id, s in statements:
+        if s.repeat_of or not s.speaker_id:
+            continue
+        if "*" not in wanted and s.speaker_id not in wanted:
+            continue
+        hits.append(
+            AlertHit(
+                rule=rule.name,
+                ref_id=statement_id,
+                article_id=article_id,
+                title=article.title,
+                url=article.canonical_url or article.url,
+                speaker=s.speaker_name,
+                kind=s.kind,
+                text=s.text,
+            )
+        )
+    return hits

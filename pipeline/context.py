@@ -1,0 +1,49 @@
+"""The outside world of one run or task: settings, seeds, the Elasticsearch client and the HTTP client.
+
+`open_pipeline` opens them once; every function that reads or writes state takes the resulting
+`Pipeline`, so a test can point it at a local node and a local HTTP server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from .config import Seeds, Settings, load_seeds, load_settings
+from .fetch import RobotsCache
+from .net import HttpClient
+from .store import client as ix
+
+
+class Pipeline:
+    """Everything a stage needs to talk to the outside world, opened once per run or task."""
+
+    def __init__(self, settings: Settings, seeds: Seeds, es: Elasticsearch, http: HttpClient):
+        self.settings = settings
+        self.seeds = seeds
+        self.es = es
+        self.http = http
+        self.robots = RobotsCache(http)
+
+    def idx(self, kind: str) -> str:
+        return ix.alias(self.settings.index_prefix, kind)
+
+    def close(self) -> None:
+        self.http.close()
+        self.es.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def open_pipeline(settings: Settings | None = None, seeds: Seeds | None = None, *, setup: bool = True) -> Pipeline:
+    settings = settings or load_settings()
+    seeds = seeds or load_seeds(settings.seeds_dir)
+    es = ix.connect(settings)
+    if setup:
+        ix.setup_indices(es, settings.index_prefix)
+    return Pipeline(settings, seeds, es, HttpClient(settings))

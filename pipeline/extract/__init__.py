@@ -1,0 +1,12 @@
+"""Extraction: a fetched page becomes an Article with its main text and metadata.
+
+In: the page's bytes, final URL and Content-Type. Out: an `Article` (title, text, authors, published
+and modified times, canonical URL, language, site name, description, image), with
+`not_article_reason` set for section fronts, live pages and paywall stubs.
+`decode` turns bytes into text, `meta` reads the metadata (JSON-LD, OpenGraph, meta tags, `<time>`),
+`body` finds the main text.
+"""
+
+from .body import extract_article
+
+__all__ = ["extract_article"]

@@ -1,0 +1,44 @@
+"""`newsmon status`: index counts, feed health and the last run, as rich markup."""
+
+from __future__ import annotations
+
+from ..context import Pipeline
+from ..run import feed_states
+from ..store import client as ix
+
+
+def status_report(p: Pipeline) -> str:
+    lines = [f"Elasticsearch: {p.settings.es_url} (prefix '{p.settings.index_prefix}')", ""]
+    lines.append("[bold]Index counts[/]")
+    for kind in ("articles", "statements", "items", "alerts", "feeds", "runs"):
+        try:
+            n = ix.count(p.es, p.idx(kind))
+        except Exception:  # noqa: BLE001 - a missing index is reported, not fatal
+            n = "missing (run `newsmon es setup`)"
+        lines.append(f"  {kind:<11} {n}")
+    pending = ix.count(p.es, p.idx("items"), {"term": {"status": "pending"}})
+    alerts_pending = ix.count(p.es, p.idx("alerts"), {"term": {"status": "pending"}})
+    lines.append(f"  pending items {pending}, pending alerts {alerts_pending}")
+    lines += ["", "[bold]Feeds[/]"]
+    states = feed_states(p)
+    ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified"))
+    lines.append(f"  {len(p.seeds.feeds)} configured, {ok} healthy, {len(p.seeds.feeds) - ok} failing or never polled")
+    for f in p.seeds.feeds:
+        st = states.get(f.id)
+        if st is None:
+            lines.append(f"  [dim]{f.id:<28} never polled[/]")
+        elif st.last_status == "failed":
+            lines.append(f"  [red]{f.id:<28} failed x{st.consecutive_errors}: {st.last_error}[/]")
+    resp = p.es.search(index=p.idx("runs"), size=1, sort=[{"started": "desc"}])
+    lines += ["", "[bold]Last run[/]"]
+    if resp["hits"]["hits"]:
+        r = resp["hits"]["hits"][0]["_source"]
+        s = r["summary"]
+        lines.append(
+            f"  {r['started']} → {r['finished']}: {s['poll']['polled']} feeds polled ({s['poll']['failed']} failed), "
+            f"{s['process']['articles']} new articles, {s['process']['statements']} statements, "
+            f"{s['alerts']['emails_sent']} alert emails"
+        )
+    else:
+        lines.append("  none yet")
+    return "\n".join(lines)
