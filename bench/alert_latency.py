@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,11 +120,11 @@ class FeedSite:
         url = self.base + path
         title = f"Latency probe {probe}: {' '.join(rng.choice(WORDS) for _ in range(5))}"
         paras = "".join(f"<p>{paragraph(rng)}</p>" for _ in range(5))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         html = (
             f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
             f'<link rel="canonical" href="{url}"><meta property="article:published_time" content="{now.isoformat()}">'
-            f"</head><body><nav><a href=\"/\">Home</a></nav><article><h1>{title}</h1>{paras}</article>"
+            f'</head><body><nav><a href="/">Home</a></nav><article><h1>{title}</h1>{paras}</article>'
             "<footer>All rights reserved.</footer></body></html>"
         )
         with self.lock:
@@ -172,7 +172,7 @@ def _ts(value: str | None) -> float | None:
         return None
     dt = datetime.fromisoformat(value.replace(" ", "T"))
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.timestamp()
 
 
@@ -185,7 +185,7 @@ def dag_runs(db: Path) -> list[dict]:
     finally:
         con.close()
     keys = ("dag_id", "run_type", "state", "queued_at", "start_date", "end_date")
-    return [dict(zip(keys, r)) for r in rows]
+    return [dict(zip(keys, r, strict=False)) for r in rows]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -205,8 +205,8 @@ def main() -> int:
 
     from elasticsearch import Elasticsearch
 
-    from pipeline.ops.airflow_local import start_airflow, stop_airflow
     from pipeline.config import load_settings
+    from pipeline.ops.airflow_local import start_airflow, stop_airflow
 
     es_url = os.environ.get("NEWSMON_ES_URL", "http://127.0.0.1:9200")
     rng = random.Random(args.seed)
@@ -220,29 +220,53 @@ def main() -> int:
     shutil.copy(REPO / "seeds" / "topics.yaml", seeds / "topics.yaml")
     import yaml
 
-    (seeds / "feeds.yaml").write_text(yaml.safe_dump({
-        "poll_schedule_minutes": 1,
-        "feeds": [{"id": "latency-bench", "name": "Latency bench", "url": site.base + "/feed.xml",
-                   "outlet": "Bench Gazette", "poll_interval_minutes": 1}],
-    }))
-    (seeds / "alerts.yaml").write_text(yaml.safe_dump({
-        "alerts": [{"name": "latency-probe", "kind": "keyword", "keywords": ["latency probe"],
-                    "recipients": ["bench@newsroom.example"], "schedule": "immediate"}],
-    }))
+    (seeds / "feeds.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "poll_schedule_minutes": 1,
+                "feeds": [
+                    {
+                        "id": "latency-bench",
+                        "name": "Latency bench",
+                        "url": site.base + "/feed.xml",
+                        "outlet": "Bench Gazette",
+                        "poll_interval_minutes": 1,
+                    }
+                ],
+            }
+        )
+    )
+    (seeds / "alerts.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "alerts": [
+                    {
+                        "name": "latency-probe",
+                        "kind": "keyword",
+                        "keywords": ["latency probe"],
+                        "recipients": ["bench@newsroom.example"],
+                        "schedule": "immediate",
+                    }
+                ],
+            }
+        )
+    )
     host_port = es_url.split("://", 1)[1]
-    os.environ.update({
-        "AIRFLOW_CONN_NEWSMON_ES": f"http://{host_port}",
-        "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{inbox.port}",
-        "NEWSMON_ES_URL": es_url,
-        "NEWSMON_INDEX_PREFIX": prefix,
-        "NEWSMON_SEEDS_DIR": str(seeds),
-        "NEWSMON_ALLOW_PRIVATE": "127.0.0.1",
-        "NEWSMON_HOST_DELAY_S": "0",
-        "NEWSMON_STATE_DIR": str(work / "var"),
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
-    })
+    os.environ.update(
+        {
+            "AIRFLOW_CONN_NEWSMON_ES": f"http://{host_port}",
+            "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{inbox.port}",
+            "NEWSMON_ES_URL": es_url,
+            "NEWSMON_INDEX_PREFIX": prefix,
+            "NEWSMON_SEEDS_DIR": str(seeds),
+            "NEWSMON_ALLOW_PRIVATE": "127.0.0.1",
+            "NEWSMON_HOST_DELAY_S": "0",
+            "NEWSMON_STATE_DIR": str(work / "var"),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+        }
+    )
     home = work / "airflow"
     samples: list[dict] = []
     state = None
@@ -262,7 +286,11 @@ def main() -> int:
             site.add_article(probe, rng)
             t_mail = inbox.wait_for(probe, args.timeout)
             sample = {"probe": probe, "added_at": t0, "latency_s": None if t_mail is None else round(t_mail - t0, 2)}
-            polls = [r for r in dag_runs(home / "airflow.db") if r["dag_id"] == "newsmon_poll" and (_ts(r["start_date"]) or 0) > t0]
+            polls = [
+                r
+                for r in dag_runs(home / "airflow.db")
+                if r["dag_id"] == "newsmon_poll" and (_ts(r["start_date"]) or 0) > t0
+            ]
             if polls and t_mail is not None:
                 first = min(polls, key=lambda r: _ts(r["start_date"]))
                 sample["wait_for_tick_s"] = round(_ts(first["start_date"]) - t0, 2)
@@ -311,13 +339,17 @@ def main() -> int:
         "goal_p95_s": 90,
         "meets_goal": bool(lat) and missed == 0 and percentile(lat, 95) <= 90,
         "dag_runs": {d: sum(1 for r in runs if r["dag_id"] == d) for d in sorted({r["dag_id"] for r in runs})},
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(time.time() - t_start, 1),
         "raw": samples,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps({k: summary[k] for k in ("samples", "missed", "latency_s", "pipeline_only_s", "meets_goal")}, indent=2))
+    print(
+        json.dumps(
+            {k: summary[k] for k in ("samples", "missed", "latency_s", "pipeline_only_s", "meets_goal")}, indent=2
+        )
+    )
     print(f"written to {args.out}")
     return 0 if summary["meets_goal"] else 1
 

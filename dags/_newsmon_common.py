@@ -9,10 +9,11 @@ tasks call at run time.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from airflow.sdk import Asset
 
@@ -33,7 +34,7 @@ ITEM_BATCH = int(os.environ.get("NEWSMON_ITEM_BATCH", "25"))  # items per mapped
 MAX_PENDING = int(os.environ.get("NEWSMON_MAX_PENDING", "500"))  # items taken by one process run
 MAX_EVENT_IDS = 500  # article ids carried in one asset event's extra
 
-START_DATE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 
 ES_CONN_ID = "newsmon_es"
 SMTP_CONN_ID = "newsmon_smtp"

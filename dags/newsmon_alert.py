@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
-
 from _newsmon_common import ARTICLES_INDEXED, DEFAULT_ARGS, START_DATE, digest_cron
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 
 @dag(
@@ -42,9 +41,9 @@ def newsmon_alert():
     @task(execution_timeout=timedelta(minutes=2))
     def queue(triggering_asset_events=None, params=None) -> int:
         """Match every rule against the new articles; record new hits as pending. Returns the count."""
-        from pipeline.run import queue_alerts
-
         from _newsmon_common import article_ids_from_events, newsmon_pipeline
+
+        from pipeline.run import queue_alerts
 
         ids = article_ids_from_events(triggering_asset_events) or list((params or {}).get("article_ids") or [])
         if not ids:
@@ -55,9 +54,9 @@ def newsmon_alert():
     @task(execution_timeout=timedelta(minutes=5), multiple_outputs=False)
     def send(queued: int, dag_run=None, params=None) -> dict:
         """Mail the pending hits (one email per rule). Returns counts per schedule."""
-        from pipeline.run import send_pending_alerts
-
         from _newsmon_common import newsmon_pipeline, run_type
+
+        from pipeline.run import send_pending_alerts
 
         schedules = ["immediate"]
         if run_type(dag_run) == "scheduled" or (params or {}).get("digest"):
@@ -66,7 +65,12 @@ def newsmon_alert():
         with newsmon_pipeline() as p:
             for schedule in schedules:
                 s = send_pending_alerts(p, schedule=schedule)
-                out[schedule] = {"emails_sent": s.emails_sent, "hits_sent": s.hits_sent, "pending": s.pending, "failed": s.failed}
+                out[schedule] = {
+                    "emails_sent": s.emails_sent,
+                    "hits_sent": s.hits_sent,
+                    "pending": s.pending,
+                    "failed": s.failed,
+                }
         failed = sum(v["failed"] for v in out.values())
         if failed:
             # The hits stay pending: the retry (exponential backoff) sends them, and only them.

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
-
 from _newsmon_common import DEFAULT_ARGS, START_DATE
+from airflow.sdk import dag, task
 
 
 @dag(
@@ -27,9 +26,9 @@ def newsmon_maintenance():
         import json
         import logging
 
-        from pipeline.run import maintain as run_maintenance
-
         from _newsmon_common import newsmon_pipeline
+
+        from pipeline.run import maintain as run_maintenance
 
         with newsmon_pipeline() as p:
             report = run_maintenance(p)

@@ -7,11 +7,10 @@ carries their count. Heavy imports happen inside the tasks, never at parse time.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from airflow.sdk import dag, task
+from datetime import UTC, timedelta
 
 from _newsmon_common import DEFAULT_ARGS, FEED_BATCH, FETCH_POOL, NEW_ITEMS, START_DATE, poll_timetable
+from airflow.sdk import dag, task
 
 
 @dag(
@@ -33,21 +32,21 @@ def newsmon_poll():
         "Due" looks half a schedule period ahead: a feed polled a few seconds after the previous
         tick would otherwise miss this tick by those seconds and wait a whole extra period.
         """
-        from datetime import datetime, timezone
-
-        from pipeline.run import due_feeds
+        from datetime import datetime
 
         from _newsmon_common import batched, due_slack, newsmon_pipeline
 
+        from pipeline.run import due_feeds
+
         with newsmon_pipeline() as p:
-            return batched(due_feeds(p, now=datetime.now(timezone.utc) + due_slack()), FEED_BATCH)
+            return batched(due_feeds(p, now=datetime.now(UTC) + due_slack()), FEED_BATCH)
 
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10), multiple_outputs=False)
     def poll(feed_ids: list[str]) -> dict:
         """Poll one batch of feeds; new items are stored as pending. Returns counts only."""
-        from pipeline.run import poll_feeds
-
         from _newsmon_common import newsmon_pipeline
+
+        from pipeline.run import poll_feeds
 
         with newsmon_pipeline() as p:
             s = poll_feeds(p, feed_ids)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
-
 from _newsmon_common import (
     ARTICLES_INDEXED,
     DEFAULT_ARGS,
@@ -22,6 +20,7 @@ from _newsmon_common import (
     START_DATE,
     STATEMENTS_INDEXED,
 )
+from airflow.sdk import dag, task
 
 
 @dag(
@@ -39,9 +38,9 @@ def newsmon_process():
     @task(execution_timeout=timedelta(minutes=2))
     def pending_batches() -> list[list[str]]:
         """Ids of the items waiting for processing, split into batches."""
-        from pipeline.run import pending_items
-
         from _newsmon_common import batched, newsmon_pipeline
+
+        from pipeline.run import pending_items
 
         with newsmon_pipeline() as p:
             return batched(pending_items(p, limit=MAX_PENDING), ITEM_BATCH)
@@ -49,9 +48,9 @@ def newsmon_process():
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=20), multiple_outputs=False)
     def process(item_ids: list[str]) -> dict:
         """Fetch, extract, enrich and index one batch. Returns counts and article ids only."""
-        from pipeline.run import process_items
-
         from _newsmon_common import newsmon_pipeline
+
+        from pipeline.run import process_items
 
         with newsmon_pipeline() as p:
             s = process_items(p, item_ids)

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HOST = "127.0.0.1"  # never listen beyond this machine
@@ -107,7 +107,7 @@ class CatchHandler:
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         with self._lock:
             name = f"{stamp}-{os.getpid()}-{next(self._seq):05d}.eml"
         # The envelope is not in the message itself (think Bcc), so keep it

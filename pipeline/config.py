@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
-from typing import Annotated
-
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +160,7 @@ def _load_list(path: Path, key: str, model: type[BaseModel]) -> tuple[list, dict
                 problems.append(_describe(err, entries, key))
     if problems:
         raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))
-    ids = [getattr(e, "id", None) or getattr(e, "name") for e in out]
+    ids = [getattr(e, "id", None) or e.name for e in out]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ConfigError(f"{path}: the same id is used more than once: {', '.join(dupes)}")

@@ -36,10 +36,16 @@ def enrich_article(article: Article, seeds: Seeds) -> Article:
     return article
 
 
-def prepare_article(item: dict[str, Any], page: FetchedPage, feed: FeedConfig | None, seeds: Seeds) -> tuple[Article | None, str | None]:
+def prepare_article(
+    item: dict[str, Any], page: FetchedPage, feed: FeedConfig | None, seeds: Seeds
+) -> tuple[Article | None, str | None]:
     """Extract and enrich one fetched page: (article, None), or (None, why it was skipped)."""
     article = extract_article(
-        page.content, page.url, content_type=page.content_type, feed_id=item["feed_id"], outlet=feed.outlet if feed else ""
+        page.content,
+        page.url,
+        content_type=page.content_type,
+        feed_id=item["feed_id"],
+        outlet=feed.outlet if feed else "",
     )
     if article.not_article_reason:
         return None, f"not an article: {article.not_article_reason}"

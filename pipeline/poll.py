@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
 import feedparser
@@ -29,7 +29,7 @@ def _entry_time(entry) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         st = entry.get(key)
         if st:
-            return datetime.fromtimestamp(calendar.timegm(st), tz=timezone.utc)
+            return datetime.fromtimestamp(calendar.timegm(st), tz=UTC)
     for key in ("published", "updated", "created", "dc_date"):
         raw = entry.get(key)
         if raw:
@@ -38,8 +38,8 @@ def _entry_time(entry) -> datetime | None:
             except (ValueError, OverflowError):
                 continue
             if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=timezone.utc)
-            return dt.astimezone(timezone.utc)
+                dt = dt.replace(tzinfo=UTC)
+            return dt.astimezone(UTC)
     return None
 
 
@@ -81,7 +81,7 @@ def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: st
 
 def poll_feed(feed: FeedConfig, state: FeedState | None, http: HttpClient, now: datetime | None = None) -> PollResult:
     """Fetch and parse one feed. Never raises for feed problems: they come back as status 'failed'."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     state = (state or FeedState(feed_id=feed.id, url=feed.url)).model_copy()
     if state.url != feed.url:  # the feed moved in seeds: forget validators of the old address
         state.url, state.etag, state.last_modified = feed.url, None, None

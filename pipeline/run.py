@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from elasticsearch import ApiError
 from elasticsearch import ConnectionError as EsConnectionError
@@ -32,7 +32,7 @@ MAX_ATTEMPTS = 3
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # ------------------------------------------------------------------ poll
@@ -91,7 +91,7 @@ def poll_feeds(p: Pipeline, feed_ids: list[str], reporter: Reporter | None = Non
 
     with ThreadPoolExecutor(max_workers=max(1, p.settings.fetch_workers)) as pool:
         results = list(pool.map(one, feed_ids))
-    for fid, res in zip(feed_ids, results):
+    for fid, res in zip(feed_ids, results, strict=False):
         summary.polled += 1
         if res.status == "failed":
             summary.failed += 1
@@ -102,7 +102,9 @@ def poll_feeds(p: Pipeline, feed_ids: list[str], reporter: Reporter | None = Non
         else:
             summary.ok += 1
         if res.items:
-            written = ix.bulk_write(p.es, p.idx("items"), ((i.item_id, _item_doc(i, now)) for i in res.items), op="create")
+            written = ix.bulk_write(
+                p.es, p.idx("items"), ((i.item_id, _item_doc(i, now)) for i in res.items), op="create"
+            )
             summary.new_items += len(written.created)
         # State last: if the items could not be stored, the feed is polled again rather than skipped.
         ix.bulk_write(p.es, p.idx("feeds"), [(fid, res.state.model_dump(mode="json"))])
@@ -201,7 +203,15 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             summary.new_statements += outcome.new_statements
             summary.article_ids.append(outcome.article_id)
             item_updates.append(
-                (item_id, {"status": "processed", "article_id": outcome.article_id, "processed_at": now.isoformat(), "error": None})
+                (
+                    item_id,
+                    {
+                        "status": "processed",
+                        "article_id": outcome.article_id,
+                        "processed_at": now.isoformat(),
+                        "error": None,
+                    },
+                )
             )
         reporter.advance("process")
     # Items are marked only after their article and statements were written (store_article raises otherwise).
@@ -254,7 +264,17 @@ def maintain(p: Pipeline, *, keep_days: int = 90, now: datetime | None = None) -
     cutoff = (now - timedelta(days=keep_days)).isoformat()
     removed = 0
     for kind, query in (
-        ("items", {"bool": {"filter": [{"terms": {"status": ["processed", "skipped", "failed"]}}, {"range": {"discovered_at": {"lt": cutoff}}}]}}),
+        (
+            "items",
+            {
+                "bool": {
+                    "filter": [
+                        {"terms": {"status": ["processed", "skipped", "failed"]}},
+                        {"range": {"discovered_at": {"lt": cutoff}}},
+                    ]
+                }
+            },
+        ),
         ("alerts", {"bool": {"filter": [{"term": {"status": "sent"}}, {"range": {"created_at": {"lt": cutoff}}}]}}),
         ("runs", {"range": {"started": {"lt": cutoff}}}),
     ):
@@ -279,7 +299,9 @@ class RunSummary(BaseModel):
 
 
 @ix.es_errors
-def run_once(p: Pipeline, reporter: Reporter | None = None, *, batch_size: int = 50, only_due: bool = False) -> RunSummary:
+def run_once(
+    p: Pipeline, reporter: Reporter | None = None, *, batch_size: int = 50, only_due: bool = False
+) -> RunSummary:
     """Poll every enabled feed (or only due ones), process everything pending, send alerts."""
     reporter = reporter or Reporter()
     run = RunSummary(run_id=uuid.uuid4().hex, started=_now())
@@ -299,7 +321,17 @@ def run_once(p: Pipeline, reporter: Reporter | None = None, *, batch_size: int =
     ix.bulk_write(
         p.es,
         p.idx("runs"),
-        [(run.run_id, {"run_id": run.run_id, "started": run.started.isoformat(), "finished": run.finished.isoformat(), "summary": run.model_dump(mode="json")})],
+        [
+            (
+                run.run_id,
+                {
+                    "run_id": run.run_id,
+                    "started": run.started.isoformat(),
+                    "finished": run.finished.isoformat(),
+                    "summary": run.model_dump(mode="json"),
+                },
+            )
+        ],
         refresh=True,
     )
     return run
@@ -307,7 +339,17 @@ def run_once(p: Pipeline, reporter: Reporter | None = None, *, batch_size: int =
 
 def _merge(a: ProcessSummary, b: ProcessSummary) -> ProcessSummary:
     out = a.model_copy(deep=True)
-    for name in ("items", "articles", "duplicates", "tagged", "statements", "new_statements", "skipped", "failed", "retry_later"):
+    for name in (
+        "items",
+        "articles",
+        "duplicates",
+        "tagged",
+        "statements",
+        "new_statements",
+        "skipped",
+        "failed",
+        "retry_later",
+    ):
         setattr(out, name, getattr(a, name) + getattr(b, name))
     out.article_ids = a.article_ids + b.article_ids
     out.failures = {**a.failures, **b.failures}

@@ -237,9 +237,7 @@ def _compile(topics: list[Topic]) -> _Compiled:
                 elif single_word:
                     entries.append((w + "s", src, False, p, False))
 
-    compiled = _Compiled(
-        index=_PhraseIndex(entries), credits=credits, owners=owners, topics=structure, display=display
-    )
+    compiled = _Compiled(index=_PhraseIndex(entries), credits=credits, owners=owners, topics=structure, display=display)
     if len(_CACHE) > 32:
         _CACHE.clear()
     _CACHE[key] = compiled
@@ -374,9 +372,7 @@ def _compile_figures(figures: list[Figure]) -> _FigureMatcher:
             if words:
                 # names are matched case-sensitively ("Trump", not "trump card")
                 entries.append((words[0].lower(), _name_pattern(alias), False, (i, _is_bare(alias)), False))
-    unique = [
-        {a.lower(): len(owners_of.get(a.lower(), ())) <= 1 for a in f.aliases if _is_bare(a)} for f in figures
-    ]
+    unique = [{a.lower(): len(owners_of.get(a.lower(), ())) <= 1 for a in f.aliases if _is_bare(a)} for f in figures]
     matcher = _FigureMatcher(_PhraseIndex(entries), [f.name for f in figures], unique)
     if len(_FIG_CACHE) > 32:
         _FIG_CACHE.clear()

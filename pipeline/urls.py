@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from w3lib.url import safe_url_string
 
 # Query parameters that only track where a click came from; they never select content.
+# fmt: off
 _TRACKING_EXACT = frozenset(
     {
         "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "li_fat_id",
@@ -16,11 +17,12 @@ _TRACKING_EXACT = frozenset(
         "wtmc", "s_cid", "sr_share", "smid", "smtyp", "taid", "ref_src", "ref_url",
         "mkt_tok", "oly_anon_id", "oly_enc_id", "rb_clickid", "soc_src", "soc_trk",
         "xtor", "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4",
-        "guccounter", "guce_referrer", "guce_referrer_sig", "__twitter_impression", 
+        "guccounter", "guce_referrer", "guce_referrer_sig", "__twitter_impression",
         "ftag", "cmpgn", "ns_source", "ns_mchannel", "ns_campaign", "ns_linkname",
         "ns_fee", "sc_cid", "_ga", "_gl", "_ke", "trk", "trkcampaign", "campaign_id",
     }
 )
+# fmt: on
 _TRACKING_PREFIX = ("utm_", "utm-", "pk_", "mtm_", "hmb_", "ga_", "itm_", "at_", "oly_")
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 

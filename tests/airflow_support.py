@@ -112,5 +112,7 @@ def serve_seed_article(site, seed_dir: Path) -> tuple[str, str]:
 
     site.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
     article_url = site.add("/politics/2024/12/30/musk-h1b-war.html", (seed_dir / "article.html").read_bytes())
-    feed_url = site.add("/feed.xml", rss([("Musk vows war over H-1B visas", article_url)]), content_type="application/rss+xml")
+    feed_url = site.add(
+        "/feed.xml", rss([("Musk vows war over H-1B visas", article_url)]), content_type="application/rss+xml"
+    )
     return feed_url, article_url

@@ -63,7 +63,9 @@ def secure_es() -> tuple[str, str]:
     """(url, password) of a security-enabled node."""
     port = int(os.environ.get("NEWSMON_TEST_SECURE_ES_PORT", "9201"))
     _ensure_es("secure", port, secure=True)
-    pw = subprocess.run(["bash", str(ES_SCRIPT), "password", "--name", "secure"], capture_output=True, text=True, check=True)
+    pw = subprocess.run(
+        ["bash", str(ES_SCRIPT), "password", "--name", "secure"], capture_output=True, text=True, check=True
+    )
     return f"http://127.0.0.1:{port}", pw.stdout.strip()
 
 

@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from airflow_support import (
     AIRFLOW_WARNING_FILTERS,
     DAGS,
@@ -66,10 +65,9 @@ def _counts(es_url: str, prefix: str) -> dict[str, int]:
 
 
 def _asset_events(uri: str) -> list[dict]:
-    from sqlalchemy import select
-
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
+    from sqlalchemy import select
 
     with create_session() as session:
         asset_id = select(AssetModel.id).where(AssetModel.uri == uri).scalar_subquery()
@@ -95,7 +93,9 @@ def dagbag():
     return bag
 
 
-def test_dag_test_chain_indexes_and_alerts_once(tmp_path, site, smtp_server, es_url, index_prefix, dagbag, monkeypatch, capfd):
+def test_dag_test_chain_indexes_and_alerts_once(
+    tmp_path, site, smtp_server, es_url, index_prefix, dagbag, monkeypatch, capfd
+):
     feed_url, _ = serve_seed_article(site, shared_path("fixtures", "seed-article"))
     seeds = write_seeds(tmp_path / "seeds", feed_url)
     for k, v in _newsmon_env(es_url, index_prefix, seeds, smtp_server.port, tmp_path / "var").items():
@@ -159,18 +159,20 @@ def _dag_runs(db: Path) -> list[tuple[str, str, str]]:
 
 
 def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_server, es_url, index_prefix):
-    from pipeline.ops.airflow_local import airflow_status, start_airflow, stop_airflow
     from pipeline.config import load_settings
+    from pipeline.ops.airflow_local import airflow_status, start_airflow, stop_airflow
 
     feed_url, _ = serve_seed_article(site, shared_path("fixtures", "seed-article"))
     seeds = write_seeds(tmp_path / "seeds", feed_url, poll_minutes=1)
     home = tmp_path / "airflow"
     env = _newsmon_env(es_url, index_prefix, seeds, smtp_server.port, tmp_path / "var")
-    env.update({
-        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
-    })
+    env.update(
+        {
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+        }
+    )
     # start_airflow passes os.environ on to Airflow: the test's NEWSMON_* must be there too.
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

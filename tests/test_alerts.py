@@ -7,14 +7,14 @@ import shutil
 
 import pytest
 import yaml
-
 from conftest import REPO, free_port, rss
-from pipeline.store import client as ix
+
 from pipeline.alerts.mail import compose_alert
 from pipeline.alerts.rules import match_keyword_rule
 from pipeline.config import AlertRule, load_seeds
 from pipeline.records import AlertHit, Article
 from pipeline.run import open_pipeline, pending_items, poll_feeds, process_items, run_once
+from pipeline.store import client as ix
 
 PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <link rel="canonical" href="{url}"><meta property="article:published_time" content="2026-11-20T10:00:00Z">
@@ -47,7 +47,9 @@ def make_seeds(tmp_path, feed_url: str, alerts: list[dict]):
     shutil.copy(REPO / "seeds" / "figures.yaml", d)
     shutil.copy(REPO / "seeds" / "topics.yaml", d)
     (d / "feeds.yaml").write_text(
-        yaml.safe_dump({"feeds": [{"id": "t", "name": "T", "url": feed_url, "outlet": "Test Times", "poll_interval_minutes": 5}]})
+        yaml.safe_dump(
+            {"feeds": [{"id": "t", "name": "T", "url": feed_url, "outlet": "Test Times", "poll_interval_minutes": 5}]}
+        )
     )
     (d / "alerts.yaml").write_text(yaml.safe_dump({"alerts": alerts}))
     return load_seeds(d)
@@ -56,7 +58,13 @@ def make_seeds(tmp_path, feed_url: str, alerts: list[dict]):
 RULES = [
     {"name": "figures", "kind": "statement", "figures": ["donald-trump"], "recipients": ["desk@news.example"]},
     {"name": "h1b", "kind": "keyword", "keywords": ["H-1B"], "recipients": ["visa-desk@news.example"]},
-    {"name": "digest", "kind": "keyword", "keywords": ["visa"], "recipients": ["weekly@news.example"], "schedule": "daily"},
+    {
+        "name": "digest",
+        "kind": "keyword",
+        "keywords": ["visa"],
+        "recipients": ["weekly@news.example"],
+        "schedule": "daily",
+    },
 ]
 
 
@@ -67,14 +75,18 @@ def serve_two_stories(site):
 
 
 @pytest.mark.es
-def test_repeated_statement_alerts_once_and_one_email_per_rule(tmp_path, site, smtp_server, es_url, index_prefix, make_settings):
+def test_repeated_statement_alerts_once_and_one_email_per_rule(
+    tmp_path, site, smtp_server, es_url, index_prefix, make_settings
+):
     seeds = make_seeds(tmp_path, serve_two_stories(site), RULES)
     settings = make_settings(es_url=es_url, index_prefix=index_prefix, smtp_port=smtp_server.port)
     with open_pipeline(settings, seeds) as p:
         run = run_once(p)
         assert run.process.articles == 2
         # The same quote in two outlets: one first sighting, one repeat.
-        stmts = p.es.search(index=p.idx("statements"), query={"match_phrase": {"text": "serves American workers first"}})["hits"]["hits"]
+        stmts = p.es.search(
+            index=p.idx("statements"), query={"match_phrase": {"text": "serves American workers first"}}
+        )["hits"]["hits"]
         assert len(stmts) == 2
         firsts = [s for s in stmts if s["_source"]["repeat_of"] is None]
         repeats = [s for s in stmts if s["_source"]["repeat_of"] is not None]
@@ -102,7 +114,9 @@ def test_repeated_statement_alerts_once_and_one_email_per_rule(tmp_path, site, s
 
 
 @pytest.mark.es
-def test_smtp_down_keeps_alerts_pending_until_next_run(tmp_path, site, smtp_server, es_url, index_prefix, make_settings):
+def test_smtp_down_keeps_alerts_pending_until_next_run(
+    tmp_path, site, smtp_server, es_url, index_prefix, make_settings
+):
     seeds = make_seeds(tmp_path, serve_two_stories(site), RULES[:1])
     down = make_settings(es_url=es_url, index_prefix=index_prefix, smtp_port=free_port(), smtp_timeout_s=2)
     with open_pipeline(down, seeds) as p:
@@ -147,12 +161,25 @@ def test_es_outage_marks_no_item_processed(tmp_path, site, es_url, index_prefix,
 
 def test_keyword_rule_matching_and_email_text():
     rule = AlertRule(name="h1b", kind="keyword", keywords=["H-1B", "work visa"], recipients=["a@b.example"])
-    art = Article(url="http://x.test/a", canonical_url="http://x.test/a", title="Budget vote", text="The council passed the H-1B-free budget.\nNo visas here.")
+    art = Article(
+        url="http://x.test/a",
+        canonical_url="http://x.test/a",
+        title="Budget vote",
+        text="The council passed the H-1B-free budget.\nNo visas here.",
+    )
     hit = match_keyword_rule(rule, art, "id1")
     assert hit is not None and "H-1B" in hit.text
-    assert match_keyword_rule(rule, art.model_copy(update={"text": "Nothing relevant.", "title": "Weather"}), "id2") is None
+    assert (
+        match_keyword_rule(rule, art.model_copy(update={"text": "Nothing relevant.", "title": "Weather"}), "id2")
+        is None
+    )
     # word boundaries: "work visas" must not match "work visa" inside another word
-    assert match_keyword_rule(rule, art.model_copy(update={"text": "the networkvisa is odd", "title": "x"}), "id3") is None
-    alert = compose_alert(rule, [hit, AlertHit(rule="h1b", ref_id="id9", article_id="id9", title="Other", url="http://x.test/b", text="snip")])
+    assert (
+        match_keyword_rule(rule, art.model_copy(update={"text": "the networkvisa is odd", "title": "x"}), "id3") is None
+    )
+    alert = compose_alert(
+        rule,
+        [hit, AlertHit(rule="h1b", ref_id="id9", article_id="id9", title="Other", url="http://x.test/b", text="snip")],
+    )
     assert alert.subject == "[newsmon] h1b: 2 matching articles"
     assert "http://x.test/a" in alert.body and "http://x.test/b" in alert.body

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
-from conftest import REPO
 from pipeline.ops.cli import app
 
 COMMANDS = [
-    [], ["run"], ["search"], ["status"], ["demo"], ["check-seeds"],
-    ["es"], ["es", "setup"], ["es", "start"], ["es", "stop"], ["es", "status"],
-    ["eval"], ["eval", "extraction"], ["eval", "statements"], ["eval", "topics"],
-    ["airflow"], ["airflow", "up"], ["airflow", "down"],
+    [],
+    ["run"],
+    ["search"],
+    ["status"],
+    ["demo"],
+    ["check-seeds"],
+    ["es"],
+    ["es", "setup"],
+    ["es", "start"],
+    ["es", "stop"],
+    ["es", "status"],
+    ["eval"],
+    ["eval", "extraction"],
+    ["eval", "statements"],
+    ["eval", "topics"],
+    ["airflow"],
+    ["airflow", "up"],
+    ["airflow", "down"],
 ]
 
 

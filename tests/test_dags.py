@@ -9,7 +9,6 @@ import sys
 from datetime import timedelta
 
 import pytest
-
 from airflow_support import AIRFLOW_WARNING_FILTERS, DAG_IDS, DAGS, configure_airflow_env
 
 configure_airflow_env()  # before anything imports airflow
@@ -19,9 +18,20 @@ pytestmark = [pytest.mark.filterwarnings(f) for f in AIRFLOW_WARNING_FILTERS]
 DAG_FILES = sorted(p for p in DAGS.glob("newsmon_*.py"))
 # Modules that must never be imported when a DAG file is parsed: the pipeline and its clients.
 HEAVY = {
-    "pipeline", "elasticsearch", "elastic_transport", "feedparser", "lxml", "trafilatura",
-    "selectolax", "aiosmtpd", "protego", "w3lib", "pandas", "numpy",
-    "airflow.providers.elasticsearch", "airflow.providers.smtp",
+    "pipeline",
+    "elasticsearch",
+    "elastic_transport",
+    "feedparser",
+    "lxml",
+    "trafilatura",
+    "selectolax",
+    "aiosmtpd",
+    "protego",
+    "w3lib",
+    "pandas",
+    "numpy",
+    "airflow.providers.elasticsearch",
+    "airflow.providers.smtp",
 }
 PARSE_BUDGET_S = 2.0  # per file, on top of `import airflow.sdk`
 
@@ -62,8 +72,10 @@ def test_dag_file_parses_fast_and_imports_nothing_heavy(path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     heavy = sorted(m for m in result["new"] if m in HEAVY or any(m.startswith(h + ".") for h in HEAVY))
-    print(f"\n{path.name}: parsed in {result['seconds'] * 1000:.1f} ms (cold process, after `import airflow.sdk`); "
-          f"{len(result['new'])} new modules")
+    print(
+        f"\n{path.name}: parsed in {result['seconds'] * 1000:.1f} ms (cold process, after `import airflow.sdk`); "
+        f"{len(result['new'])} new modules"
+    )
     assert heavy == [], f"{path.name} imports heavy modules at top level: {heavy}"
     assert result["seconds"] < PARSE_BUDGET_S
 
@@ -100,7 +112,9 @@ def _uris(condition) -> list[str]:
 def test_schedules_and_assets(dags):
     from airflow.sdk import AssetOrTimeSchedule
 
-    poll, process, alert, maint = (dags[d] for d in ("newsmon_poll", "newsmon_process", "newsmon_alert", "newsmon_maintenance"))
+    poll, process, alert, maint = (
+        dags[d] for d in ("newsmon_poll", "newsmon_process", "newsmon_alert", "newsmon_maintenance")
+    )
     new_items, indexed, statements = "newsmon://items/new", "newsmon://articles/indexed", "newsmon://statements/indexed"
 
     assert poll.schedule == "*/5 * * * *"  # seeds/feeds.yaml: poll_schedule_minutes: 5
@@ -139,12 +153,22 @@ def test_connections_override_settings():
     from airflow.sdk import Connection
 
     es = Connection.from_uri("https://elastic:p%40ss@es.internal:9243", conn_id="newsmon_es")
-    assert common.es_overrides(es) == {"es_url": "https://es.internal:9243", "es_user": "elastic", "es_password": "p@ss"}
-    es2 = Connection(conn_id="newsmon_es", conn_type="elasticsearch", host="10.0.0.5", port=9200, extra='{"scheme": "https"}')
+    assert common.es_overrides(es) == {
+        "es_url": "https://es.internal:9243",
+        "es_user": "elastic",
+        "es_password": "p@ss",
+    }
+    es2 = Connection(
+        conn_id="newsmon_es", conn_type="elasticsearch", host="10.0.0.5", port=9200, extra='{"scheme": "https"}'
+    )
     assert common.es_overrides(es2) == {"es_url": "https://10.0.0.5:9200"}
     smtp = Connection.from_uri("smtp://mailer:pw@mail.internal:587?starttls=true", conn_id="newsmon_smtp")
     assert common.smtp_overrides(smtp) == {
-        "smtp_host": "mail.internal", "smtp_port": 587, "smtp_user": "mailer", "smtp_password": "pw", "smtp_starttls": True,
+        "smtp_host": "mail.internal",
+        "smtp_port": 587,
+        "smtp_user": "mailer",
+        "smtp_password": "pw",
+        "smtp_starttls": True,
     }
     from pipeline.config import load_settings
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from elasticsearch import Elasticsearch
-
 from conftest import REPO, rss, shared_path
+from elasticsearch import Elasticsearch
 
 UNRELATED = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <link rel="canonical" href="{url}"><meta property="article:published_time" content="2024-12-29T08:00:00Z"></head>
@@ -36,11 +35,26 @@ def write_seeds(dest: Path, feed_url: str) -> Path:
     shutil.copy(REPO / "seeds" / "topics.yaml", dest / "topics.yaml")
     feeds = {
         "poll_schedule_minutes": 1,
-        "feeds": [{"id": "local-test", "name": "Local test feed", "url": feed_url, "outlet": "The Daily Ledger", "language": "en", "poll_interval_minutes": 5, "tags": ["test"]}],
+        "feeds": [
+            {
+                "id": "local-test",
+                "name": "Local test feed",
+                "url": feed_url,
+                "outlet": "The Daily Ledger",
+                "language": "en",
+                "poll_interval_minutes": 5,
+                "tags": ["test"],
+            }
+        ],
     }
     alerts = {
         "alerts": [
-            {"name": "tracked-figure-statements", "kind": "statement", "figures": ["*"], "recipients": ["editors@newsroom.example"]},
+            {
+                "name": "tracked-figure-statements",
+                "kind": "statement",
+                "figures": ["*"],
+                "recipients": ["editors@newsroom.example"],
+            },
         ]
     }
     (dest / "feeds.yaml").write_text(yaml.safe_dump(feeds))
@@ -62,8 +76,14 @@ def test_seed_article_end_to_end(tmp_path, site, smtp_server, es_url, index_pref
 
     article_url = site.add("/politics/2024/12/30/musk-h1b-war.html", (seed_dir / "article.html").read_bytes())
     others = [
-        site.add("/sport/late-goal.html", unrelated_page(site.url("/sport/late-goal.html"), "Late goal sends champions top", "football")),
-        site.add("/weather/storm.html", unrelated_page(site.url("/weather/storm.html"), "Storm batters coast overnight", "weather")),
+        site.add(
+            "/sport/late-goal.html",
+            unrelated_page(site.url("/sport/late-goal.html"), "Late goal sends champions top", "football"),
+        ),
+        site.add(
+            "/weather/storm.html",
+            unrelated_page(site.url("/weather/storm.html"), "Storm batters coast overnight", "weather"),
+        ),
     ]
     feed = rss([("Musk vows war over H-1B visas", article_url), ("Late goal", others[0]), ("Storm", others[1])])
     feed_url = site.add("/feed.xml", feed, content_type="application/rss+xml")
@@ -87,7 +107,9 @@ def test_seed_article_end_to_end(tmp_path, site, smtp_server, es_url, index_pref
     assert summary["process"]["articles"] == 3
 
     es = Elasticsearch(es_url)
-    arts = es.search(index=f"{index_prefix}-articles", query={"term": {"canonical_url": meta["canonical_url"]}}, size=10)
+    arts = es.search(
+        index=f"{index_prefix}-articles", query={"term": {"canonical_url": meta["canonical_url"]}}, size=10
+    )
     assert arts["hits"]["total"]["value"] == 1, "the seed article must be indexed exactly once"
     doc = arts["hits"]["hits"][0]["_source"]
     assert doc["title"] == meta["title"]
@@ -109,7 +131,9 @@ def test_seed_article_end_to_end(tmp_path, site, smtp_server, es_url, index_pref
     assert by_id[repeats[0]["repeat_of"]]["kind"] == "post"
 
     # The unrelated stories are indexed but not tagged.
-    others_tagged = es.search(index=f"{index_prefix}-articles", query={"bool": {"must_not": [{"term": {"article_id": doc["article_id"]}}]}})
+    others_tagged = es.search(
+        index=f"{index_prefix}-articles", query={"bool": {"must_not": [{"term": {"article_id": doc["article_id"]}}]}}
+    )
     assert all("immigration_policy" not in h["_source"]["topic_labels"] for h in others_tagged["hits"]["hits"])
 
     mails = smtp_server.wait_for(1)

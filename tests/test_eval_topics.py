@@ -24,13 +24,30 @@ def _write(path: Path, rows: list[dict]) -> Path:
 
 
 ROWS = [
-    {"ID": "a", "topic": "immigration", "is_immigration": True, "source": "X",
-     "title": "House passes immigration bill on border security",
-     "content_original": "The immigration bill funds border security and speeds deportation of illegal immigrants."},
-    {"ID": "b", "topic": "sports", "is_immigration": False, "source": "Y",
-     "title": "Rangers win in overtime", "content_original": "Fans spilled onto the ice."},
-    {"ID": "c", "topic": "immigration", "is_immigration": True, "source": "Z",
-     "title": "A quiet day", "content_original": "Nothing much happened."},
+    {
+        "ID": "a",
+        "topic": "immigration",
+        "is_immigration": True,
+        "source": "X",
+        "title": "House passes immigration bill on border security",
+        "content_original": "The immigration bill funds border security and speeds deportation of illegal immigrants.",
+    },
+    {
+        "ID": "b",
+        "topic": "sports",
+        "is_immigration": False,
+        "source": "Y",
+        "title": "Rangers win in overtime",
+        "content_original": "Fans spilled onto the ice.",
+    },
+    {
+        "ID": "c",
+        "topic": "immigration",
+        "is_immigration": True,
+        "source": "Z",
+        "title": "A quiet day",
+        "content_original": "Nothing much happened.",
+    },
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,9 @@ def seed() -> tuple[Article, dict, str]:
     html = (SEED / "article.html").read_bytes()
     expected = json.loads((SEED / "expected.json").read_text(encoding="utf-8"))
     body = (SEED / expected.get("body_text_file", "article.txt")).read_text(encoding="utf-8")
-    art = extract_article(html, "https://news.example.test/politics/2024/12/30/musk-h1b-war?utm_source=rss&utm_medium=feed")
+    art = extract_article(
+        html, "https://news.example.test/politics/2024/12/30/musk-h1b-war?utm_source=rss&utm_medium=feed"
+    )
     return art, expected, body
 
 
@@ -135,7 +137,8 @@ def test_meta_disagrees_with_http_header_utf8_bytes():
     assert _FR_TEXT_FRAGMENT in art.text
     # header says Latin-1, meta says UTF-8, bytes are UTF-8
     art2 = extract_article(
-        _page(_BODY_FR, '<meta charset="utf-8">').encode("utf-8"), "https://example.test/a",
+        _page(_BODY_FR, '<meta charset="utf-8">').encode("utf-8"),
+        "https://example.test/a",
         content_type="text/html; charset=ISO-8859-1",
     )
     assert _FR_TEXT_FRAGMENT in art2.text
@@ -201,7 +204,11 @@ def test_png_bytes():
 
 
 def test_ten_thousand_levels_of_nesting():
-    deep = "<div>" * 10_000 + "<p>Deep inside the page there is a paragraph that is the whole story, told at length here.</p>" + "</div>" * 10_000
+    deep = (
+        "<div>" * 10_000
+        + "<p>Deep inside the page there is a paragraph that is the whole story, told at length here.</p>"
+        + "</div>" * 10_000
+    )
     art = extract_article(f"<html><body>{deep}</body></html>".encode(), "https://example.test/deep")
     assert isinstance(art, Article)
     assert "Deep inside the page there is a paragraph" in art.text
@@ -280,7 +287,7 @@ def test_metadata_fallbacks_without_json_ld():
     assert art.canonical_url == "https://example.test/a?a=1&b=2"
     assert art.image == "https://example.test/img/a.jpg"
     assert art.authors == ["Erika Muster"]
-    assert art.published == datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+    assert art.published == datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -327,9 +334,11 @@ def test_data_table_rows_kept_one_line_per_row():
         f'<tr class="oddrow player-{i}"><td>{i}</td><td>Driver Number{i}</td><td>{500 - i}</td><td>{i % 3}</td></tr>'
         for i in range(1, 30)
     )
-    html = _page(_P + "<p>Final standings after 36 races:</p>"
-                 f"<table><tr><th>Pos.</th><th>Driver</th><th>Points</th><th>Wins</th></tr>{rows}</table>"
-                 "<p>Only the top twelve drivers race for the title in the last ten races of the year.</p>")
+    html = _page(
+        _P + "<p>Final standings after 36 races:</p>"
+        f"<table><tr><th>Pos.</th><th>Driver</th><th>Points</th><th>Wins</th></tr>{rows}</table>"
+        "<p>Only the top twelve drivers race for the title in the last ten races of the year.</p>"
+    )
     art = extract_article(html, "https://example.test/standings")
     lines = art.text.split("\n")
     assert "Pos. Driver Points Wins" in lines
@@ -339,29 +348,36 @@ def test_data_table_rows_kept_one_line_per_row():
 
 
 def test_layout_table_cells_stay_blocks():
-    html = ("<html><body><table><tr><td><p>" + "A long paragraph of the story that goes on. " * 8 + "</p></td>"
-            "<td><ul><li><a href='/a'>Link one</a></li><li><a href='/b'>Link two</a></li></ul></td></tr></table>"
-            "</body></html>")
+    html = (
+        "<html><body><table><tr><td><p>" + "A long paragraph of the story that goes on. " * 8 + "</p></td>"
+        "<td><ul><li><a href='/a'>Link one</a></li><li><a href='/b'>Link two</a></li></ul></td></tr></table>"
+        "</body></html>"
+    )
     art = extract_article(html, "https://example.test/layout")
     assert "A long paragraph of the story" in art.text
     assert "Link one" not in art.text
 
 
 def test_cjk_text_gets_spaces_at_inline_element_boundaries():
-    html = _page("<p>何が困るかといえば、パスワード管理ソフト<a href='https://keepass.info/'>KeePass</a>の起動ショートカット"
-                 "キーと同じなのです。このご時世パスワードの強化は非常に重要なことであり、管理ソフトは不可欠です。</p>" * 2
-                 + "<p>It is <em>not</em> a <b>problem</b> in Latin text: word<i>s</i> stay whole.</p>")
+    html = _page(
+        "<p>何が困るかといえば、パスワード管理ソフト<a href='https://keepass.info/'>KeePass</a>の起動ショートカット"
+        "キーと同じなのです。このご時世パスワードの強化は非常に重要なことであり、管理ソフトは不可欠です。</p>"
+        * 2
+        + "<p>It is <em>not</em> a <b>problem</b> in Latin text: word<i>s</i> stay whole.</p>"
+    )
     art = extract_article(html, "https://example.test/ja")
     assert "パスワード管理ソフト KeePass の起動" in art.text
     assert "It is not a problem in Latin text: words stay whole." in art.text
 
 
 def test_hovercard_wrapper_keeps_its_link_text():
-    para = ("<p>A man pleaded guilty to threatening to kill Rep. <span class='rollover-people'>"
-            "<a class='rollover-people-link' href='/people/jane-roe'>Jane Roe</a>"
-            "<span class='rollover-people-block'><a href='/people/jane-roe'>Jane Roe</a> "
-            "<a href='/x'>Other stories about Jane Roe in the news this week</a></span></span> (D-Minn.), "
-            "prosecutors said on Monday in a statement.</p>")
+    para = (
+        "<p>A man pleaded guilty to threatening to kill Rep. <span class='rollover-people'>"
+        "<a class='rollover-people-link' href='/people/jane-roe'>Jane Roe</a>"
+        "<span class='rollover-people-block'><a href='/people/jane-roe'>Jane Roe</a> "
+        "<a href='/x'>Other stories about Jane Roe in the news this week</a></span></span> (D-Minn.), "
+        "prosecutors said on Monday in a statement.</p>"
+    )
     art = extract_article(_page(para + _STORY * 2), "https://example.test/a")
     assert "threatening to kill Rep. Jane Roe (D-Minn.), prosecutors said" in art.text
     assert "Other stories about Jane Roe" not in art.text
@@ -370,20 +386,27 @@ def test_hovercard_wrapper_keeps_its_link_text():
 def _release(about_html: str) -> str:
     story = "".join(
         f"<p>Paragraph {i} of the announcement explains what the new partnership means for hospitals and their "
-        f"staff across the region, in some detail.</p>" for i in range(6)
+        f"staff across the region, in some detail.</p>"
+        for i in range(6)
     )
-    return (f"<html><head><title>Acme signs a deal</title></head><body><div class='page'>"
-            f"<div class='text'>{story}</div>{about_html}</div></body></html>")
+    return (
+        f"<html><head><title>Acme signs a deal</title></head><body><div class='page'>"
+        f"<div class='text'>{story}</div>{about_html}</div></body></html>"
+    )
 
 
 def test_press_release_about_the_company_section_dropped():
-    about = ("<div class='text'><hr><p>Acme is a global solutions provider focused on healthcare software. Acme "
-             "is headquartered in Springfield and employs around 1,300 people worldwide.</p></div>")
+    about = (
+        "<div class='text'><hr><p>Acme is a global solutions provider focused on healthcare software. Acme "
+        "is headquartered in Springfield and employs around 1,300 people worldwide.</p></div>"
+    )
     art = extract_article(_release(about), "https://www.acme.com/news/deal.html")
     assert "Paragraph 5 of the announcement" in art.text
     assert "global solutions provider" not in art.text
-    heading = ("<div class='text'><h3>About Acme Corp</h3><p>Acme Corp is a leading maker of widgets, listed in "
-               "Zurich, with offices in ten countries and a long history.</p></div>")
+    heading = (
+        "<div class='text'><h3>About Acme Corp</h3><p>Acme Corp is a leading maker of widgets, listed in "
+        "Zurich, with offices in ten countries and a long history.</p></div>"
+    )
     art2 = extract_article(_release(heading), "https://news.example.test/deal.html")
     assert "Paragraph 5 of the announcement" in art2.text
     assert "leading maker of widgets" not in art2.text and "About Acme" not in art2.text
@@ -400,15 +423,19 @@ def test_company_description_inside_the_story_is_kept():
 
 
 def test_author_bio_and_contact_lines_at_the_end_dropped():
-    head = ('<head><title>Story</title><script type="application/ld+json">'
-            '{"@type": "NewsArticle", "headline": "Story", "author": {"@type": "Person", "name": "Jane Doe"}}'
-            "</script></head>")
-    body = (_STORY * 4 + "<p>Jane Doe's book about the search for life, \"Out There\", is out now.</p>"
-            "<p>Have a tip? Jane Doe may be reached at jdoe@example.test. Follow her on Twitter @janedoe.</p>"
-            "<p>Get the latest updates right in your inbox. Subscribe to Example's newsletters.</p>"
-            "<p>If you enjoyed this article, we have a proposition for you: join our membership programme and "
-            "get all of our content, with no paywalls, plus access to our writers.</p>"
-            "<p>You may also like...</p>")
+    head = (
+        '<head><title>Story</title><script type="application/ld+json">'
+        '{"@type": "NewsArticle", "headline": "Story", "author": {"@type": "Person", "name": "Jane Doe"}}'
+        "</script></head>"
+    )
+    body = (
+        _STORY * 4 + '<p>Jane Doe\'s book about the search for life, "Out There", is out now.</p>'
+        "<p>Have a tip? Jane Doe may be reached at jdoe@example.test. Follow her on Twitter @janedoe.</p>"
+        "<p>Get the latest updates right in your inbox. Subscribe to Example's newsletters.</p>"
+        "<p>If you enjoyed this article, we have a proposition for you: join our membership programme and "
+        "get all of our content, with no paywalls, plus access to our writers.</p>"
+        "<p>You may also like...</p>"
+    )
     art = extract_article(f"<html>{head}<body><article>{body}</article></body></html>", "https://example.test/a")
     assert art.authors == ["Jane Doe"]
     assert art.text.split("\n")[-1].startswith("The city council voted")
@@ -425,20 +452,34 @@ def test_newsletter_mentioning_itself_is_kept():
     "head,body,expected",
     [
         # Yoast-style graph: the article's author is an @id reference to a Person node
-        ('<script type="application/ld+json">{"@graph": [{"@type": "Article", "author": {"@id": "#p1"}},'
-         '{"@type": "Person", "@id": "#p1", "name": "Yoav Smith"}]}</script>', "", ["Yoav Smith"]),
+        (
+            '<script type="application/ld+json">{"@graph": [{"@type": "Article", "author": {"@id": "#p1"}},'
+            '{"@type": "Person", "@id": "#p1", "name": "Yoav Smith"}]}</script>',
+            "",
+            ["Yoav Smith"],
+        ),
         # the first article-like object has no author, a later NewsArticle has one
-        ('<script type="application/ld+json">[{"@type": "CreativeWork"}, {"@type": "NewsArticle", '
-         '"author": {"@type": "Person", "name": "Debbie White"}}]</script>', "", ["Debbie White"]),
+        (
+            '<script type="application/ld+json">[{"@type": "CreativeWork"}, {"@type": "NewsArticle", '
+            '"author": {"@type": "Person", "name": "Debbie White"}}]</script>',
+            "",
+            ["Debbie White"],
+        ),
         # meta author given as a profile URL
         ('<meta property="article:author" content="https://example.test/author/madeline-fry">', "", ["Madeline Fry"]),
         # a Facebook URL in the meta tag is skipped, rel="author external" link is used
-        ('<meta property="article:author" content="https://www.facebook.com/examplemag">',
-         "<p>By <a rel='author external' href='/u/1'>FEDERICA LUSIARDI</a></p>", ["Federica Lusiardi"]),
+        (
+            '<meta property="article:author" content="https://www.facebook.com/examplemag">',
+            "<p>By <a rel='author external' href='/u/1'>FEDERICA LUSIARDI</a></p>",
+            ["Federica Lusiardi"],
+        ),
         # a byline element, with a date after the name and an agency after capitalised names
         ("", "<div class='article-byline'>By Carrie Arnold November 15, 2019</div>", ["Carrie Arnold"]),
-        ("", "<div class='story-byline'>By DANICA KIRKA and JILL LAWLESS Associated Press</div>",
-         ["Danica Kirka", "Jill Lawless"]),
+        (
+            "",
+            "<div class='story-byline'>By DANICA KIRKA and JILL LAWLESS Associated Press</div>",
+            ["Danica Kirka", "Jill Lawless"],
+        ),
         # credentials after the name are not authors
         ('<meta name="author" content="Rachael Link, MS, RD">', "", ["Rachael Link"]),
     ],

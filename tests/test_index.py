@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import free_port
 from elasticsearch import Elasticsearch
 
-from conftest import free_port
+from pipeline.config import load_settings
 from pipeline.store import client as ix
 from pipeline.store import mappings
-from pipeline.config import load_settings
 
 pytestmark = pytest.mark.es
 
@@ -34,11 +34,16 @@ def test_setup_is_idempotent_and_strict(es, index_prefix):
 
 def test_new_mapping_version_moves_alias_and_keeps_documents(es, index_prefix, monkeypatch):
     ix.setup_indices(es, index_prefix)
-    ix.bulk_write(es, f"{index_prefix}-runs", [("r1", {"run_id": "r1", "started": "2026-01-01T00:00:00Z"})], refresh=True)
+    ix.bulk_write(
+        es, f"{index_prefix}-runs", [("r1", {"run_id": "r1", "started": "2026-01-01T00:00:00Z"})], refresh=True
+    )
     version, mapping = mappings.INDICES["runs"]
     monkeypatch.setitem(mappings.INDICES, "runs", (version + 1, mapping))
     actions = ix.setup_indices(es, index_prefix)
-    assert f"moved alias {index_prefix}-runs: {index_prefix}-runs-v{version} -> {index_prefix}-runs-v{version + 1}" in actions
+    assert (
+        f"moved alias {index_prefix}-runs: {index_prefix}-runs-v{version} -> {index_prefix}-runs-v{version + 1}"
+        in actions
+    )
     es.indices.refresh(index=f"{index_prefix}-runs")
     assert es.count(index=f"{index_prefix}-runs")["count"] == 1
     assert list(es.indices.get_alias(name=f"{index_prefix}-runs")) == [f"{index_prefix}-runs-v{version + 1}"]
@@ -51,7 +56,9 @@ def test_deterministic_ids_overwrite(es, index_prefix):
         res = ix.bulk_write(es, idx, [("same", {"run_id": "same", "started": "2026-01-01T00:00:00Z"})], refresh=True)
         assert res.ok == 1 and not res.failed
     assert es.count(index=idx)["count"] == 1
-    created = ix.bulk_write(es, idx, [("same", {"run_id": "same"}), ("new", {"run_id": "new"})], op="create", refresh=True)
+    created = ix.bulk_write(
+        es, idx, [("same", {"run_id": "same"}), ("new", {"run_id": "new"})], op="create", refresh=True
+    )
     assert created.created == ["new"] and created.ok == 2
 
 
@@ -78,7 +85,9 @@ class FlakyBulk:
             from elastic_transport import ApiResponseMeta, HttpHeaders
             from elasticsearch import ApiError
 
-            meta = ApiResponseMeta(status=self.status, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None)
+            meta = ApiResponseMeta(
+                status=self.status, http_version="1.1", headers=HttpHeaders(), duration=0.0, node=None
+            )
             raise ApiError(message="unavailable", meta=meta, body={})
         resp = self.es.bulk(operations=operations, refresh=refresh)
         if self.calls <= self.bad_calls:
@@ -101,7 +110,9 @@ def test_bulk_retries_429_and_5xx(es, index_prefix, status, whole_request):
 def test_bulk_gives_up_after_retries_and_reports_each_document(es, index_prefix):
     ix.setup_indices(es, index_prefix)
     flaky = FlakyBulk(es, 503, bad_calls=99)
-    res = ix.bulk_write(flaky, f"{index_prefix}-runs", [("a", {"run_id": "a"}), ("b", {"run_id": "b"})], retries=2, backoff_s=0.01)
+    res = ix.bulk_write(
+        flaky, f"{index_prefix}-runs", [("a", {"run_id": "a"}), ("b", {"run_id": "b"})], retries=2, backoff_s=0.01
+    )
     assert flaky.calls == 3 and res.ok == 0
     assert set(res.failed) == {"a", "b"} and all("503" in r for r in res.failed.values())
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from pipeline.statements.novelty import find_repeat, is_near_repeat, mark_repeats_within, normalise_statement, statement_key
 from pipeline.records import Statement
+from pipeline.statements.novelty import (
+    find_repeat,
+    is_near_repeat,
+    mark_repeats_within,
+    normalise_statement,
+    statement_key,
+)
 
-POST = ("Easily fixed by raising the minimum salary significantly and adding a yearly cost for maintaining the "
-        "H1B, making it materially more expensive to hire from overseas than domestically. I’ve been very clear "
-        "that the program is broken and needs major reform.")
+POST = (
+    "Easily fixed by raising the minimum salary significantly and adding a yearly cost for maintaining the "
+    "H1B, making it materially more expensive to hire from overseas than domestically. I’ve been very clear "
+    "that the program is broken and needs major reform."
+)
 
 
 def st(text: str, speaker_id: str | None = "elon-musk", name: str = "Elon Musk", kind="direct") -> Statement:
-    return Statement(speaker_id=speaker_id, speaker_name=name, speaker_mention=name, text=text, kind=kind,
-                     start=0, end=len(text))
+    return Statement(
+        speaker_id=speaker_id, speaker_name=name, speaker_mention=name, text=text, kind=kind, start=0, end=len(text)
+    )
 
 
 def test_normalise_folds_marks_space_case_and_trailing_punctuation():
@@ -37,14 +46,18 @@ def test_trimmed_quote_is_a_repeat():
 
 
 def test_ellipsis_cut_is_a_repeat():
-    assert is_near_repeat("Easily fixed by raising the minimum salary significantly … I’ve been very clear that the "
-                          "program is broken", POST)
+    assert is_near_repeat(
+        "Easily fixed by raising the minimum salary significantly … I’ve been very clear that the program is broken",
+        POST,
+    )
     assert is_near_repeat("Easily fixed by raising the minimum salary ... needs major reform.", POST)
 
 
 def test_lightly_edited_quote_is_a_repeat():
-    assert is_near_repeat("I have been very clear that this program is broken and needs a major reform",
-                          "I’ve been very clear that the program is broken and needs major reform.")
+    assert is_near_repeat(
+        "I have been very clear that this program is broken and needs a major reform",
+        "I’ve been very clear that the program is broken and needs major reform.",
+    )
 
 
 def test_different_statements_are_not_repeats():
@@ -64,9 +77,12 @@ def test_find_repeat_requires_same_speaker():
 
 
 def test_mark_repeats_within_links_to_first_sighting():
-    sts = [st(POST, kind="post"), st("Something else entirely, said on another day."),
-           st("I’ve been very clear that the program is broken and needs major reform"),
-           st("“I’ve been very clear that the program is broken and needs major reform.”")]
+    sts = [
+        st(POST, kind="post"),
+        st("Something else entirely, said on another day."),
+        st("I’ve been very clear that the program is broken and needs major reform"),
+        st("“I’ve been very clear that the program is broken and needs major reform.”"),
+    ]
     mark_repeats_within(sts)
     assert all(s.key for s in sts)
     assert sts[0].repeat_of is None and sts[1].repeat_of is None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from conftest import free_port, rss, shared_path
+
 from pipeline.config import FeedConfig
 from pipeline.net import FetchError, HttpClient, RefusedAddress
 from pipeline.poll import poll_feed
@@ -25,11 +25,11 @@ def http(make_settings):
 
 def test_poll_parses_items_and_uses_conditional_get(site, http):
     url = site.add("/f.xml", rss([("A", "http://news.test/a"), ("B", "/b")]), content_type="application/rss+xml")
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     first = poll_feed(feed(url), None, http, now)
     assert first.status == "ok"
     assert [i.url for i in first.items] == ["http://news.test/a", site.url("/b")]  # relative links resolved
-    assert first.items[0].published == datetime(2024, 12, 30, 0, tzinfo=timezone.utc)
+    assert first.items[0].published == datetime(2024, 12, 30, 0, tzinfo=UTC)
     assert first.state.etag and first.state.next_poll > now
 
     second = poll_feed(feed(url), first.state, http, now)
@@ -45,7 +45,7 @@ def test_gzip_feed_is_decoded(site, http):
 
 def test_malformed_feed_fails_with_reason_and_backs_off(site, http):
     url = site.add("/bad.xml", "<html><body>this is not a feed <<<", content_type="text/html")
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     res = poll_feed(feed(url, "broken"), None, http, now)
     assert res.status == "failed"
     assert "broken" in res.error and url in res.error

@@ -10,12 +10,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, free_port, rss
-from pipeline.store import client as ix
-from pipeline.config import load_seeds
-from pipeline.run import due_feeds, feed_states, maintain, open_pipeline, pending_items, poll_feeds, process_items, run_once
 from test_alerts import STORY_A, page
+
+from pipeline.config import load_seeds
+from pipeline.run import (
+    due_feeds,
+    feed_states,
+    maintain,
+    open_pipeline,
+    pending_items,
+    poll_feeds,
+    process_items,
+    run_once,
+)
+from pipeline.store import client as ix
 
 pytestmark = pytest.mark.es
 
@@ -27,7 +36,12 @@ def seeds_with(tmp_path, feeds: list[dict], alerts: list[dict] | None = None):
         (d / name).write_text((REPO / "seeds" / name).read_text())
     (d / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [{"name": f["id"], "outlet": f["id"], **f} for f in feeds]}))
     (d / "alerts.yaml").write_text(
-        yaml.safe_dump({"alerts": alerts or [{"name": "h1b", "kind": "keyword", "keywords": ["H-1B"], "recipients": ["x@y.example"]}]})
+        yaml.safe_dump(
+            {
+                "alerts": alerts
+                or [{"name": "h1b", "kind": "keyword", "keywords": ["H-1B"], "recipients": ["x@y.example"]}]
+            }
+        )
     )
     return load_seeds(d)
 
@@ -50,7 +64,11 @@ def test_bad_feeds_fail_with_reasons_and_others_go_on(tmp_path, site, es_url, in
 
 
 def test_item_link_to_private_address_is_refused(tmp_path, site, es_url, index_prefix, make_settings):
-    feed = site.add("/f.xml", rss([("internal", "http://192.168.7.7/admin"), ("ok", site.url("/a.html"))]), content_type="application/rss+xml")
+    feed = site.add(
+        "/f.xml",
+        rss([("internal", "http://192.168.7.7/admin"), ("ok", site.url("/a.html"))]),
+        content_type="application/rss+xml",
+    )
     site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
     seeds = seeds_with(tmp_path, [{"id": "f", "url": feed}])
     with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
@@ -66,8 +84,18 @@ def test_item_link_to_private_address_is_refused(tmp_path, site, es_url, index_p
 def test_same_story_at_two_urls_is_a_near_duplicate(tmp_path, site, es_url, index_prefix, make_settings):
     a = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
     # the wire copy: same text, another site, a trailing line added
-    b = site.add("/wire/b.html", page(site.url("/wire/b.html"), "White House moves to tighten H-1B rules", STORY_A + ["Reporting by the wire desk."]))
-    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a), ("b", b)]), content_type="application/rss+xml")}])
+    b = site.add(
+        "/wire/b.html",
+        page(
+            site.url("/wire/b.html"),
+            "White House moves to tighten H-1B rules",
+            STORY_A + ["Reporting by the wire desk."],
+        ),
+    )
+    seeds = seeds_with(
+        tmp_path,
+        [{"id": "f", "url": site.add("/f.xml", rss([("a", a), ("b", b)]), content_type="application/rss+xml")}],
+    )
     with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
         run = run_once(p)
         assert run.process.articles == 2 and run.process.duplicates == 1
@@ -81,7 +109,9 @@ def test_same_story_at_two_urls_is_a_near_duplicate(tmp_path, site, es_url, inde
 
 def test_processing_twice_changes_nothing(tmp_path, site, es_url, index_prefix, make_settings):
     a = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
-    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a)]), content_type="application/rss+xml")}])
+    seeds = seeds_with(
+        tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", a)]), content_type="application/rss+xml")}]
+    )
     with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
         poll_feeds(p, ["f"])
         ids = pending_items(p)
@@ -132,7 +162,13 @@ def test_cli_search_and_status(tmp_path, site, es_url, index_prefix, make_settin
     st = subprocess.run([exe, "status"], env=env, capture_output=True, text=True, timeout=60)
     assert st.returncode == 0, st.stderr
     assert "articles    1" in st.stdout and "1 new articles" in st.stdout
-    down = subprocess.run([exe, "run", "--once"], env={**env, "NEWSMON_ES_URL": f"http://127.0.0.1:{free_port()}"}, capture_output=True, text=True, timeout=60)
+    down = subprocess.run(
+        [exe, "run", "--once"],
+        env={**env, "NEWSMON_ES_URL": f"http://127.0.0.1:{free_port()}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert down.returncode == 1 and "unreachable" in down.stderr and "NEWSMON_ES_URL" in down.stderr
     bad_seed = seeds_dir / "feeds.yaml"
     bad_seed.write_text(bad_seed.read_text().replace("url:", "adress:"))
@@ -143,7 +179,15 @@ def test_cli_search_and_status(tmp_path, site, es_url, index_prefix, make_settin
 def test_a_page_that_breaks_enrichment_fails_alone(tmp_path, site, es_url, index_prefix, make_settings, monkeypatch):
     good = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
     boom = site.add("/boom.html", page(site.url("/boom.html"), "A page that trips a bug", ["Some words here. " * 30]))
-    seeds = seeds_with(tmp_path, [{"id": "f", "url": site.add("/f.xml", rss([("a", good), ("boom", boom)]), content_type="application/rss+xml")}])
+    seeds = seeds_with(
+        tmp_path,
+        [
+            {
+                "id": "f",
+                "url": site.add("/f.xml", rss([("a", good), ("boom", boom)]), content_type="application/rss+xml"),
+            }
+        ],
+    )
     import pipeline.enrich as enrich
 
     real = enrich.attribute_statements

@@ -51,8 +51,16 @@ def test_feeds_are_distinct_and_polled_sensibly(seeds):
 
 def test_figures_include_the_seed_article_people(seeds):
     names = {f.name for f in seeds.figures}
-    for person in ("Donald Trump", "Elon Musk", "Vivek Ramaswamy", "JD Vance", "Steve Bannon",
-                   "Joe Biden", "Kamala Harris", "Alejandro Mayorkas"):
+    for person in (
+        "Donald Trump",
+        "Elon Musk",
+        "Vivek Ramaswamy",
+        "JD Vance",
+        "Steve Bannon",
+        "Joe Biden",
+        "Kamala Harris",
+        "Alejandro Mayorkas",
+    ):
         assert person in names
     trump = seeds.figure("donald-trump")
     assert "@realDonaldTrump" in trump.aliases and "President-elect Trump" in trump.aliases
@@ -64,7 +72,12 @@ def test_topic_has_the_expected_subtopics(seeds):
     topic = seeds.topics[0]
     assert topic.name == "Immigration policy"
     assert {s.id for s in topic.subtopics} == {
-        "work_visas", "asylum_refugees", "border_enforcement", "deportation", "daca", "citizenship",
+        "work_visas",
+        "asylum_refugees",
+        "border_enforcement",
+        "deportation",
+        "daca",
+        "citizenship",
         "legal_immigration_levels",
     }
     for sub in topic.subtopics:

@@ -9,29 +9,63 @@ import pytest
 import yaml
 
 from pipeline.config import Figure
-from pipeline.statements.novelty import mark_repeats_within
 from pipeline.statements import attribute_statements
+from pipeline.statements.novelty import mark_repeats_within
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 # A small list of our own, so these tests do not depend on seeds/figures.yaml.
 FIGURES = [
-    Figure(id="donald-trump", name="Donald Trump",
-           aliases=["Trump", "President Trump", "President-elect Trump", "Mr. Trump", "@realDonaldTrump"],
-           role="President of the United States", affiliation="Republican Party"),
-    Figure(id="elon-musk", name="Elon Musk", aliases=["Musk", "Mr. Musk", "@elonmusk"],
-           role="billionaire CEO of Tesla and SpaceX", affiliation="Business"),
-    Figure(id="jd-vance", name="JD Vance", aliases=["J.D. Vance", "Vance", "Vice President-elect Vance", "@JDVance"],
-           role="Vice President of the United States", affiliation="Republican Party"),
-    Figure(id="vivek-ramaswamy", name="Vivek Ramaswamy", aliases=["Ramaswamy", "@VivekGRamaswamy"],
-           role="Entrepreneur", affiliation="Business"),
-    Figure(id="steve-bannon", name="Steve Bannon", aliases=["Stephen Bannon", "Bannon"],
-           role="Podcast host", affiliation="Commentator"),
-    Figure(id="kristi-noem", name="Kristi Noem", aliases=["Noem", "Secretary Noem", "Ms. Noem", "@KristiNoem"],
-           role="Secretary of Homeland Security", affiliation="Trump administration"),
-    Figure(id="chuck-schumer", name="Chuck Schumer", aliases=["Schumer", "Sen. Schumer"],
-           role="Senate Democratic leader and senator from New York", affiliation="Democratic Party"),
+    Figure(
+        id="donald-trump",
+        name="Donald Trump",
+        aliases=["Trump", "President Trump", "President-elect Trump", "Mr. Trump", "@realDonaldTrump"],
+        role="President of the United States",
+        affiliation="Republican Party",
+    ),
+    Figure(
+        id="elon-musk",
+        name="Elon Musk",
+        aliases=["Musk", "Mr. Musk", "@elonmusk"],
+        role="billionaire CEO of Tesla and SpaceX",
+        affiliation="Business",
+    ),
+    Figure(
+        id="jd-vance",
+        name="JD Vance",
+        aliases=["J.D. Vance", "Vance", "Vice President-elect Vance", "@JDVance"],
+        role="Vice President of the United States",
+        affiliation="Republican Party",
+    ),
+    Figure(
+        id="vivek-ramaswamy",
+        name="Vivek Ramaswamy",
+        aliases=["Ramaswamy", "@VivekGRamaswamy"],
+        role="Entrepreneur",
+        affiliation="Business",
+    ),
+    Figure(
+        id="steve-bannon",
+        name="Steve Bannon",
+        aliases=["Stephen Bannon", "Bannon"],
+        role="Podcast host",
+        affiliation="Commentator",
+    ),
+    Figure(
+        id="kristi-noem",
+        name="Kristi Noem",
+        aliases=["Noem", "Secretary Noem", "Ms. Noem", "@KristiNoem"],
+        role="Secretary of Homeland Security",
+        affiliation="Trump administration",
+    ),
+    Figure(
+        id="chuck-schumer",
+        name="Chuck Schumer",
+        aliases=["Schumer", "Sen. Schumer"],
+        role="Senate Democratic leader and senator from New York",
+        affiliation="Democratic Party",
+    ),
 ]
 
 
@@ -56,9 +90,9 @@ def one(text: str, figures=FIGURES, **want):
     hits = [s for s in sts if all(getattr(s, k) == v for k, v in want.items())]
     assert len(hits) == 1, f"wanted one {want}, got {[(s.speaker_name, s.kind, s.text) for s in sts]}"
     s = hits[0]
-    assert text[s.start:s.end] == s.text
+    assert text[s.start : s.end] == s.text
     if s.mention_start is not None:
-        assert text[s.mention_start:s.mention_end] == s.speaker_mention
+        assert text[s.mention_start : s.mention_end] == s.speaker_mention
     return s
 
 
@@ -92,7 +126,7 @@ def test_seed_article_details():
     assert rep.repeat_of == post.key
     assert sum(1 for s in sts if s.repeat_of) == 1
     for s in sts:
-        assert text[s.start:s.end] == s.text
+        assert text[s.start : s.end] == s.text
 
 
 # ------------------------------------------------------------------ quote marks and cues
@@ -109,7 +143,7 @@ def test_curly_quotes_cue_before_with_colon():
 
 
 def test_mixed_quote_marks():
-    s = one("“I have always liked the visas,\" Trump said.", kind="direct")
+    s = one('“I have always liked the visas," Trump said.', kind="direct")
     assert s.speaker_id == "donald-trump" and s.text == "I have always liked the visas"
 
 
@@ -124,24 +158,28 @@ def test_inverted_cue_with_name():
 
 
 def test_inverted_cue_with_role_noun():
-    text = ("Sen. Chuck Schumer spoke on the floor on Tuesday.\n"
-            "\"This bill is dead on arrival,\" said the senator from New York.")
+    text = (
+        "Sen. Chuck Schumer spoke on the floor on Tuesday.\n"
+        '"This bill is dead on arrival," said the senator from New York.'
+    )
     s = one(text, kind="direct")
     assert s.speaker_id == "chuck-schumer"
     assert s.speaker_mention.startswith("the senator")
 
 
 def test_cue_inside_quote_splits_two_statements():
-    text = "\"We are done with this,\" Noem said. \"The border is closed.\""
+    text = '"We are done with this," Noem said. "The border is closed."'
     sts = attribute_statements(text, FIGURES)
     assert [(s.speaker_id, s.kind) for s in sts] == [("kristi-noem", "direct"), ("kristi-noem", "direct")]
     assert sts[1].text == "The border is closed."
 
 
 def test_multi_paragraph_quote_unbalanced_at_break():
-    text = ("Trump said: \"We are going to build the wall and it will be beautiful.\n"
-            "\"And Mexico is going to pay for it, believe me.\"\n"
-            "The crowd cheered.")
+    text = (
+        'Trump said: "We are going to build the wall and it will be beautiful.\n'
+        '"And Mexico is going to pay for it, believe me."\n'
+        "The crowd cheered."
+    )
     sts = attribute_statements(text, FIGURES)
     assert len(sts) == 2, [(s.text, s.kind) for s in sts]
     assert all(s.speaker_id == "donald-trump" and s.kind == "direct" for s in sts)
@@ -149,9 +187,11 @@ def test_multi_paragraph_quote_unbalanced_at_break():
 
 
 def test_continuation_paragraph_without_cue():
-    text = ("“The H-1B program is essential,” Ramaswamy said.\n"
-            "“Without it we lose the best engineers to other countries.”\n"
-            "Critics disagreed.")
+    text = (
+        "“The H-1B program is essential,” Ramaswamy said.\n"
+        "“Without it we lose the best engineers to other countries.”\n"
+        "Critics disagreed."
+    )
     sts = attribute_statements(text, FIGURES)
     assert [s.speaker_id for s in sts] == ["vivek-ramaswamy", "vivek-ramaswamy"]
     assert sts[1].text.startswith("Without it")
@@ -166,8 +206,11 @@ def test_unattributed_quote_is_not_a_statement():
 
 
 def test_reported_speech_told_outlet_that():
-    s = one("On Saturday, President-elect Trump told the New York Post that he supports visas for "
-            "highly skilled workers, appearing to side with Musk.", kind="indirect")
+    s = one(
+        "On Saturday, President-elect Trump told the New York Post that he supports visas for "
+        "highly skilled workers, appearing to side with Musk.",
+        kind="indirect",
+    )
     assert s.speaker_id == "donald-trump" and s.cue == "told"
     assert s.text == "he supports visas for highly skilled workers"
     assert s.speaker_mention == "President-elect Trump"
@@ -180,13 +223,16 @@ def test_reported_speech_later_clarified_that():
 
 
 def test_reported_speech_by_outlet_is_not_a_statement():
-    assert attribute_statements("The BBC reported that both Trump and Vance have been critical of the program.",
-                                FIGURES) == []
+    assert (
+        attribute_statements("The BBC reported that both Trump and Vance have been critical of the program.", FIGURES)
+        == []
+    )
 
 
 def test_partial_quote_inside_sentence():
-    s = one("Steve Bannon, a longtime Trump confidante, critiqued \"big tech oligarchs\" for their stance.",
-            kind="partial")
+    s = one(
+        'Steve Bannon, a longtime Trump confidante, critiqued "big tech oligarchs" for their stance.', kind="partial"
+    )
     assert s.speaker_id == "steve-bannon" and s.text == "big tech oligarchs"
 
 
@@ -198,10 +244,12 @@ def test_scare_quote_is_not_a_statement():
 
 
 def test_embedded_post_attributed_by_signature():
-    text = ("Musk weighed in late on Friday.\n"
-            "The program is broken and needs major reform.\n"
-            "— Elon Musk (@elonmusk) December 29, 2024\n"
-            "Others disagreed.")
+    text = (
+        "Musk weighed in late on Friday.\n"
+        "The program is broken and needs major reform.\n"
+        "— Elon Musk (@elonmusk) December 29, 2024\n"
+        "Others disagreed."
+    )
     s = one(text, kind="post")
     assert s.speaker_id == "elon-musk" and s.text == "The program is broken and needs major reform."
 
@@ -216,24 +264,30 @@ def test_embedded_post_resolved_by_handle():
 
 
 def test_pronoun_resolves_to_last_speaker():
-    text = ("In a post on X, Musk said, \"The reason I'm in America is because of H1B.\"\n"
-            "\"I will go to war on this issue,\" he added.")
+    text = (
+        'In a post on X, Musk said, "The reason I\'m in America is because of H1B."\n'
+        '"I will go to war on this issue," he added.'
+    )
     sts = attribute_statements(text, FIGURES)
     assert [s.speaker_id for s in sts] == ["elon-musk", "elon-musk"]
     assert sts[1].speaker_mention == "he"
-    assert text[sts[1].mention_start:sts[1].mention_end] == "he"
+    assert text[sts[1].mention_start : sts[1].mention_end] == "he"
 
 
 def test_pronoun_resolves_to_person_named_in_same_sentence():
-    text = ("Steve Bannon critiqued \"big tech oligarchs\" on his show.\n"
-            "However, despite Musk's strong stance, he posted on X, \"The program is broken.\"")
+    text = (
+        'Steve Bannon critiqued "big tech oligarchs" on his show.\n'
+        'However, despite Musk\'s strong stance, he posted on X, "The program is broken."'
+    )
     s = one(text, kind="direct")
     assert s.speaker_id == "elon-musk" and s.speaker_mention == "he"
 
 
 def test_role_noun_resolves_to_earlier_person():
-    text = ("Elon Musk defended the visa program on Friday.\n"
-            "\"We need the best engineers in the world,\" the billionaire said.")
+    text = (
+        "Elon Musk defended the visa program on Friday.\n"
+        '"We need the best engineers in the world," the billionaire said.'
+    )
     s = one(text, kind="direct")
     assert s.speaker_id == "elon-musk" and s.speaker_mention == "the billionaire"
 
@@ -250,16 +304,22 @@ def test_untracked_speaker_kept_as_written():
 
 
 def test_untracked_surname_expands_to_full_name_seen_earlier():
-    text = ("Maria Lopez runs a clinic in El Paso.\n"
-            "\"Nobody asked us,\" Lopez said.")
+    text = 'Maria Lopez runs a clinic in El Paso.\n"Nobody asked us," Lopez said.'
     s = one(text, kind="direct")
     assert s.speaker_id is None and s.speaker_name == "Maria Lopez" and s.speaker_mention == "Lopez"
 
 
 def test_ambiguous_surname_follows_the_article():
-    figs = FIGURES + [Figure(id="eric-trump", name="Eric Trump", aliases=["@EricTrump"], role="Businessman",
-                             affiliation="Trump Organization")]
-    text = "Eric Trump spoke at the event.\n\"My father will win,\" Trump said."
+    figs = FIGURES + [
+        Figure(
+            id="eric-trump",
+            name="Eric Trump",
+            aliases=["@EricTrump"],
+            role="Businessman",
+            affiliation="Trump Organization",
+        )
+    ]
+    text = 'Eric Trump spoke at the event.\n"My father will win," Trump said.'
     s = one(text, figures=figs, kind="direct")
     assert s.speaker_id == "eric-trump"
 

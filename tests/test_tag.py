@@ -134,9 +134,7 @@ def test_phrase_variants():
 
 
 def test_word_boundaries_and_longest_match():
-    topics = [
-        Topic(id="t", name="T", threshold=1.0, keywords={"immigration": 1.0, "illegal immigration": 3.0})
-    ]
+    topics = [Topic(id="t", name="T", threshold=1.0, keywords={"immigration": 1.0, "illegal immigration": 3.0})]
     score, evidence = score_article("", "Illegal immigration.", topics)["t"]
     assert evidence == ["illegal immigration"] and score == 3.0
     assert score_article("", "Immigrationist views", topics)["t"][0] == 0
@@ -158,13 +156,28 @@ def test_regexes_are_compiled_once_and_fast(topics):
 
 def _figures() -> list[Figure]:
     return [
-        Figure(id="donald-trump", name="Donald Trump", aliases=["Trump", "President Trump", "@realDonaldTrump"],
-               role="President", affiliation="R"),
+        Figure(
+            id="donald-trump",
+            name="Donald Trump",
+            aliases=["Trump", "President Trump", "@realDonaldTrump"],
+            role="President",
+            affiliation="R",
+        ),
         Figure(id="jd-vance", name="JD Vance", aliases=["J.D. Vance", "Vance"], role="VP", affiliation="R"),
-        Figure(id="bernie-sanders", name="Bernie Sanders", aliases=["Sanders", "Sen. Sanders"], role="Senator",
-               affiliation="I"),
-        Figure(id="sarah-sanders", name="Sarah Huckabee Sanders", aliases=["Sanders", "Gov. Sanders"],
-               role="Governor", affiliation="R"),
+        Figure(
+            id="bernie-sanders",
+            name="Bernie Sanders",
+            aliases=["Sanders", "Sen. Sanders"],
+            role="Senator",
+            affiliation="I",
+        ),
+        Figure(
+            id="sarah-sanders",
+            name="Sarah Huckabee Sanders",
+            aliases=["Sanders", "Gov. Sanders"],
+            role="Governor",
+            affiliation="R",
+        ),
         Figure(id="elon-musk", name="Elon Musk", aliases=["Musk", "@elonmusk"], role="CEO", affiliation="B"),
     ]
 

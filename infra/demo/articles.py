@@ -16,8 +16,7 @@ from __future__ import annotations
 
 # A quote both outlets carry word for word.
 SHARED_SCHUMER_QUOTE = (
-    "Fixing the green card caps is not amnesty, it is arithmetic, "
-    "and the arithmetic has been broken for twenty years"
+    "Fixing the green card caps is not amnesty, it is arithmetic, and the arithmetic has been broken for twenty years"
 )
 
 ARTICLES: list[dict] = [
@@ -47,12 +46,12 @@ ARTICLES: list[dict] = [
             "Capitol Hill. He said Democrats would not insist on attaching other immigration "
             "measures to the package.",
             "The White House has not endorsed the outline. Vice President JD Vance told reporters on "
-            "Monday afternoon that the administration would look at any bill \"that puts American "
-            "workers first,\" but he questioned whether raising the overall number of green cards "
+            'Monday afternoon that the administration would look at any bill "that puts American '
+            'workers first," but he questioned whether raising the overall number of green cards '
             "was the right priority while pay in some technology jobs has been flat.",
-            "\"If you lift the ceiling, you had better be sure the people coming in are filling real "
-            "shortages and not undercutting graduates from Ohio State,\" Vance said. \"That's the "
-            "test.\"",
+            '"If you lift the ceiling, you had better be sure the people coming in are filling real '
+            'shortages and not undercutting graduates from Ohio State," Vance said. "That\'s the '
+            'test."',
             "Secretary of State Marco Rubio, whose department issues immigrant visas at consulates "
             "abroad, said the State Department was ready for a larger workload. “Our consular teams "
             "can process more cases if Congress gives them the numbers and the staff,” Rubio said. "
@@ -86,9 +85,9 @@ ARTICLES: list[dict] = [
             "lowest level since the modern program began in 1980, while officials promised new steps "
             "to clear a backlog of asylum claims that runs into the millions.",
             "Secretary of State Marco Rubio said the ceiling reflected a decision to put resources "
-            "into the cases the government considers most urgent. \"We are going to do fewer cases "
-            "and do them carefully,\" Rubio said in a written statement. \"Every refugee we admit "
-            "will be someone we have fully vetted.\"",
+            'into the cases the government considers most urgent. "We are going to do fewer cases '
+            'and do them carefully," Rubio said in a written statement. "Every refugee we admit '
+            'will be someone we have fully vetted."',
             "Homeland Security Secretary Kristi Noem described the asylum backlog as “a mess we "
             "inherited and one we intend to finish cleaning up,” and said the department would hire "
             "more asylum officers so that interviews happen earlier in the process.",
@@ -97,7 +96,7 @@ ARTICLES: list[dict] = [
             "moved to an expedited track. “Speed is fairness,” Noem said. “A person with a real claim "
             "should not wait six years for an answer, and a person without one should not be able "
             "to wait six years either.”",
-            "\"You cannot speed up due process by skipping it,\" said Sen. Alex Padilla of "
+            '"You cannot speed up due process by skipping it," said Sen. Alex Padilla of '
             "California, who said faster decisions were welcome only if applicants could still find "
             "a lawyer and get a genuine hearing. He said he would ask the Judiciary Committee to "
             "hold an oversight hearing on the expedited track before it takes effect.",
@@ -138,10 +137,10 @@ ARTICLES: list[dict] = [
             "add detention space in the Central Valley to support the flights.",
             "Gov. Gavin Newsom said California would not use state resources to help with the "
             "operation and urged federal officials to be open about who was being removed. "
-            "\"California will follow the law, and we expect Washington to do the same,\" Newsom "
-            "said. \"That means no raids at schools, no raids at hospitals, and no secret flights.\"",
+            '"California will follow the law, and we expect Washington to do the same," Newsom '
+            'said. "That means no raids at schools, no raids at hospitals, and no secret flights."',
             "Speaking to reporters at the White House, Stephen Miller said the pace of removals "
-            "would keep rising \"until every final order is carried out,\" and argued that "
+            'would keep rising "until every final order is carried out," and argued that '
             "sanctuary policies leave local communities less safe. He said state leaders were "
             "standing in the way of federal law.",
             "Immigration lawyers in Los Angeles said they had seen more calls from families worried "
@@ -151,8 +150,7 @@ ARTICLES: list[dict] = [
             "The Department of Homeland Security did not say how many people it expected to remove "
             "through the Southern California flights. Nationwide, the department has said it aims "
             "for a large increase in removals during the 2027 fiscal year.",
-            "Advocacy groups planned a vigil outside the federal building in downtown Los Angeles on "
-            "Tuesday evening.",
+            "Advocacy groups planned a vigil outside the federal building in downtown Los Angeles on Tuesday evening.",
         ],
     },
     {
@@ -161,8 +159,7 @@ ARTICLES: list[dict] = [
         "section": "Local",
         "headline": "First nor'easter of the season to bring strong gusts and coastal flooding",
         "description": (
-            "Port Halden could see gusts near 50 mph and a foot of storm surge at high tide "
-            "Wednesday night."
+            "Port Halden could see gusts near 50 mph and a foot of storm surge at high tide Wednesday night."
         ),
         "author": "Owen Larkspur",
         "published": "2026-11-03T06:00:00-05:00",
@@ -216,9 +213,9 @@ ARTICLES: list[dict] = [
             "The proposal is about 4 percent larger than this year's budget. Most of the increase "
             "comes from contracts with police, fire and public works employees that were settled in "
             "the spring, along with higher costs for health insurance.",
-            "\"This is a budget that pays for the raises we already agreed to and protects the "
+            '"This is a budget that pays for the raises we already agreed to and protects the '
             "services people actually use,\" said Maureen Tully, the city's finance director, in her "
-            "presentation to the council. \"It does not start anything we cannot afford to finish.\"",
+            'presentation to the council. "It does not start anything we cannot afford to finish."',
             "The ferry subsidy, about $3.1 million a year, has been debated since the state cut its "
             "share of the cost two years ago. Several council members had suggested raising fares "
             "instead, but the proposal keeps the adult round-trip fare at $6.",
@@ -241,8 +238,7 @@ ARTICLES: list[dict] = [
         "section": "Science",
         "headline": "Seagrass meadows in the harbor are rebounding, university survey finds",
         "description": (
-            "Eelgrass now covers about 180 acres of the inner harbor, nearly triple the area mapped "
-            "ten years ago."
+            "Eelgrass now covers about 180 acres of the inner harbor, nearly triple the area mapped ten years ago."
         ),
         "author": "Priya Castellanos",
         "published": "2026-11-19T08:10:00-05:00",
@@ -299,10 +295,10 @@ ARTICLES: list[dict] = [
             "filing an H-1B petition and pay at or above the local median wage for the occupation. "
             "Companies whose U.S. workforce is more than half H-1B holders would be barred from "
             "adding more. The annual cap of 85,000 new H-1B visas would stay the same.",
-            f"\"{SHARED_SCHUMER_QUOTE},\" said Sen. Chuck Schumer, the New York Democrat who leads "
+            f'"{SHARED_SCHUMER_QUOTE}," said Sen. Chuck Schumer, the New York Democrat who leads '
             "his party in the Senate.",
             "Elon Musk, whose companies employ engineers on work visas, wrote on his social media "
-            "platform that the draft was \"a step in the right direction\" but warned that longer "
+            'platform that the draft was "a step in the right direction" but warned that longer '
             "recruiting windows would push hiring overseas.",
             "Vivek Ramaswamy, the Ohio businessman and former presidential candidate, has argued for "
             "replacing the lottery that hands out H-1B visas with a system that ranks applications "
@@ -326,8 +322,7 @@ ARTICLES: list[dict] = [
         "section": "Politics",
         "headline": "Texas and federal agents expand joint patrols along Rio Grande",
         "description": (
-            "State troopers and Border Patrol agents will patrol a 60-mile stretch of the river "
-            "together through March."
+            "State troopers and Border Patrol agents will patrol a 60-mile stretch of the river together through March."
         ),
         "author": "Lena Okafor",
         "published": "2026-11-12T12:25:00-05:00",
@@ -337,11 +332,11 @@ ARTICLES: list[dict] = [
             "will begin running joint patrols along a 60-mile stretch of the Rio Grande next week, "
             "officials announced on Thursday, a sign of closer cooperation between the state and "
             "Washington on immigration enforcement after years of legal fights.",
-            "\"Texas built this line of protection when nobody else would, and we are not taking it "
-            "down,\" said Gov. Greg Abbott, who appeared with federal officials at a staging area "
+            '"Texas built this line of protection when nobody else would, and we are not taking it '
+            'down," said Gov. Greg Abbott, who appeared with federal officials at a staging area '
             "near the river and said the state would keep its own barriers and wire in place. "
-            "\"Now we finally have a partner in Washington.\"",
-            "\"We will judge this by results, not by press releases,\" he added.",
+            '"Now we finally have a partner in Washington."',
+            '"We will judge this by results, not by press releases," he added.',
             "Tom Homan, the White House border czar, said crossings between official ports of entry "
             "had dropped sharply over the past year but that smuggling networks were adapting. "
             "“The cartels don’t quit, so we don’t quit,” said Homan. “They are moving people "
@@ -385,11 +380,11 @@ ARTICLES: list[dict] = [
             "“These young people grew up here, went to school here and pay taxes here,” said Sen. "
             "Alex Padilla, a California Democrat. “They deserve a permanent answer, not another "
             "two-year extension.” In a written statement, Sen. Padilla also called the ruling "
-            "\"another reminder that a court is not a substitute for Congress.\"",
+            '"another reminder that a court is not a substitute for Congress."',
             "President Donald Trump, asked about the ruling at a White House event, said he was open "
             "to a deal for DACA recipients if it came with tougher border measures. \"I've always "
             "said we can do something for the Dreamers, but it has to be a real deal, with real "
-            "security,\" Trump said. \"We'll see what the Democrats want to do.\"",
+            'security," Trump said. "We\'ll see what the Democrats want to do."',
             "Vice President JD Vance said any agreement would have to be “narrow, fair and final,” "
             "and told reporters that the administration would not accept a bill that extended legal "
             "status to other groups.",
@@ -410,8 +405,7 @@ ARTICLES: list[dict] = [
         "section": "Politics",
         "headline": "Citizenship applicants to face revised civics test starting in April",
         "description": (
-            "Naturalization applicants will answer 20 questions and must get 12 right under the "
-            "revised test."
+            "Naturalization applicants will answer 20 questions and must get 12 right under the revised test."
         ),
         "author": "Lena Okafor",
         "published": "2026-11-06T09:40:00-05:00",
@@ -433,9 +427,9 @@ ARTICLES: list[dict] = [
             "that applicants would get free study materials online and at public libraries, and "
             "that the new test would not apply to people whose interviews were already scheduled.",
             "Gov. Gavin Newsom criticized the overhaul, saying it would discourage eligible "
-            "permanent residents from applying. \"We should be celebrating people who want to take "
-            "the oath, not inventing new hoops for them to jump through,\" Newsom said.",
-            "\"California will pay for the extra classes if Washington won't,\" he added, saying the "
+            'permanent residents from applying. "We should be celebrating people who want to take '
+            'the oath, not inventing new hoops for them to jump through," Newsom said.',
+            '"California will pay for the extra classes if Washington won\'t," he added, saying the '
             "state would fund citizenship courses at community colleges.",
             "Roughly 800,000 people become U.S. citizens in a typical year. Immigration attorneys "
             "said a longer test could mean more applicants needing a second interview, adding to "
@@ -478,8 +472,7 @@ ARTICLES: list[dict] = [
             "games and sits one game out of the final wild-card spot.",
             "Riverton's defense finished with four sacks, two by linebacker Sam Okoro, who also "
             "recovered a fumble late in the first half. The Comets are 5-0 at home this season.",
-            "Riverton can lock up the division title with a win at Port Halden next Sunday. "
-            "Lakeshore hosts Millbrook.",
+            "Riverton can lock up the division title with a win at Port Halden next Sunday. Lakeshore hosts Millbrook.",
         ],
     },
     {
@@ -487,10 +480,7 @@ ARTICLES: list[dict] = [
         "slug": "startup-unveils-solar-powered-e-reader",
         "section": "Technology",
         "headline": "Startup unveils solar-powered e-reader it says can run for months",
-        "description": (
-            "Lanternbook's new Daylight reader charges from room light and ships in February for "
-            "$179."
-        ),
+        "description": ("Lanternbook's new Daylight reader charges from room light and ships in February for $179."),
         "author": "Jonah Prewitt",
         "published": "2026-11-17T10:00:00-05:00",
         "modified": "2026-11-17T10:00:00-05:00",

@@ -97,21 +97,21 @@ def head(article: dict, outlet: dict) -> str:
     return f"""<head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{esc(article['headline'])} | {esc(outlet['name'])}</title>
+  <title>{esc(article["headline"])} | {esc(outlet["name"])}</title>
   <link rel="canonical" href="{attr(url)}">
-  <meta name="description" content="{attr(article['description'])}">
-  <meta name="author" content="{attr(article['author'])}">
+  <meta name="description" content="{attr(article["description"])}">
+  <meta name="author" content="{attr(article["author"])}">
   <meta property="og:type" content="article">
-  <meta property="og:title" content="{attr(article['headline'])}">
-  <meta property="og:description" content="{attr(article['description'])}">
+  <meta property="og:title" content="{attr(article["headline"])}">
+  <meta property="og:description" content="{attr(article["description"])}">
   <meta property="og:url" content="{attr(url)}">
-  <meta property="og:site_name" content="{attr(outlet['name'])}">
+  <meta property="og:site_name" content="{attr(outlet["name"])}">
   <meta property="og:locale" content="en_US">
-  <meta property="article:published_time" content="{article['published']}">
-  <meta property="article:modified_time" content="{article['modified']}">
-  <meta property="article:section" content="{attr(article['section'])}">
-  <link rel="alternate" type="application/rss+xml" title="{attr(outlet['feed_title'])}" href="{BASE_URL}feeds/{article['outlet']}.xml">
-  <link rel="stylesheet" href="/{article['outlet']}/static/site.css">
+  <meta property="article:published_time" content="{article["published"]}">
+  <meta property="article:modified_time" content="{article["modified"]}">
+  <meta property="article:section" content="{attr(article["section"])}">
+  <link rel="alternate" type="application/rss+xml" title="{attr(outlet["feed_title"])}" href="{BASE_URL}feeds/{article["outlet"]}.xml">
+  <link rel="stylesheet" href="/{article["outlet"]}/static/site.css">
   <script type="application/ld+json">
 {json_ld(article, outlet)}
   </script>
@@ -127,13 +127,9 @@ def related(article: dict) -> list[dict]:
 
 def harbor_courier_page(article: dict, outlet: dict) -> str:
     pub, mod = when(article), when(article, "modified")
-    nav = "\n".join(
-        f'        <li><a href="/harbor-courier/{s.lower()}/">{esc(s)}</a></li>' for s in outlet["sections"]
-    )
+    nav = "\n".join(f'        <li><a href="/harbor-courier/{s.lower()}/">{esc(s)}</a></li>' for s in outlet["sections"])
     body = "\n".join(f"        <p>{esc(p)}</p>" for p in article["paragraphs"])
-    rel = "\n".join(
-        f'        <li><a href="/{path_of(a)}">{esc(a["headline"])}</a></li>' for a in related(article)
-    )
+    rel = "\n".join(f'        <li><a href="/{path_of(a)}">{esc(a["headline"])}</a></li>' for a in related(article))
     updated = ""
     if mod != pub:
         updated = (
@@ -143,7 +139,7 @@ def harbor_courier_page(article: dict, outlet: dict) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en">
 {head(article, outlet)}
-<body class="hc-article section-{article['section'].lower()}">
+<body class="hc-article section-{article["section"].lower()}">
   <div id="cookie-banner" class="cookie-banner" role="dialog" aria-label="Cookie notice">
     <p>The Harbor Courier uses cookies to remember your preferences and to count visits. Read our
     <a href="/harbor-courier/privacy.html">privacy policy</a> to learn more.</p>
@@ -153,7 +149,7 @@ def harbor_courier_page(article: dict, outlet: dict) -> str:
   <header class="site-header">
     <div class="masthead">
       <a class="logo" href="/harbor-courier/">The Harbor Courier</a>
-      <span class="tagline">{esc(outlet['tagline'])}</span>
+      <span class="tagline">{esc(outlet["tagline"])}</span>
       <a class="subscribe-button" href="/harbor-courier/subscribe.html">Subscribe for $1</a>
     </div>
     <nav class="primary-nav" aria-label="Sections">
@@ -163,14 +159,14 @@ def harbor_courier_page(article: dict, outlet: dict) -> str:
     </nav>
   </header>
   <main class="page">
-    <div class="breadcrumbs"><a href="/harbor-courier/">Home</a> › <a href="/harbor-courier/{article['section'].lower()}/">{esc(article['section'])}</a></div>
+    <div class="breadcrumbs"><a href="/harbor-courier/">Home</a> › <a href="/harbor-courier/{article["section"].lower()}/">{esc(article["section"])}</a></div>
     <article class="story">
       <header class="story-header">
-        <h1 class="headline">{esc(article['headline'])}</h1>
-        <p class="dek">{esc(article['description'])}</p>
+        <h1 class="headline">{esc(article["headline"])}</h1>
+        <p class="dek">{esc(article["description"])}</p>
         <div class="byline-block">
-          <span class="byline">By <span class="author-name">{esc(article['author'])}</span>, Harbor Courier staff</span>
-          <time class="published" datetime="{article['published']}">{human_date(pub)}</time>{updated}
+          <span class="byline">By <span class="author-name">{esc(article["author"])}</span>, Harbor Courier staff</span>
+          <time class="published" datetime="{article["published"]}">{human_date(pub)}</time>{updated}
         </div>
       </header>
       <div class="story-body">
@@ -191,7 +187,7 @@ def harbor_courier_page(article: dict, outlet: dict) -> str:
       </ul>
     </aside>
     <section class="newsletter-signup">
-      <h2>Get {esc(outlet['newsletter'])}</h2>
+      <h2>Get {esc(outlet["newsletter"])}</h2>
       <p>Start your day with the stories Port Halden is talking about, delivered to your inbox at 6 a.m. on weekdays.</p>
       <form action="/harbor-courier/newsletter/subscribe" method="post">
         <label for="nl-email">Email address</label>
@@ -216,7 +212,7 @@ def harbor_courier_page(article: dict, outlet: dict) -> str:
 
 
 def metro_wire_page(article: dict, outlet: dict) -> str:
-    pub, mod = when(article), when(article, "modified")
+    pub, _mod = when(article), when(article, "modified")
     nav = "\n".join(
         f'      <a class="nav-item" href="/metro-wire/{s.lower()}/">{esc(s)}</a>' for s in outlet["sections"]
     )
@@ -248,19 +244,19 @@ def metro_wire_page(article: dict, outlet: dict) -> str:
   <div class="ad-slot ad-leaderboard" aria-hidden="true">Advertisement</div>
   <main id="content" class="layout-two-col">
     <article class="wire-story" itemscope itemtype="https://schema.org/NewsArticle">
-      <div class="kicker">{esc(article['section'])}</div>
-      <h1 itemprop="headline">{esc(article['headline'])}</h1>
+      <div class="kicker">{esc(article["section"])}</div>
+      <h1 itemprop="headline">{esc(article["headline"])}</h1>
       <div class="story-meta">
-        <span class="by">By <span itemprop="author">{esc(article['author'])}</span></span>
+        <span class="by">By <span itemprop="author">{esc(article["author"])}</span></span>
         <span class="sep">·</span>
-        <time itemprop="datePublished" datetime="{article['published']}">{human_date(pub)}</time>
-        <meta itemprop="dateModified" content="{article['modified']}">
+        <time itemprop="datePublished" datetime="{article["published"]}">{human_date(pub)}</time>
+        <meta itemprop="dateModified" content="{article["modified"]}">
       </div>
       <div class="article-body" itemprop="articleBody">
 {body}
       </div>
       <p class="wire-credit">Copyright 2026 Metro Wire Service. Member newsrooms may republish with credit.</p>
-      <div class="tags">Filed under: <a href="/metro-wire/{article['section'].lower()}/">{esc(article['section'])}</a></div>
+      <div class="tags">Filed under: <a href="/metro-wire/{article["section"].lower()}/">{esc(article["section"])}</a></div>
     </article>
     <div class="side-rail">
       <section class="rail-box related">
@@ -268,7 +264,7 @@ def metro_wire_page(article: dict, outlet: dict) -> str:
 {rel}
       </section>
       <section class="rail-box newsletter">
-        <h3>{esc(outlet['newsletter'])}</h3>
+        <h3>{esc(outlet["newsletter"])}</h3>
         <p>The five stories you need, every weekday afternoon. Free for readers of member newsrooms.</p>
         <form class="newsletter-form" action="/metro-wire/newsletter" method="post">
           <input type="email" name="subscriber_email" placeholder="Email address" aria-label="Email address">
@@ -300,23 +296,23 @@ def rss(outlet_id: str) -> str:
         url = url_of(a)
         entries.append(
             f"""    <item>
-      <title>{esc(a['headline'])}</title>
+      <title>{esc(a["headline"])}</title>
       <link>{esc(url)}</link>
       <guid isPermaLink="true">{esc(url)}</guid>
       <pubDate>{format_datetime(when(a))}</pubDate>
-      <dc:creator>{esc(a['author'])}</dc:creator>
-      <category>{esc(a['section'])}</category>
-      <description>{esc(a['description'])}</description>
+      <dc:creator>{esc(a["author"])}</dc:creator>
+      <category>{esc(a["section"])}</category>
+      <description>{esc(a["description"])}</description>
     </item>"""
         )
     body = "\n".join(entries)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
   <channel>
-    <title>{esc(outlet['feed_title'])}</title>
+    <title>{esc(outlet["feed_title"])}</title>
     <link>{BASE_URL}{outlet_id}/</link>
     <atom:link href="{BASE_URL}feeds/{outlet_id}.xml" rel="self" type="application/rss+xml"/>
-    <description>{esc(outlet['feed_description'])}</description>
+    <description>{esc(outlet["feed_description"])}</description>
     <language>en-us</language>
     <lastBuildDate>{format_datetime(last)}</lastBuildDate>
     <ttl>1</ttl>
@@ -333,7 +329,7 @@ def index_page() -> str:
         links = "\n".join(f'      <li><a href="/{path_of(a)}">{esc(a["headline"])}</a></li>' for a in items)
         rows.append(
             f"""  <section>
-    <h2>{esc(outlet['name'])} — <a href="/feeds/{outlet_id}.xml">RSS feed</a></h2>
+    <h2>{esc(outlet["name"])} — <a href="/feeds/{outlet_id}.xml">RSS feed</a></h2>
     <ul>
 {links}
       </ul>
@@ -361,9 +357,9 @@ def front_page(outlet_id: str) -> str:
     items = sorted((a for a in ARTICLES if a["outlet"] == outlet_id), key=lambda a: a["published"], reverse=True)
     teasers = "\n".join(
         f"""      <li class="teaser">
-        <a href="/{path_of(a)}">{esc(a['headline'])}</a>
-        <p>{esc(a['description'])}</p>
-        <time datetime="{a['published']}">{human_date(when(a), with_time=False)}</time>
+        <a href="/{path_of(a)}">{esc(a["headline"])}</a>
+        <p>{esc(a["description"])}</p>
+        <time datetime="{a["published"]}">{human_date(when(a), with_time=False)}</time>
       </li>"""
         for a in items
     )
@@ -371,22 +367,22 @@ def front_page(outlet_id: str) -> str:
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <title>{esc(outlet['name'])} — {esc(outlet['tagline'])}</title>
+  <title>{esc(outlet["name"])} — {esc(outlet["tagline"])}</title>
   <link rel="canonical" href="{BASE_URL}{outlet_id}/">
   <meta property="og:type" content="website">
-  <meta property="og:site_name" content="{attr(outlet['name'])}">
-  <link rel="alternate" type="application/rss+xml" title="{attr(outlet['feed_title'])}" href="{BASE_URL}feeds/{outlet_id}.xml">
+  <meta property="og:site_name" content="{attr(outlet["name"])}">
+  <link rel="alternate" type="application/rss+xml" title="{attr(outlet["feed_title"])}" href="{BASE_URL}feeds/{outlet_id}.xml">
   <link rel="stylesheet" href="/{outlet_id}/static/site.css">
 </head>
 <body class="front">
-  <header class="site-header"><a class="logo" href="/{outlet_id}/">{esc(outlet['name'])}</a></header>
+  <header class="site-header"><a class="logo" href="/{outlet_id}/">{esc(outlet["name"])}</a></header>
   <main>
     <h1>Latest stories</h1>
     <ul class="teasers">
 {teasers}
     </ul>
   </main>
-  <footer class="site-footer"><p>© 2026 {esc(outlet['name'])}. A fictional outlet made for the newsmon demo.</p></footer>
+  <footer class="site-footer"><p>© 2026 {esc(outlet["name"])}. A fictional outlet made for the newsmon demo.</p></footer>
 </body>
 </html>
 """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..records import AlertHit, Article, Statement, TopicLabel
 from ..store import client as ix
@@ -67,7 +67,7 @@ def queue_hits(p, article_ids: list[str], schedule: str | None = None) -> int:
             else:
                 found = match_statement_rule(rule, article, article_id, statements.get(article_id, []))
             hits += [(h, rule.schedule, rule.recipients) for h in found]
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     docs = [
         (
             h.alert_id,
@@ -112,7 +112,7 @@ def send_pending(p, schedule: str = "immediate") -> dict:
     rules = {r.name: r for r in p.seeds.alerts}
     summary = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "failed": 0, "error": None}
     updates: list[tuple[str, dict]] = []
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     for rule_name, docs in by_rule.items():
         rule = rules.get(rule_name)
         if rule is None:  # the rule was removed from alerts.yaml: do not mail, keep a trace
@@ -122,7 +122,16 @@ def send_pending(p, schedule: str = "immediate") -> dict:
             summary["pending"] += len(docs)
             continue
         hits = [
-            AlertHit(rule=rule_name, ref_id=d["ref_id"], article_id=d["article_id"], title=d.get("title") or "", url=d.get("url") or "", speaker=d.get("speaker"), kind=d.get("kind"), text=d.get("text") or "")
+            AlertHit(
+                rule=rule_name,
+                ref_id=d["ref_id"],
+                article_id=d["article_id"],
+                title=d.get("title") or "",
+                url=d.get("url") or "",
+                speaker=d.get("speaker"),
+                kind=d.get("kind"),
+                text=d.get("text") or "",
+            )
             for d in docs
         ]
         alert = compose_alert(rule, hits)
@@ -132,7 +141,9 @@ def send_pending(p, schedule: str = "immediate") -> dict:
             summary["error"] = str(exc)
             summary["failed"] += 1
             summary["pending"] += len(docs)
-            updates += [(d["alert_id"], {"attempts": int(d.get("attempts") or 0) + 1, "last_error": str(exc)}) for d in docs]
+            updates += [
+                (d["alert_id"], {"attempts": int(d.get("attempts") or 0) + 1, "last_error": str(exc)}) for d in docs
+            ]
             continue
         summary["emails_sent"] += 1
         summary["hits_sent"] += len(docs)

@@ -19,9 +19,9 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 _WORD = re.compile(r"\w+")
 
@@ -92,7 +92,7 @@ def _score_run(pages, extract: Callable[[bytes, str], object]) -> tuple[list[Pag
         outputs.append(extract(html, url))
     elapsed = time.perf_counter() - start
     results = []
-    for (page_id, _html, _url, truth), out in zip(pages, outputs):
+    for (page_id, _html, _url, truth), out in zip(pages, outputs, strict=False):
         text = out if isinstance(out, str) else (getattr(out, "text", "") if out is not None else "")
         text = text or ""
         p, r = page_scores(text, truth)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Figure
 
-QUOTE_CHARS = "\"“”"  # double quote marks only: this gives the README's 369 direct contents in dev
+QUOTE_CHARS = '"“”'  # double quote marks only: this gives the README's 369 direct contents in dev
 SPEECH_CUE = re.compile(
     r"\b(said|says|say|saying|told|tells|tell|added|adding|adds|wrote|writes|asked|asks|stated|states|"
     r"noted|notes|explained|argued|argues|claimed|claims|insisted|warned|declared|announced|tweeted|"
@@ -90,9 +90,16 @@ def parse_ann(path: Path) -> list[Gold]:
         _, spans, txt = tb[cid]
         src = tb.get(ev.get("Source", ""))
         cue = tb.get(ev.get("Cue", ""))
-        golds.append(Gold(spans=spans, text=txt, direct=_is_direct(txt),
-                          sources=src[1] if src else [], source_text=src[2] if src else "",
-                          cue_text=cue[2] if cue else ""))
+        golds.append(
+            Gold(
+                spans=spans,
+                text=txt,
+                direct=_is_direct(txt),
+                sources=src[1] if src else [],
+                source_text=src[2] if src else "",
+                cue_text=cue[2] if cue else "",
+            )
+        )
     return golds
 
 
@@ -120,15 +127,17 @@ def predictions(text: str, figures: list[Figure]) -> list[Pred]:
         head = g[0]
         spans = sorted((f.span_start, f.span_end) for f in g)
         m = head.mention
-        preds.append(Pred(
-            spans=spans,
-            direct=head.kind in ("direct",),
-            mention=(m.start, m.end) if m else None,
-            resolved=head.entity.name if head.entity else (m.text if m else ""),
-            kind=head.kind,
-            text=" … ".join(text[s:e] for s, e in spans),
-            mention_text=m.text if m else "",
-        ))
+        preds.append(
+            Pred(
+                spans=spans,
+                direct=head.kind in ("direct",),
+                mention=(m.start, m.end) if m else None,
+                resolved=head.entity.name if head.entity else (m.text if m else ""),
+                kind=head.kind,
+                text=" … ".join(text[s:e] for s, e in spans),
+                mention_text=m.text if m else "",
+            )
+        )
     return preds
 
 
@@ -210,33 +219,68 @@ def evaluate(directory: Path, figures: list[Figure] | None = None, collect_error
                 c["dir_pairs"] += 1
                 c["dir_spk"] += ok
                 if not ok and collect_errors:
-                    errors.append({"type": "direct_wrong_speaker", "doc": name, "pred_mention": preds[i].mention_text,
-                                   "gold_source": golds[j].source_text, "text": preds[i].text[:120]})
+                    errors.append(
+                        {
+                            "type": "direct_wrong_speaker",
+                            "doc": name,
+                            "pred_mention": preds[i].mention_text,
+                            "gold_source": golds[j].source_text,
+                            "text": preds[i].text[:120],
+                        }
+                    )
         for i, p in enumerate(preds):
             if p.direct:
                 c["dir_pred"] += 1
                 c["dir_pred_tp"] += i in mp
                 if i not in mp and collect_errors:
-                    errors.append({"type": "direct_false_positive", "doc": name, "pred_mention": p.mention_text,
-                                   "text": p.text[:160]})
+                    errors.append(
+                        {
+                            "type": "direct_false_positive",
+                            "doc": name,
+                            "pred_mention": p.mention_text,
+                            "text": p.text[:160],
+                        }
+                    )
         for j, g in enumerate(golds):
             if g.direct:
                 c["dir_gold"] += 1
                 c["dir_gold_tp"] += j in mg
                 if j not in mg and collect_errors:
-                    errors.append({"type": "direct_missed", "doc": name, "gold_source": g.source_text,
-                                   "text": g.text[:160], "spans": g.spans})
+                    errors.append(
+                        {
+                            "type": "direct_missed",
+                            "doc": name,
+                            "gold_source": g.source_text,
+                            "text": g.text[:160],
+                            "spans": g.spans,
+                        }
+                    )
             elif j not in mg and collect_errors and SPEECH_CUE.search(g.cue_text):
-                errors.append({"type": "speech_missed", "doc": name, "gold_source": g.source_text,
-                               "cue": g.cue_text, "text": g.text[:160]})
+                errors.append(
+                    {
+                        "type": "speech_missed",
+                        "doc": name,
+                        "gold_source": g.source_text,
+                        "cue": g.cue_text,
+                        "text": g.text[:160],
+                    }
+                )
     dp, dr, df = _prf(c["dir_pred_tp"], c["dir_pred"], c["dir_gold_tp"], c["dir_gold"])
     ap, ar, af = _prf(c["all_tp"], c["all_pred"], c["all_tp"], c["all_gold"])
     res = {
-        "direct": {"precision": round(dp, 4), "recall": round(dr, 4), "f1": round(df, 4),
-                   "speaker_accuracy": round(c["dir_spk"] / c["dir_pairs"], 4) if c["dir_pairs"] else 0.0},
-        "all": {"precision": round(ap, 4), "recall": round(ar, 4), "f1": round(af, 4),
-                "speaker_accuracy": round(c["all_spk"] / c["all_tp"], 4) if c["all_tp"] else 0.0,
-                "speech_verb_recall": round(c["speech_tp"] / c["speech_gold"], 4) if c["speech_gold"] else 0.0},
+        "direct": {
+            "precision": round(dp, 4),
+            "recall": round(dr, 4),
+            "f1": round(df, 4),
+            "speaker_accuracy": round(c["dir_spk"] / c["dir_pairs"], 4) if c["dir_pairs"] else 0.0,
+        },
+        "all": {
+            "precision": round(ap, 4),
+            "recall": round(ar, 4),
+            "f1": round(af, 4),
+            "speaker_accuracy": round(c["all_spk"] / c["all_tp"], 4) if c["all_tp"] else 0.0,
+            "speech_verb_recall": round(c["speech_tp"] / c["speech_gold"], 4) if c["speech_gold"] else 0.0,
+        },
         "articles": len(docs),
         "articles_per_s": round(len(docs) / elapsed, 1) if elapsed else 0.0,
         "counts": dict(c),
@@ -258,11 +302,15 @@ def run_statements_eval(directory, json_out: bool = False) -> dict:
         print(f"articles: {res['articles']}  ({res['articles_per_s']} articles/s, extraction only, one core)")
         for view in ("direct", "all"):
             r = res[view]
-            print(f"{view:>6}: precision {r['precision']:.3f}  recall {r['recall']:.3f}  F1 {r['f1']:.3f}  "
-                  f"speaker accuracy {r['speaker_accuracy']:.3f}")
-        print(f"        gold contents {c.get('all_gold', 0)} (direct {c.get('dir_gold', 0)}), "
-              f"predictions {c.get('all_pred', 0)} (direct {c.get('dir_pred', 0)}); "
-              f"recall on attributions with a speech verb {res['all']['speech_verb_recall']:.3f}")
+            print(
+                f"{view:>6}: precision {r['precision']:.3f}  recall {r['recall']:.3f}  F1 {r['f1']:.3f}  "
+                f"speaker accuracy {r['speaker_accuracy']:.3f}"
+            )
+        print(
+            f"        gold contents {c.get('all_gold', 0)} (direct {c.get('dir_gold', 0)}), "
+            f"predictions {c.get('all_pred', 0)} (direct {c.get('dir_pred', 0)}); "
+            f"recall on attributions with a speech verb {res['all']['speech_verb_recall']:.3f}"
+        )
     print(json.dumps(out))
     return out
 
@@ -282,8 +330,8 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def run_seed_check(seed_dir, figures: list[Figure] | None = None, verbose: bool = True) -> dict:
-    from pipeline.statements.novelty import mark_repeats_within
     from pipeline.statements import attribute_statements
+    from pipeline.statements.novelty import mark_repeats_within
 
     seed_dir = Path(seed_dir)
     gold = json.loads((seed_dir / "expected.json").read_text(encoding="utf-8"))
@@ -300,7 +348,8 @@ def run_seed_check(seed_dir, figures: list[Figure] | None = None, verbose: bool 
             matched[gi] = pi
         p = preds[pi] if pi is not None else None
         row = {
-            "n": gi, "found": p is not None,
+            "n": gi,
+            "found": p is not None,
             "speaker_ok": p is not None and p.speaker_name == g["speaker"],
             "kind_ok": p is not None and p.kind == g["kind"],
             "gold": g["text"][:70],
@@ -335,8 +384,10 @@ def run_seed_check(seed_dir, figures: list[Figure] | None = None, verbose: bool 
         for r in rows:
             flag = "ok " if r["found"] and r["speaker_ok"] and r["kind_ok"] and r.get("repeat_ok", True) else "BAD"
             print(f"{flag} #{r['n']:>2} {r['got']}  {r['gold']}")
-        print(f"seed article: {correct}/{len(gstm)} statements with the right speaker and kind; "
-              f"repeats {'ok' if res['repeats_ok'] else 'WRONG'}; not_statements "
-              f"{'ok' if res['not_statements_ok'] else 'PRODUCED: ' + '; '.join(bad_sentences)}; "
-              f"{len(extra)} extra statement(s)")
+        print(
+            f"seed article: {correct}/{len(gstm)} statements with the right speaker and kind; "
+            f"repeats {'ok' if res['repeats_ok'] else 'WRONG'}; not_statements "
+            f"{'ok' if res['not_statements_ok'] else 'PRODUCED: ' + '; '.join(bad_sentences)}; "
+            f"{len(extra)} extra statement(s)"
+        )
     return res

@@ -42,11 +42,13 @@ __all__ = ["extract_article", "find_posts", "MAX_HTML_BYTES", "POST_SIGNATURE"]
 
 # ------------------------------------------------------------------ element classes
 
+# fmt: off
 _STRIP_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
     "video", "audio", "source", "track", "picture", "img", "button", "select", "textarea", "input",
     "option", "optgroup", "datalist", "map", "dialog", "head", "link", "meta",
 )
+# fmt: on
 _BLOCK_TAGS = frozenset(
     "p div section article main header footer aside nav h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table tr td th "
     "tbody thead tfoot caption blockquote pre figure figcaption form fieldset legend address hr center details "
@@ -202,9 +204,7 @@ def _attr_text(el) -> str:
 _MARK = "\x01"  # an inline element boundary, resolved when a block is flushed
 # Inline element boundaries next to CJK text become a space ("ソフト<a>KeePass</a>の" -> "ソフト KeePass の").
 _CJK_CLASS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
-_CJK_MARK = re.compile(
-    rf"(?<=[{_CJK_CLASS}])\x01+(?=[^\s\x01])|(?<=[^\s\x01])\x01+(?=[{_CJK_CLASS}])"
-)
+_CJK_MARK = re.compile(rf"(?<=[{_CJK_CLASS}])\x01+(?=[^\s\x01])|(?<=[^\s\x01])\x01+(?=[{_CJK_CLASS}])")
 
 
 def _shows_link(el) -> bool:
@@ -253,8 +253,11 @@ class _Walker:
         self._link_len = 0
         text = _norm(raw)
         if text:
-            self.blocks.append(_Block(text, min(link_len, len(text)), tag, False, False, tag in _HEADINGS,
-                                      self._groups[-1], self._rule))
+            self.blocks.append(
+                _Block(
+                    text, min(link_len, len(text)), tag, False, False, tag in _HEADINGS, self._groups[-1], self._rule
+                )
+            )
             self._rule = False
 
     def walk(self, root) -> None:
@@ -307,8 +310,9 @@ class _Walker:
                         self._rule = True
                 if tag == "a":
                     link_depth += 1
-                skip = not is_block and (kind == "hidden" or (kind == "class" and flags & 4 and not (
-                    flags & 8 and _shows_link(el))))
+                skip = not is_block and (
+                    kind == "hidden" or (kind == "class" and flags & 4 and not (flags & 8 and _shows_link(el)))
+                )
                 if skip:
                     skip_depth += 1
                 open_.append((len(self.blocks), is_block, kind, tag == "a", skip))
@@ -580,11 +584,19 @@ def _not_article_reason(text: str, page_text: str, meta: PageMeta, page_words: i
         return "consent_wall"
     if words < 300 and (_PAYWALL.search(low) or meta.accessible_for_free is False and words < 150):
         return "paywall"
-    if words < 150 and (meta.og_type.startswith("video") or (
-            "videoobject" in meta.ld_types and not any(t.endswith("article") or t == "blogposting" for t in meta.ld_types))):
+    if words < 150 and (
+        meta.og_type.startswith("video")
+        or (
+            "videoobject" in meta.ld_types
+            and not any(t.endswith("article") or t == "blogposting" for t in meta.ld_types)
+        )
+    ):
         return "video"
-    article_like = meta.og_type == "article" or meta.published is not None or any(
-        t.endswith("article") or t in ("blogposting", "report") for t in meta.ld_types)
+    article_like = (
+        meta.og_type == "article"
+        or meta.published is not None
+        or any(t.endswith("article") or t in ("blogposting", "report") for t in meta.ld_types)
+    )
     if page_words and link_words / page_words > 0.4 and (words < 40 or (words < 150 and not article_like)):
         return "section_front"
     if words == 0:
@@ -713,7 +725,11 @@ def _org_names(site_name: str, url: str) -> list[str]:
         names.append(value)
         if re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", value):
             labels = value.split(".")
-            core = labels[-3] if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov") else labels[-2]
+            core = (
+                labels[-3]
+                if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net", "ac", "gov")
+                else labels[-2]
+            )
             names.append(core)
     return [n for n in dict.fromkeys(names) if len(n) >= 3]
 
@@ -752,9 +768,11 @@ def _cut_tail(kept: list[_Block], orgs: list[str], authors: list[str]) -> list[_
             if m:
                 name = m.group(1)
                 nxt = kept[i + 1].text if i + 1 < n else ""
-                if _separated(kept, i) and (name is None or name.lower() in orgs or (
-                    name[0].isupper() and nxt.startswith(name.split()[0]) and len(name.split()[0]) >= 3
-                )):
+                if _separated(kept, i) and (
+                    name is None
+                    or name.lower() in orgs
+                    or (name[0].isupper() and nxt.startswith(name.split()[0]) and len(name.split()[0]) >= 3)
+                ):
                     return kept[:i]
         if org_re is not None and len(text) < 1500 and org_re.match(text) and _separated(kept, i):
             return kept[:i]
@@ -762,8 +780,12 @@ def _cut_tail(kept: list[_Block], orgs: list[str], authors: list[str]) -> list[_
         lo = max(n // 2, n - 3)
         out = kept[:lo]
         for b in kept[lo:]:
-            if not b.post and len(b.text) < 400 and any(
-                len(a.split()) >= 2 and b.text.startswith(a) and _BIO_VERB.match(b.text[len(a):]) for a in authors
+            if (
+                not b.post
+                and len(b.text) < 400
+                and any(
+                    len(a.split()) >= 2 and b.text.startswith(a) and _BIO_VERB.match(b.text[len(a) :]) for a in authors
+                )
             ):
                 continue
             out.append(b)
@@ -805,8 +827,13 @@ def extract_article(
 ) -> Article:
     """Extract the main text and metadata of one fetched page. Never raises on bad input."""
     if _looks_binary(html, content_type):
-        return Article(url=url, canonical_url=canonicalize_url(url) or url, feed_id=feed_id, outlet=outlet,
-                       not_article_reason="not_html")
+        return Article(
+            url=url,
+            canonical_url=canonicalize_url(url) or url,
+            feed_id=feed_id,
+            outlet=outlet,
+            not_article_reason="not_html",
+        )
     text_html = _to_text(html or b"", content_type)
     meta = PageMeta()
     body_text = ""

@@ -29,8 +29,22 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 # WHATWG: these labels mean windows-1252 in practice.
-_AS_1252 = {"iso-8859-1", "latin-1", "latin1", "l1", "ascii", "us-ascii", "iso8859-1", "iso_8859-1", "cp819",
-            "windows-1252", "cp1252", "x-cp1252", "iso-ir-100", "ansi_x3.4-1968"}
+_AS_1252 = {
+    "iso-8859-1",
+    "latin-1",
+    "latin1",
+    "l1",
+    "ascii",
+    "us-ascii",
+    "iso8859-1",
+    "iso_8859-1",
+    "cp819",
+    "windows-1252",
+    "cp1252",
+    "x-cp1252",
+    "iso-ir-100",
+    "ansi_x3.4-1968",
+}
 _DETECT_SAMPLE = 256 * 1024
 
 
@@ -101,7 +115,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
         return "", "utf-8"
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace"), enc
+            return data[len(bom) :].decode(enc, errors="replace"), enc
 
     declared = [normalize_encoding(header_charset(content_type)), normalize_encoding(meta_charset(data))]
     declared = [d for d in declared if d]

@@ -11,19 +11,21 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as date_parser
 
 from pipeline.urls import canonicalize_url
 
+# fmt: off
 _ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
     "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "socialmediaposting",
     "techarticle", "scholarlyarticle", "report", "webpage", "creativework", "medicalwebpage",
     "advertisercontentarticle", "satiricalarticle", "videoobject", "review", "posting",
 }
+# fmt: on
 _WS = re.compile(r"\s+")
 
 
@@ -61,7 +63,7 @@ def parse_date(value: object) -> datetime | None:
         if ts > 1e11:  # milliseconds
             ts /= 1000
         try:
-            return datetime.fromtimestamp(ts, tz=timezone.utc)
+            return datetime.fromtimestamp(ts, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str):
@@ -85,8 +87,8 @@ def parse_date(value: object) -> datetime | None:
     if not 1990 <= dt.year <= 2100:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 # ------------------------------------------------------------------ JSON-LD
@@ -185,14 +187,18 @@ def clean_authors(raw: list[str]) -> list[str]:
     return out
 
 
-_AUTHOR_SLUG = re.compile(r"/(?:author|authors|staff|people|profile|profiles|writers?|journalists?|by)/([a-z]+(?:[-_][a-z]+){1,3})/?$",
-                          re.IGNORECASE)
+_AUTHOR_SLUG = re.compile(
+    r"/(?:author|authors|staff|people|profile|profiles|writers?|journalists?|by)/([a-z]+(?:[-_][a-z]+){1,3})/?$",
+    re.IGNORECASE,
+)
 _BYLINE_CLASS = (
     '//*[contains(@class, "byline") or contains(@class, "author") or contains(@class, "Byline") '
     'or contains(@class, "Author")][not(ancestor::*[contains(@class, "comment")])]'
 )
-_BYLINE_TEXT = re.compile(r"^\s*(?:written\s+)?by[:\s]+(.{3,120}?)\s*(?:[|•·,]\s*(?:updated|published|posted)\b.*)?$",
-                          re.IGNORECASE | re.DOTALL)
+_BYLINE_TEXT = re.compile(
+    r"^\s*(?:written\s+)?by[:\s]+(.{3,120}?)\s*(?:[|•·,]\s*(?:updated|published|posted)\b.*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def _ld_person_names(value: object, ld_by_id: dict[str, dict]) -> list[str]:
@@ -226,8 +232,11 @@ _TRAILING_DATE = re.compile(
 
 
 def _finish(raw: list[str]) -> list[str]:
-    return [_name_case(a) for a in clean_authors(raw)
-            if not _NOT_A_NAME.search(a) and not _CREDENTIAL.match(a) and not _JOB_TITLE.search(a)]
+    return [
+        _name_case(a)
+        for a in clean_authors(raw)
+        if not _NOT_A_NAME.search(a) and not _CREDENTIAL.match(a) and not _JOB_TITLE.search(a)
+    ]
 
 
 def extract_authors(doc, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]) -> list[str]:
@@ -247,8 +256,16 @@ def extract_authors(doc, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]
         if names:
             return names
     raw = []
-    for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
-                "byl", "cxenseparse:author"):
+    for key in (
+        "author",
+        "article:author",
+        "parsely-author",
+        "sailthru.author",
+        "dc.creator",
+        "dcterms.creator",
+        "byl",
+        "cxenseparse:author",
+    ):
         for value in idx.get(key, []):
             m = _AUTHOR_SLUG.search(value) if value.startswith(("http", "/")) else None
             if m:
@@ -259,7 +276,9 @@ def extract_authors(doc, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]
     if names:
         return names
     raw = []
-    for el in doc.xpath('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")] | //*[@itemprop="author"]')[:5]:
+    for el in doc.xpath('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")] | //*[@itemprop="author"]')[
+        :5
+    ]:
         name_el = el.xpath('.//*[@itemprop="name"]') if el.tag != "a" else []
         raw.append(clean_text((name_el[0] if name_el else el).text_content()))
     names = _finish(raw)
@@ -342,7 +361,9 @@ def extract_metadata(doc, url: str) -> PageMeta:
                     break
 
     # site name
-    meta.site_name = clean_text(_first(idx, "og:site_name", "application-name", "twitter:app:name:iphone")) or publisher_name
+    meta.site_name = (
+        clean_text(_first(idx, "og:site_name", "application-name", "twitter:app:name:iphone")) or publisher_name
+    )
     if not meta.site_name:
         host = urlsplit(url).hostname or ""
         meta.site_name = host.removeprefix("www.")
@@ -367,11 +388,28 @@ def extract_metadata(doc, url: str) -> PageMeta:
     # dates
     meta.published = parse_date(ld.get("datePublished")) or parse_date(ld.get("dateCreated"))
     if meta.published is None:
-        meta.published = parse_date(_first(idx, "article:published_time", "og:article:published_time",
-                                           "datepublished", "publishdate", "publish-date", "pubdate",
-                                           "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date",
-                                           "dcterms.created", "date", "og:published_time", "cxenseparse:recs:publishtime",
-                                           "article.published", "published_time", "release_date"))
+        meta.published = parse_date(
+            _first(
+                idx,
+                "article:published_time",
+                "og:article:published_time",
+                "datepublished",
+                "publishdate",
+                "publish-date",
+                "pubdate",
+                "parsely-pub-date",
+                "sailthru.date",
+                "dc.date.issued",
+                "dc.date",
+                "dcterms.created",
+                "date",
+                "og:published_time",
+                "cxenseparse:recs:publishtime",
+                "article.published",
+                "published_time",
+                "release_date",
+            )
+        )
     times = doc.xpath("//time[@datetime]")
     if meta.published is None:
         for t in times[:3]:
@@ -379,11 +417,20 @@ def extract_metadata(doc, url: str) -> PageMeta:
             if meta.published:
                 break
     meta.modified = parse_date(ld.get("dateModified")) or parse_date(
-        _first(idx, "article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified",
-               "lastmod", "article.updated"))
+        _first(
+            idx,
+            "article:modified_time",
+            "og:updated_time",
+            "datemodified",
+            "last-modified",
+            "dcterms.modified",
+            "lastmod",
+            "article.updated",
+        )
+    )
     if meta.modified is None and len(times) >= 2:
         for t in times[1:4]:
-            label = clean_text((t.getparent().text_content() if t.getparent() is not None else "")).lower()
+            label = clean_text(t.getparent().text_content() if t.getparent() is not None else "").lower()
             dt = parse_date(t.get("datetime"))
             if dt and meta.published and dt > meta.published and ("updat" in label or "modif" in label):
                 meta.modified = dt
@@ -391,13 +438,15 @@ def extract_metadata(doc, url: str) -> PageMeta:
 
     # canonical URL
     canonical = ""
-    for link in doc.xpath('//link[@href]'):
+    for link in doc.xpath("//link[@href]"):
         rel = (link.get("rel") or "").lower().split()
         if "canonical" in rel:
             canonical = link.get("href", "").strip()
             break
     if not canonical:
-        canonical = _first(idx, "og:url", "twitter:url") or _first_url(ld.get("mainEntityOfPage")) or _first_url(ld.get("url"))
+        canonical = (
+            _first(idx, "og:url", "twitter:url") or _first_url(ld.get("mainEntityOfPage")) or _first_url(ld.get("url"))
+        )
     if canonical:
         try:
             canonical = urljoin(url, canonical)
@@ -414,12 +463,17 @@ def extract_metadata(doc, url: str) -> PageMeta:
         lang = html.get("lang") or html.get("xml:lang") or html.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
     if not lang:
         lang = _first(idx, "content-language", "language", "dc.language", "og:locale") or (
-            ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else "")
+            ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else ""
+        )
     meta.language = re.split(r"[-_]", lang.strip().lower())[0][:8] if lang.strip() else ""
 
     # description and image
-    meta.description = clean_text(_first(idx, "og:description", "description", "twitter:description") or ld.get("description") or "")
-    image = _first(idx, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src") or _first_url(ld.get("image"))
+    meta.description = clean_text(
+        _first(idx, "og:description", "description", "twitter:description") or ld.get("description") or ""
+    )
+    image = _first(
+        idx, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"
+    ) or _first_url(ld.get("image"))
     if image:
         try:
             image = urljoin(url, image)

@@ -24,8 +24,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +90,11 @@ def connection_env(settings=None) -> dict[str, str]:
     if "AIRFLOW_CONN_NEWSMON_ES" not in os.environ:
         u = urlsplit(settings.es_url)
         env["AIRFLOW_CONN_NEWSMON_ES"] = _conn_uri(
-            u.scheme or "http", u.hostname or "127.0.0.1", u.port or 9200, settings.es_user, secret(settings.es_password) or None
+            u.scheme or "http",
+            u.hostname or "127.0.0.1",
+            u.port or 9200,
+            settings.es_user,
+            secret(settings.es_password) or None,
         )
     if "AIRFLOW_CONN_NEWSMON_SMTP" not in os.environ:
         env["AIRFLOW_CONN_NEWSMON_SMTP"] = _conn_uri(
@@ -274,9 +278,7 @@ def start_airflow(
         from pipeline.config import load_settings
 
         settings = load_settings()
-    env = full_env(
-        {**connection_env(settings), **(extra_env or {})}, project_root=root, home=home_dir, port=port
-    )
+    env = full_env({**connection_env(settings), **(extra_env or {})}, project_root=root, home=home_dir, port=port)
     home_dir.mkdir(parents=True, exist_ok=True)
     echo(f"Airflow home: {home_dir}")
     # Where the DAGs will find Elasticsearch: the connection if one is set, else newsmon's setting.
@@ -298,7 +300,11 @@ def start_airflow(
     pgid = os.getpgid(proc.pid)
     _STARTED.setdefault(pgid, []).append(proc)
     sink_pid = None
-    if smtp_sink and settings.smtp_host in ("127.0.0.1", "localhost") and not _port_open("127.0.0.1", settings.smtp_port):
+    if (
+        smtp_sink
+        and settings.smtp_host in ("127.0.0.1", "localhost")
+        and not _port_open("127.0.0.1", settings.smtp_port)
+    ):
         catcher = root / "infra" / "mailcatcher.py"
         mail_dir = Path(settings.state_dir) / "mail"
         if catcher.exists():  # stores each mail as .eml: `python infra/mailcatcher.py list`
@@ -309,7 +315,10 @@ def start_airflow(
             where = str(home_dir / "smtp-sink.log")
         sink_log = open(home_dir / "smtp-sink.log", "ab")
         sink = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=sink_log, stderr=subprocess.STDOUT,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=sink_log,
+            stderr=subprocess.STDOUT,
             process_group=pgid,  # same group as Airflow: `down` stops it too
         )
         sink_log.close()
@@ -379,7 +388,10 @@ def _ensure_local_es(root: Path, es_url: str, echo: Callable[[str], None]) -> No
     echo(f"Starting the local Elasticsearch on port {es_port} (infra/elasticsearch.sh start) ...")
     proc = subprocess.run(
         ["bash", str(script), "start", "--port", str(es_port)],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])

@@ -6,17 +6,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..config import PROJECT_ROOT, ConfigError, load_seeds, load_settings
 from .console import RichReporter, console, err, print_summary
 
-app = typer.Typer(help="newsmon: poll news feeds, extract, tag, attribute statements, index and alert.", no_args_is_help=True)
+app = typer.Typer(
+    help="newsmon: poll news feeds, extract, tag, attribute statements, index and alert.", no_args_is_help=True
+)
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
@@ -32,7 +31,7 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _settings(seeds_dir: Optional[Path] = None, **overrides):
+def _settings(seeds_dir: Path | None = None, **overrides):
     if seeds_dir is not None:
         overrides["seeds_dir"] = seeds_dir
     try:
@@ -42,8 +41,8 @@ def _settings(seeds_dir: Optional[Path] = None, **overrides):
 
 
 def _open(settings, setup: bool = True):
-    from ..store.client import EsUnavailable
     from ..run import open_pipeline
+    from ..store.client import EsUnavailable
 
     try:
         return open_pipeline(settings, setup=setup)
@@ -56,21 +55,26 @@ def _open(settings, setup: bool = True):
 @app.command()
 def run(
     once: bool = typer.Option(False, "--once", help="Run the whole pipeline once over all feeds and exit."),
-    seeds: Optional[Path] = typer.Option(None, help="Seeds folder (default: NEWSMON_SEEDS_DIR or ./seeds)."),
+    seeds: Path | None = typer.Option(None, help="Seeds folder (default: NEWSMON_SEEDS_DIR or ./seeds)."),
     only_due: bool = typer.Option(False, help="Poll only feeds whose poll interval has passed."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Poll feeds, fetch and enrich new articles, index them and send alerts."""
-    from ..store.client import EsUnavailable
     from ..run import run_once
+    from ..store.client import EsUnavailable
 
     settings = _settings(seeds)
     p = _open(settings)
     try:
         while True:
             with Progress(
-                TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=err, disable=json_out, transient=False,
+                TextColumn("{task.description:>8}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                disable=json_out,
+                transient=False,
             ) as progress:
                 try:
                     summary = run_once(p, RichReporter(progress), only_due=only_due or not once)
@@ -130,13 +134,15 @@ def demo(
 
 
 @app.command("check-seeds")
-def check_seeds(seeds: Optional[Path] = typer.Argument(None, help="Seeds folder (default ./seeds).")) -> None:
+def check_seeds(seeds: Path | None = typer.Argument(None, help="Seeds folder (default ./seeds).")) -> None:
     """Validate the seed files and print what they hold."""
     try:
         s = load_seeds(seeds)
     except ConfigError as exc:
         _fail(str(exc))
-    console.print(f"{len(s.feeds)} feeds, {len(s.figures)} figures, {len(s.topics)} topics, {len(s.alerts)} alert rules: OK")
+    console.print(
+        f"{len(s.feeds)} feeds, {len(s.figures)} figures, {len(s.topics)} topics, {len(s.alerts)} alert rules: OK"
+    )
 
 
 # ------------------------------------------------------------------ es
@@ -193,7 +199,7 @@ def es_status() -> None:
 def eval_extraction(
     directory: Path = typer.Argument(..., help="Folder with html/<id>.html and ground-truth.json."),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-    baseline: Optional[str] = typer.Option(None, help="Also time and score a baseline: 'trafilatura'."),
+    baseline: str | None = typer.Option(None, help="Also time and score a baseline: 'trafilatura'."),
 ) -> None:
     """Score the extractor on a benchmark folder (word 4-gram shingle F1)."""
     from ..evaluation.extraction import run_extraction_eval
@@ -205,8 +211,10 @@ def eval_extraction(
 
 @eval_app.command("statements")
 def eval_statements(
-    directory: Optional[Path] = typer.Argument(None, help="PolNeAR-format folder (text/, attributions/)."),
-    seed: Optional[Path] = typer.Option(None, "--seed", help="Check the gold statements of a seed-article folder instead."),
+    directory: Path | None = typer.Argument(None, help="PolNeAR-format folder (text/, attributions/)."),
+    seed: Path | None = typer.Option(
+        None, "--seed", help="Check the gold statements of a seed-article folder instead."
+    ),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
 ) -> None:
     """Score statement extraction and attribution."""

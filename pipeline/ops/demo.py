@@ -37,9 +37,9 @@ def prepare_seeds(dest) -> None:
 
 
 def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
-    from .console import RichReporter, print_summary
     from ..run import open_pipeline, run_once
     from ..store.search import search_articles
+    from .console import RichReporter, print_summary
 
     base = load_settings()
     state = base.state_dir
@@ -48,8 +48,14 @@ def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
     prepare_seeds(seeds_dir)
 
     py = sys.executable
-    _step(console, ["bash", str(PROJECT_ROOT / "infra" / "elasticsearch.sh"), "start", "--name", "local", "--port", "9200"])
-    _step(console, [py, str(PROJECT_ROOT / "infra" / "mailcatcher.py"), "start", "--port", str(smtp_port), "--dir", str(mail_dir)])
+    _step(
+        console,
+        ["bash", str(PROJECT_ROOT / "infra" / "elasticsearch.sh"), "start", "--name", "local", "--port", "9200"],
+    )
+    _step(
+        console,
+        [py, str(PROJECT_ROOT / "infra" / "mailcatcher.py"), "start", "--port", str(smtp_port), "--dir", str(mail_dir)],
+    )
     _step(console, [py, str(PROJECT_ROOT / "infra" / "mailcatcher.py"), "clear", "--dir", str(mail_dir)])
     _step(console, [py, str(DEMO / "serve.py"), "start", "--port", str(port)])
 
@@ -70,13 +76,15 @@ def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
 
         setup_indices(p.es, "newsmon-demo")
         console.rule("[bold]newsmon run --once (demo feeds)")
-        with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
             first = run_once(p, RichReporter(progress))
         print_summary(first)
 
         console.rule("[bold]Three searches")
         for q in SEARCHES:
-            console.print(f"[bold cyan]newsmon search \"{q}\"[/]")
+            console.print(f'[bold cyan]newsmon search "{q}"[/]')
             hits = search_articles(p, q, size=1)
             for h in hits:
                 console.print(h.render(), highlight=False)

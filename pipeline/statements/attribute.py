@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.config import Figure
-from pipeline.statements.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
 from pipeline.records import Statement
+from pipeline.statements.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
 from pipeline.statements.speakers import (
     FEMALE_ROLES,
     GENERIC_ROLES,
-    NONPERSON_ROLES,
     NON_NAME_CAPS,
+    NONPERSON_ROLES,
     PERSON_PRONOUNS,
     TITLE_WORDS,
     AliasIndex,
@@ -61,12 +61,15 @@ _SPEECH = (
 CUE_RE = re.compile(r"\b(" + _SPEECH + r")\b", re.I)
 # Verbs that introduce reported speech ("X said (that) ...") — mental-state verbs included
 # because PolNeAR's attributions cover beliefs too.
+# fmt: off
 _INDIRECT_ONLY_THAT = {
     "believes", "believed", "thinks", "thought", "feels", "felt", "hopes", "hoped", "worries", "worried",
     "fears", "feared", "knows", "knew", "found", "finds", "showed", "shows", "believe", "think", "fear", "hope",
     "revealed", "reveals", "indicated", "indicates", "estimated", "estimates", "agree", "agrees", "agreed",
     "reported", "reports", "report", "posted", "posts", "wrote", "writes", "write", "testified", "testify",
 }
+# fmt: on
+# fmt: off
 _NON_INDIRECT = {
     "asked", "asks", "ask", "called", "calls", "calling", "dubbed", "labeled", "labelled", "branded", "termed",
     "critiqued", "criticized", "criticised", "blasted", "slammed", "praised", "touted", "hailed", "decried",
@@ -76,8 +79,22 @@ _NON_INDIRECT = {
     "mused", "scoffed", "fumed", "thundered", "teased", "retorted", "whispered", "exclaimed", "tell",
     "telling", "tells", "told",
 }
-_OBJECT_VERBS = {"told", "tells", "tell", "telling", "assured", "reminded", "informed", "warned", "warns",
-                 "urged", "urges", "promised", "promises"}
+# fmt: on
+_OBJECT_VERBS = {
+    "told",
+    "tells",
+    "tell",
+    "telling",
+    "assured",
+    "reminded",
+    "informed",
+    "warned",
+    "warns",
+    "urged",
+    "urges",
+    "promised",
+    "promises",
+}
 _THAT_CLAUSE_START = re.compile(
     r"(?:that\s+)?(?=(?:he|she|they|it|we|i|you|there|the|a|an|his|her|their|its|this|these|those|"
     r"our|no|some|many|most|all|[A-Z][\w'’.-]*|\d)\b)"
@@ -88,9 +105,7 @@ _DATE_ADJUNCT = re.compile(
     r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|week|month|year|night|"
     r"morning|afternoon|evening)\b[\w ]{0,20}?\s*,?\s*)?"
 )
-_SIGNATURE = re.compile(
-    r"^[—–-]{1,2}\s*(?P<name>[^()\n]{2,80}?)\s*\((?P<handle>@\w{1,30})\)\s*(?P<date>.{0,40})$"
-)
+_SIGNATURE = re.compile(r"^[—–-]{1,2}\s*(?P<name>[^()\n]{2,80}?)\s*\((?P<handle>@\w{1,30})\)\s*(?P<date>.{0,40})$")
 _CLAUSE_CUT = re.compile(
     r",\s+(?:[a-z]+ing|according to|as|but|while|which|though|although|even as|citing)\b|;\s|\s[—–]\s"
     r"|\s(?:after|before|amid|during)\s(?!(?:he|she|they|it|we|i|the\s+\w+\s+(?:was|were|had|has)))"
@@ -166,12 +181,14 @@ class Tracker:
             if ent.is_person and len(ent.name.split()) >= 2:
                 self.by_surname.setdefault(last, []).append((s, ent))
             # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
-            after = self.masked[m.end():m.end() + 90]
+            after = self.masked[m.end() : m.end() + 90]
             am = re.match(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]", after)
             if am and ent.is_person:
                 for w in re.findall(r"[a-z-]+", am.group(1).lower()):
                     self.roles.setdefault(w, []).append((s, ent))
-            pm = re.search(r"(?:^|\s)(?:the\s+)?([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\s*$", self.masked[max(0, s - 40):s])
+            pm = re.search(
+                r"(?:^|\s)(?:the\s+)?([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\s*$", self.masked[max(0, s - 40) : s]
+            )
             if pm and ent.is_person:
                 for w in pm.group(1).split():
                     self.roles.setdefault(w, []).append((s, ent))
@@ -305,7 +322,7 @@ def _find_cue_after(masked: str, lo: int, hi: int):
         if m2:
             m = CUE_RE.match(seg, lead + m2.end())
     if m is not None:
-        men = mention_after(masked, lo + m.end() + (1 if seg[m.end():m.end() + 1] == " " else 0), hi)
+        men = mention_after(masked, lo + m.end() + (1 if seg[m.end() : m.end() + 1] == " " else 0), hi)
         if men is not None:
             return m.group().lower(), lo + m.start(), lo + m.end(), men
         return None
@@ -313,15 +330,16 @@ def _find_cue_after(masked: str, lo: int, hi: int):
     for m in CUE_RE.finditer(seg, lead):
         if m.start() - lead > 140:
             break
-        between = seg[lead:m.start()]
+        between = seg[lead : m.start()]
         if re.search(r"[!?;]\s|(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|Jr|Sr))(?<!\b(?:Mrs|Sen|Rep|Gov|Gen))\.\s", between):
             break
         men = subject_before(masked, lo + lead, lo + m.start())
         if men is not None:
-            gap = masked[lo + lead:men.start]
+            gap = masked[lo + lead : men.start]
             # '"...," Senate minority leader Harry Reid told reporters': titles before the name
-            if men.start - (lo + lead) <= 2 or (len(gap.split()) <= 5 and not re.search(r"[,;:()]", gap)
-                                                 and not CUE_RE.search(gap)):
+            if men.start - (lo + lead) <= 2 or (
+                len(gap.split()) <= 5 and not re.search(r"[,;:()]", gap) and not CUE_RE.search(gap)
+            ):
                 return m.group().lower(), lo + m.start(), lo + m.end(), men
         if len(between.split()) > 14:
             break
@@ -362,8 +380,10 @@ def _subject_of_sentence(masked: str, lo: int, hi: int):
     men = mention_after(masked, start, hi)
     if men is None or men.kind == "role" and men.head in NONPERSON_ROLES:
         return None
-    vm = re.match(r"\s*(?:,[^,]{1,80},\s*)?(?:(?:has|had|have|also|then|later|once|again|since)\s+){0,3}([a-z]+(?:ed|s))\b",
-                  masked[men.end:hi])
+    vm = re.match(
+        r"\s*(?:,[^,]{1,80},\s*)?(?:(?:has|had|have|also|then|later|once|again|since)\s+){0,3}([a-z]+(?:ed|s))\b",
+        masked[men.end : hi],
+    )
     if not vm:
         return None
     return vm.group(1), men.end + vm.start(1), men.end + vm.end(1), men
@@ -388,7 +408,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
     # embedded social posts: a paragraph followed by a "— Name (@handle) date" line
     post_paras: set[int] = set()
     for pi, p in enumerate(paras):
-        m = _SIGNATURE.match(text[p.start:p.end])
+        m = _SIGNATURE.match(text[p.start : p.end])
         if m and pi > 0:
             body = paras[pi - 1]
             post_paras.update((pi - 1, pi))
@@ -423,8 +443,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                 s_hi = q.end
             # other quotes of the same sentence bound the frames
             prev_q_end = max([o.end for o in pqs[:qi] if o.end <= q.start and o.end > s_lo] or [s_lo])
-            next_q_start = min([o.start for o in pqs[qi + 1:] if o.start < s_hi] or [s_hi])
-            inner = text[q.inner_start:q.inner_end]
+            next_q_start = min([o.start for o in pqs[qi + 1 :] if o.start < s_hi] or [s_hi])
+            inner = text[q.inner_start : q.inner_end]
             n_words = len(inner.split())
             ts, te = _trim(text, q.inner_start, q.inner_end)
             if te <= ts:
@@ -432,22 +452,24 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
             hit = _find_cue_after(masked, q.end, next_q_start)
             if hit is None and next_q_start >= s_hi - 1 and q.end >= s_hi - 2:
                 # '"...?" Graham asked.': the splitter ended the sentence at the quote
-                nxt = [o.start for o in pqs[qi + 1:]]
+                nxt = [o.start for o in pqs[qi + 1 :]]
                 n_hi = min([_sentence_of(sents, min(s_hi + 1, p.end - 1))[1]] + nxt)
                 if n_hi > q.end:
                     hit = _find_cue_after(masked, q.end, n_hi)
             if hit is None:
                 hit = _find_cue_before(masked, prev_q_end, q.start)
-            if hit is None and masked[prev_q_end:q.start].strip().endswith(":"):
+            if hit is None and masked[prev_q_end : q.start].strip().endswith(":"):
                 # 'Clinton has since apologized for what happened: "..."': the sentence's subject
                 hit = _subject_of_sentence(masked, prev_q_end if prev_q_end > s_lo else s_lo, q.start)
             if hit is None:
                 # '"..." ― Beck Pimentel' (a quote signed with a dash)
-                sm = re.match(r"\s*[―—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\s*$", masked[q.end:next_q_start])
+                sm = re.match(
+                    r"\s*[―—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\s*$", masked[q.end : next_q_start]
+                )
                 if sm:
                     ms = q.end + sm.start(1)
                     hit = ("―", q.end, q.end, Mention(ms, q.end + sm.end(1), sm.group(1), "name"))
-            pre = masked[prev_q_end:q.start].strip()
+            pre = masked[prev_q_end : q.start].strip()
             starts_clause = (
                 pre == "" or pre.endswith((":", ",", "—", "–")) and not re.search(r"\b(?:that|as|of)\s*,?$", pre)
             )
@@ -461,8 +483,18 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                 prev = prev_in_para or (last_direct if last_direct is not None and last_direct.para == pi - 1 else None)
                 if prev is not None and kind == "direct" and prev.kind in ("direct",):
                     same_group = prev_in_para is not None
-                    f = Found("direct", ts, te, q.start, q.end, prev.mention, prev.entity, prev.cue,
-                              prev.group if same_group else group + 1, pi)
+                    f = Found(
+                        "direct",
+                        ts,
+                        te,
+                        q.start,
+                        q.end,
+                        prev.mention,
+                        prev.entity,
+                        prev.cue,
+                        prev.group if same_group else group + 1,
+                        pi,
+                    )
                     if not same_group:
                         group += 1
                     if prev.para != pi and not _was_open(quotes, prev):
@@ -474,7 +506,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                     continue
                 if pi > 0 and kind == "direct" and pre == "":
                     pp = paras[pi - 1]
-                    ptxt = masked[pp.start:pp.end].rstrip()
+                    ptxt = masked[pp.start : pp.end].rstrip()
                     if ptxt.endswith(":"):
                         psents = sentences(masked, pp.start, pp.end)
                         ls, le = psents[-1] if psents else (pp.start, pp.end)
@@ -486,8 +518,19 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
             cue, cs, ce, men = hit
             if prev_in_para is not None and prev_in_para.cue_pos == cs and cs >= 0 and kind == "direct":
                 # '"A," he said, "B."': one quote interrupted by its cue
-                f = Found(kind, ts, te, q.start, q.end, prev_in_para.mention, prev_in_para.entity, cue,
-                          prev_in_para.group, pi, cue_pos=cs)
+                f = Found(
+                    kind,
+                    ts,
+                    te,
+                    q.start,
+                    q.end,
+                    prev_in_para.mention,
+                    prev_in_para.entity,
+                    cue,
+                    prev_in_para.group,
+                    pi,
+                    cue_pos=cs,
+                )
                 out.append(f)
                 prev_in_para = f
                 last_direct = f
@@ -512,10 +555,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
     out.sort(key=lambda f: (f.start, f.end))
     # partial quotes inside a reported-speech clause are part of it
     ind = [f for f in out if f.kind == "indirect"]
-    out = [
-        f for f in out
-        if not (f.kind == "partial" and any(i.start <= f.start and f.end <= i.end + 2 for i in ind))
-    ]
+    out = [f for f in out if not (f.kind == "partial" and any(i.start <= f.start and f.end <= i.end + 2 for i in ind))]
     if persons_only:
         out = [f for f in out if _keep_person(f)]
     return out
@@ -530,10 +570,13 @@ def _partial_ok(text: str, masked: str, q: Quote, hit) -> bool:
         gap = q.start - ce
     if gap > 60:
         return False
-    after = masked[q.end:q.end + 30]
-    before = masked[max(0, q.start - 20):q.start]
-    if re.match(r"\s+[a-z]+", after) and re.search(r"(?:['’]s|\b(?:his|her|their|its|the|a|an|our|my))\s*$", before) \
-            and not re.match(r"\s+(?:and|or|but|for|to|in|on|at|of|as|that|because|which|who|with|from|by)\b", after):
+    after = masked[q.end : q.end + 30]
+    before = masked[max(0, q.start - 20) : q.start]
+    if (
+        re.match(r"\s+[a-z]+", after)
+        and re.search(r"(?:['’]s|\b(?:his|her|their|its|the|a|an|our|my))\s*$", before)
+        and not re.match(r"\s+(?:and|or|but|for|to|in|on|at|of|as|that|because|which|who|with|from|by)\b", after)
+    ):
         return False
     return True
 
@@ -555,8 +598,13 @@ def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], 
     for m in CUE_RE.finditer(sent):
         cue = m.group().lower()
         cs, ce = s_lo + m.start(), s_lo + m.end()
-        if any(f.kind in ("direct", "partial") and f.mention is not None and
-               (abs(cs - f.span_end) < 80 or abs(f.span_start - ce) < 60) and f.cue == cue for f in claimed):
+        if any(
+            f.kind in ("direct", "partial")
+            and f.mention is not None
+            and (abs(cs - f.span_end) < 80 or abs(f.span_start - ce) < 60)
+            and f.cue == cue
+            for f in claimed
+        ):
             # the cue of a direct quote ("Trump said, "...") is not also reported speech
             continue
         if cue == "according to":
@@ -566,7 +614,7 @@ def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], 
             before = masked[s_lo:cs].strip()
             if before == "":
                 # "According to X, CLAUSE."
-                rest = masked[men.end:s_hi]
+                rest = masked[men.end : s_hi]
                 cm = re.match(r"[^,]{0,80}?,\s*", rest)
                 if not cm:
                     continue
@@ -601,7 +649,7 @@ def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], 
             tail = rest[rest_off:]
             lead = len(tail) - len(tail.lstrip(" ,"))
             tail2 = tail[lead:]
-            if tail2.startswith(("\"", "“", "'", "‘", ":")) or tail2 == "":
+            if tail2.startswith(('"', "“", "'", "‘", ":")) or tail2 == "":
                 continue
             if cue in _OBJECT_VERBS and not rest_off and cue in ("told", "tells", "tell"):
                 continue
@@ -627,7 +675,7 @@ def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], 
         men2 = subject_before(masked, s_lo + comma + 1, cs)
         if men2 is None or men2.start - (s_lo + comma + 1) > 2:
             men2 = mention_after(masked, ce + 1, s_hi)
-            if men2 is None or masked[s_lo + comma + 1:cs].strip():
+            if men2 is None or masked[s_lo + comma + 1 : cs].strip():
                 continue
         after_cue = masked[ce:s_hi]
         if not re.match(r"^[\s\w,.'’-]{0,60}[.!?]?\s*$", after_cue):
@@ -639,10 +687,12 @@ def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], 
         _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, cut=False, sent_lo=s_lo)
 
 
-def _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, cut: bool, sent_lo: int | None = None) -> None:
+def _add_indirect(
+    text, masked, cstart, cend, men, cue, pi, tracker, out, cut: bool, sent_lo: int | None = None
+) -> None:
     if cut:
         cm = _CLAUSE_CUT.search(masked, cstart, cend)
-        if cm and len(masked[cstart:cm.start()].split()) >= 4:
+        if cm and len(masked[cstart : cm.start()].split()) >= 4:
             cend = cm.start()
     s, e = cstart, cend
     while s < e and text[s] in " ,":
@@ -693,7 +743,7 @@ def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:
             speaker_mention=m.text,
             mention_start=m.start,
             mention_end=m.end,
-            text=text[f.start:f.end],
+            text=text[f.start : f.end],
             kind=f.kind,
             cue=f.cue,
             start=f.start,

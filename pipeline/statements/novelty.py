@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 
 from pipeline.records import Statement
 
-_QUOTES = str.maketrans({c: "" for c in "\"“”„‟«»‹›`"} | {"‘": "'", "’": "'", "′": "'"})
+_QUOTES = str.maketrans({c: "" for c in '"“”„‟«»‹›`'} | {"‘": "'", "’": "'", "′": "'"})
 _ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|…)\s*")
 _WORD = re.compile(r"[\w']+")
 
@@ -38,9 +38,15 @@ def statement_key(speaker: str, text: str) -> str:
 
 
 _CONTRACTIONS = [
-    (re.compile(r"\bwon't\b"), "will not"), (re.compile(r"\bcan't\b"), "can not"), (re.compile(r"\bcannot\b"), "can not"),
-    (re.compile(r"n't\b"), " not"), (re.compile(r"'ve\b"), " have"), (re.compile(r"'re\b"), " are"),
-    (re.compile(r"'ll\b"), " will"), (re.compile(r"\bi'm\b"), "i am"), (re.compile(r"'d\b"), " would"),
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bcannot\b"), "can not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"'re\b"), " are"),
+    (re.compile(r"'ll\b"), " will"),
+    (re.compile(r"\bi'm\b"), "i am"),
+    (re.compile(r"'d\b"), " would"),
 ]
 
 
@@ -63,7 +69,7 @@ def _contains_seq(hay: list[str], needle: list[str]) -> bool:
         return False
     first = needle[0]
     for i in range(len(hay) - n + 1):
-        if hay[i] == first and hay[i:i + n] == needle:
+        if hay[i] == first and hay[i : i + n] == needle:
             return True
     return False
 
@@ -96,7 +102,7 @@ def is_near_repeat(a_text: str, b_text: str, min_words: int = 5) -> bool:
                 continue
             found = -1
             for i in range(pos, len(long_words) - len(pw) + 1):
-                if long_words[i:i + len(pw)] == pw:
+                if long_words[i : i + len(pw)] == pw:
                     found = i
                     break
             if found < 0:

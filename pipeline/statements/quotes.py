@@ -141,12 +141,14 @@ def mask_quotes(text: str, quotes: list[Quote]) -> str:
     return "".join(chars)
 
 
+# fmt: off
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "st", "jr", "sr",
     "prof", "rev", "hon", "pres", "atty", "supt", "cmdr", "adm", "maj", "u.s", "u.n", "u.k", "d.c",
     "inc", "corp", "co", "ltd", "no", "vs", "etc", "jan", "feb", "mar", "apr", "aug", "sept", "sep",
     "oct", "nov", "dec", "a.m", "p.m", "ft", "mt", "e.g", "i.e", "r", "d", "i",
 }
+# fmt: on
 
 _BOUNDARY = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(\[A-Z0-9—–-])|[.!?]+[\"”’'»)]*\s*$")
 
@@ -159,7 +161,7 @@ def sentences(masked: str, start: int, end: int) -> list[tuple[int, int]]:
         p = m.start()
         # abbreviation or initial before the dot?
         if masked[p] == ".":
-            w = re.search(r"([\w.]+)$", masked[max(start, p - 12):p])
+            w = re.search(r"([\w.]+)$", masked[max(start, p - 12) : p])
             word = w.group(1).lower() if w else ""
             if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue

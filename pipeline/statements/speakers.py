@@ -14,6 +14,7 @@ from pipeline.config import Figure
 PRONOUNS = {"he", "she", "they", "i", "we", "it"}
 PERSON_PRONOUNS = {"he", "she", "i", "we", "they"}
 
+# fmt: off
 TITLE_WORDS = {
     "president", "president-elect", "vice", "vice-president", "former", "sen", "sen.", "senator", "rep", "rep.",
     "representative", "gov", "gov.", "governor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.",
@@ -24,11 +25,13 @@ TITLE_WORDS = {
     "white", "border", "czar", "press", "spokesman", "spokeswoman", "billionaire", "businessman",
     "democratic", "republican", "gop", "presidential", "incoming", "outgoing", "u.s.", "us", "majority",
     "minority", "whip", "host", "anchor", "lt.", "col.", "sgt.", "capt.", "maj.", "deputy", "chief",
-    "host", "candidate", "congressman", "congresswoman", "assemblyman", "assemblywoman", "councilman",
-    "councilwoman", "senate", "elect", "republican-nominee", "democratic-nominee", "nominee",
+    "congressman", "congresswoman", "assemblyman", "assemblywoman", "councilman",
+    "councilwoman", "senate", "elect", "republican-nominee", "democratic-nominee",
 }
+# fmt: on
 
 # capitalised words that start a sentence or clause but are not names
+# fmt: off
 NON_NAME_CAPS = {
     "the", "a", "an", "in", "on", "at", "but", "and", "or", "yet", "so", "then", "still", "however",
     "meanwhile", "also", "now", "later", "when", "while", "as", "after", "before", "if", "this", "that",
@@ -44,7 +47,9 @@ NON_NAME_CAPS = {
     "thus", "hence", "therefore", "accordingly", "otherwise", "once", "twice", "rather", "according",
     "read", "update", "watch", "related", "photo", "video", "sources", "officials",
 }
+# fmt: on
 
+# fmt: off
 ORG_WORDS = {
     "post", "times", "news", "journal", "department", "agency", "committee", "party", "campaign",
     "house", "congress", "senate", "court", "government", "administration", "inc", "inc.", "corp",
@@ -60,7 +65,9 @@ ORG_WORDS = {
     "national", "federal", "state", "city", "county", "club", "society", "alliance", "forum", "caucus",
     "nation", "states", "america", "watch", "leaks", "wikileaks", "x", "senators", "command",
 }
+# fmt: on
 
+# fmt: off
 ROLE_NOUNS = {
     "billionaire", "president", "president-elect", "senator", "congressman", "congresswoman", "governor",
     "mayor", "secretary", "spokesman", "spokeswoman", "spokesperson", "official", "officials", "source",
@@ -88,8 +95,8 @@ ROLE_NOUNS = {
     "military", "pentagon", "ad", "advertisement", "video", "tweet", "post", "website", "site", "book",
     "article", "paper", "newspaper", "network", "magazine", "outlet", "release", "filing", "records",
     "figures", "numbers", "results", "polling", "estimates", "findings", "evidence", "analysis",
-    "observer", "pundit", "pundits", "commentator", "commentators", "presidents", "candidates", "nominees",
-    "administrator", "administrators", "owner", "owners", "chairs", "founder", "cofounder", "co-founder",
+    "observer", "pundit", "pundits", "commentator", "commentators", "presidents", "nominees",
+    "administrator", "administrators", "owner", "owners", "chairs", "cofounder", "co-founder",
     "comedian", "actor", "actress", "star", "singer", "player", "coach", "pastor", "bishop", "pope",
     "clerk", "sheriff", "chancellor", "premier", "king", "queen", "prince", "general", "admiral",
     "colonel", "captain", "sergeant", "soldier", "soldiers", "citizen", "citizens", "immigrant",
@@ -97,6 +104,8 @@ ROLE_NOUNS = {
     "doctors", "physician", "physicians", "teacher", "teachers", "delegate", "delegates", "superdelegates",
     "electors", "everyone", "somebody", "someone", "nobody", "others", "many", "most", "some", "few",
 }
+# fmt: on
+# fmt: off
 GENERIC_ROLES = {
     "official", "officials", "source", "sources", "aide", "aides", "analysts", "analyst", "experts", "expert",
     "critics", "critic", "supporters", "people", "man", "woman", "men", "women", "members", "staffers",
@@ -110,6 +119,8 @@ GENERIC_ROLES = {
     "government", "nation", "country", "team", "party", "committee", "court", "police", "authorities",
     "military", "pentagon", "campaign", "administration", "network", "magazine", "newspaper", "outlet",
 }
+# fmt: on
+# fmt: off
 NONPERSON_ROLES = {
     "statement", "letter", "report", "poll", "polls", "survey", "study", "studies", "data", "document",
     "documents", "memo", "email", "emails", "complaint", "lawsuit", "ruling", "ad", "advertisement", "video",
@@ -119,13 +130,31 @@ NONPERSON_ROLES = {
     "country", "team", "party", "committee", "court", "police", "authorities", "military", "pentagon",
     "campaign", "administration", "network", "magazine", "newspaper", "outlet",
 }
+# fmt: on
+# fmt: off
 DETERMINERS = {
     "the", "a", "an", "one", "another", "his", "her", "their", "its", "our", "this", "that", "these",
     "those", "some", "many", "several", "two", "three", "four", "other", "most", "few", "both", "each",
     "every", "no", "any", "all", "such",
 }
-FEMALE_ROLES = {"woman", "women", "spokeswoman", "congresswoman", "chairwoman", "businesswoman", "mother",
-                "wife", "daughter", "actress", "queen", "mrs.", "ms.", "mrs", "ms"}
+# fmt: on
+FEMALE_ROLES = {
+    "woman",
+    "women",
+    "spokeswoman",
+    "congresswoman",
+    "chairwoman",
+    "businesswoman",
+    "mother",
+    "wife",
+    "daughter",
+    "actress",
+    "queen",
+    "mrs.",
+    "ms.",
+    "mrs",
+    "ms",
+}
 
 _TOKEN = re.compile(r"@\w+|[A-Za-z0-9À-ÿ][\w.'’&À-ÿ-]*|[,;:()—–]")
 
@@ -192,7 +221,7 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
         if len(seq) >= 3 and all(t[2].isupper() for t in seq):
             return None  # an all-caps heading, not a name
         s, e = seq[0][0], seq[-1][1]
-        txt = masked[s:e].rstrip(".,") if not seq[-1][2].lower().rstrip(".") in ("jr", "sr") else masked[s:e]
+        txt = masked[s:e].rstrip(".,") if seq[-1][2].lower().rstrip(".") not in ("jr", "sr") else masked[s:e]
         e = s + len(txt)
         return Mention(s, e, txt, "handle" if txt.startswith("@") else "name")
     # role noun phrase: [det] (adj|Cap)* ROLE
@@ -208,21 +237,23 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
                 break
         s = toks[j][0]
         # do not swallow a preceding clause: require determiner or short phrase
-        return Mention(s, last[1], masked[s:last[1]], "role", w.lower())
+        return Mention(s, last[1], masked[s : last[1]], "role", w.lower())
     return None
 
 
 # words between subject and speech verb that may be skipped
+# fmt: off
 SKIP_BETWEEN = {
     "also", "later", "then", "has", "had", "have", "would", "will", "previously", "once", "recently",
     "again", "reportedly", "repeatedly", "further", "quickly", "simply", "just", "initially", "earlier",
     "often", "never", "not", "did", "does", "do", "subsequently", "publicly", "privately", "flatly",
-    "angrily", "bluntly", "finally", "first", "even", "still", "had", "already", "has", "is", "was",
+    "angrily", "bluntly", "finally", "first", "even", "still", "already", "is", "was",
     "been", "yet", "famously", "told", "openly", "frequently", "emphatically", "loudly", "quietly", "may",
     "might", "could", "should", "can", "only", "herself", "himself", "themselves", "now", "both",
     "separately", "directly", "explicitly", "specifically", "sharply", "heavily", "strongly", "widely",
     "falsely", "wrongly", "correctly", "accurately", "jokingly", "sarcastically", "proudly",
 }
+# fmt: on
 
 
 def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
@@ -256,7 +287,11 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
     first = toks[0][2]
     if first.lower() in PRONOUNS and first.lower() != "it":
         return Mention(toks[0][0], toks[0][1], first, "pronoun", first.lower())
-    if _is_name_token(first) and (first[0].isupper() or first[0] == "@") and first.lower().rstrip(".") not in NON_NAME_CAPS:
+    if (
+        _is_name_token(first)
+        and (first[0].isupper() or first[0] == "@")
+        and first.lower().rstrip(".") not in NON_NAME_CAPS
+    ):
         seq = []
         for t in toks:
             if _is_name_token(t[2]) and not (t[2][0].islower() and not seq):
@@ -281,7 +316,7 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
             k = 1
         seq_end = None
         head = ""
-        for t in toks[k:k + 5]:
+        for t in toks[k : k + 5]:
             tw = t[2].lower()
             if t[2] in ",;:()—–" or tw in ("for", "of", "at", "with", "who", "in", "on", "that"):
                 break
@@ -289,7 +324,7 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
                 seq_end = t[1]
                 head = tw
         if seq_end is not None:
-            return Mention(toks[0][0], seq_end, masked[toks[0][0]:seq_end], "role", head)
+            return Mention(toks[0][0], seq_end, masked[toks[0][0] : seq_end], "role", head)
     return None
 
 

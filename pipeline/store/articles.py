@@ -9,8 +9,8 @@ this batch wrote and the index cannot show yet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .. import dedupe
 from ..records import Article, Statement, stable_id
@@ -108,7 +108,9 @@ def _find_duplicate_article(p, article_id: str, fingerprint: int | None, batch: 
 
 def _earlier_sighting(p, s: Statement, article_id: str, batch: BatchMemory) -> dict | None:
     """The first sighting of this statement in another article (index or this batch), if any."""
-    speaker_filter = {"term": {"speaker_id": s.speaker_id}} if s.speaker_id else {"term": {"speaker_name.keyword": s.speaker_name}}
+    speaker_filter = (
+        {"term": {"speaker_id": s.speaker_id}} if s.speaker_id else {"term": {"speaker_name.keyword": s.speaker_name}}
+    )
     resp = p.es.search(
         index=p.idx("statements"),
         size=20,
@@ -124,7 +126,9 @@ def _earlier_sighting(p, s: Statement, article_id: str, batch: BatchMemory) -> d
     )
     candidates = [h["_source"] for h in resp["hits"]["hits"]]
     candidates += [
-        d for d in batch.statements if d["article_id"] != article_id and (d["speaker_id"] or d["speaker_name"]) == (s.speaker_id or s.speaker_name)
+        d
+        for d in batch.statements
+        if d["article_id"] != article_id and (d["speaker_id"] or d["speaker_name"]) == (s.speaker_id or s.speaker_name)
     ]
     matches = [c for c in candidates if c["key"] == s.key or is_near_repeat(c["text"], s.text)]
     if not matches:
@@ -135,7 +139,7 @@ def _earlier_sighting(p, s: Statement, article_id: str, batch: BatchMemory) -> d
 def store_article(p: Pipeline, article: Article, batch: BatchMemory) -> StoreOutcome:
     """Index one enriched article and its statements, deciding near-duplicates and first sightings
     against the index and this batch. Raises EsUnavailable if the index cannot be written."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     article_id = article.article_id
 
     existing = ix.get_docs(p.es, p.idx("articles"), [article_id]).get(article_id)
@@ -144,13 +148,13 @@ def store_article(p: Pipeline, article: Article, batch: BatchMemory) -> StoreOut
 
     ids = statement_ids(article_id, article.statements)
     key_to_id = {}
-    for sid, s in zip(ids, article.statements):
+    for sid, s in zip(ids, article.statements, strict=False):
         key_to_id.setdefault(s.key, sid)
     # Statements are written after their article, so a new article has none to look up or clean.
     known = ix.get_docs(p.es, p.idx("statements"), ids) if existing else {}
     docs: list[tuple[str, dict]] = []
     new_count = 0
-    for sid, s in zip(ids, article.statements):
+    for sid, s in zip(ids, article.statements, strict=False):
         prior = known.get(sid)
         if prior:  # reprocessing: keep what novelty decided the first time
             s.repeat_of, s_first = prior.get("repeat_of"), prior["first_seen"]

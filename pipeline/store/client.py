@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
@@ -37,7 +38,9 @@ def es_errors(func):
         except EsConnectionError as exc:
             raise EsUnavailable(f"Elasticsearch at {client_url(p.es)} is unreachable: {exc.message}") from exc
         except ApiError as exc:
-            raise EsUnavailable(f"Elasticsearch at {client_url(p.es)} answered HTTP {exc.meta.status}: {exc.message}") from exc
+            raise EsUnavailable(
+                f"Elasticsearch at {client_url(p.es)} answered HTTP {exc.meta.status}: {exc.message}"
+            ) from exc
 
     return wrapper
 
@@ -178,7 +181,7 @@ def bulk_write(
             raise EsUnavailable(f"bulk write to {index} failed: HTTP {exc.meta.status} {exc.message}") from exc
         retry: dict[str, dict] = {}
         for item in resp["items"]:
-            (action, info), = item.items()
+            ((action, info),) = item.items()
             doc_id, status = info["_id"], info["status"]
             if status < 300 or (op == "create" and status == 409):
                 result.ok += 1

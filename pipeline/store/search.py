@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import client as ix
-
 
 @dataclass
 class Hit:
@@ -34,8 +32,16 @@ def search_articles(p, query: str, size: int = 5) -> list[Hit]:
     resp = p.es.search(
         index=p.idx("articles"),
         size=size,
-        query={"simple_query_string": {"query": query, "fields": ["title^3", "body", "description"], "default_operator": "and"}},
-        highlight={"fields": {"body": {"fragment_size": 160, "number_of_fragments": 2}, "title": {"number_of_fragments": 0}}},
+        query={
+            "simple_query_string": {
+                "query": query,
+                "fields": ["title^3", "body", "description"],
+                "default_operator": "and",
+            }
+        },
+        highlight={
+            "fields": {"body": {"fragment_size": 160, "number_of_fragments": 2}, "title": {"number_of_fragments": 0}}
+        },
         source=["title", "canonical_url", "published", "outlet", "topic_labels"],
     )
     hits = []
@@ -58,7 +64,9 @@ def search_statements(p, query: str, size: int = 5) -> list[Hit]:
     resp = p.es.search(
         index=p.idx("statements"),
         size=size,
-        query={"simple_query_string": {"query": query, "fields": ["text", "speaker_name^2"], "default_operator": "and"}},
+        query={
+            "simple_query_string": {"query": query, "fields": ["text", "speaker_name^2"], "default_operator": "and"}
+        },
         highlight={"fields": {"text": {"number_of_fragments": 0}}},
     )
     hits = []
