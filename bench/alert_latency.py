@@ -185,7 +185,7 @@ def dag_runs(db: Path) -> list[dict]:
     finally:
         con.close()
     keys = ("dag_id", "run_type", "state", "queued_at", "start_date", "end_date")
-    return [dict(zip(keys, r, strict=False)) for r in rows]
+    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def percentile(values: list[float], q: float) -> float:

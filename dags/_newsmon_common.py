@@ -27,7 +27,7 @@ STATEMENTS_INDEXED = Asset("newsmon://statements/indexed", group="newsmon")
 
 # ------------------------------------------------------------------ sizing
 
-FETCH_POOL = "newsmon_fetch"  # created by `newsmon airflow up` (pipeline/airflow_ctl.py)
+FETCH_POOL = "newsmon_fetch"  # created by `newsmon airflow up` (pipeline/ops/airflow_local.py)
 FETCH_POOL_SLOTS = 2  # sized for 2 cores; both poll and process batches fetch over HTTP
 FEED_BATCH = int(os.environ.get("NEWSMON_FEED_BATCH", "10"))  # feeds per mapped poll task
 ITEM_BATCH = int(os.environ.get("NEWSMON_ITEM_BATCH", "25"))  # items per mapped process task

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -154,13 +154,13 @@ def _load_list(path: Path, key: str, model: type[BaseModel]) -> tuple[list, dict
         try:
             out.append(model.model_validate(entry))
         except ValidationError as exc:
-            for err in exc.errors():
-                err = dict(err)
-                err["loc"] = (i, *err["loc"])
+            for detail in exc.errors():
+                err = dict(detail)
+                err["loc"] = (i, *detail["loc"])
                 problems.append(_describe(err, entries, key))
     if problems:
         raise ConfigError(f"{path}:\n  " + "\n  ".join(problems))
-    ids = [getattr(e, "id", None) or e.name for e in out]
+    ids = [str(getattr(e, "id", None) or getattr(e, "name", "")) for e in out]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ConfigError(f"{path}: the same id is used more than once: {', '.join(dupes)}")
@@ -243,13 +243,13 @@ class Settings(BaseSettings):
 
     @field_validator("allow_private", mode="before")
     @classmethod
-    def _split(cls, v):
+    def _split(cls, v: object) -> object:
         if isinstance(v, str):
             return [p.strip() for p in v.split(",") if p.strip()]
         return v
 
 
-def load_settings(**overrides) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -45,7 +45,7 @@ class Response:
         return self.headers.get("content-type", "")
 
 
-def _is_internal(ip: ipaddress._BaseAddress) -> bool:
+def _is_internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
         ip.is_private
         or ip.is_loopback
@@ -69,7 +69,7 @@ class AddressPolicy:
             except ValueError:
                 self.allow_hosts.add(entry.lower())
 
-    def _allowed_ip(self, ip: ipaddress._BaseAddress) -> bool:
+    def _allowed_ip(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return not _is_internal(ip) or any(ip in net for net in self.allow_nets)
 
     def check(self, url: str) -> None:
@@ -88,7 +88,7 @@ class AddressPolicy:
                 infos = socket.getaddrinfo(host, parts.port or 0, proto=socket.IPPROTO_TCP)
             except OSError as exc:
                 raise FetchError(url, f"cannot resolve host '{host}': {exc}") from exc
-            addrs = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+            addrs = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
         bad = sorted(str(ip) for ip in addrs if not self._allowed_ip(ip))
         if bad:
             raise RefusedAddress(

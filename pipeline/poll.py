@@ -25,7 +25,7 @@ class PollResult:
     error: str | None = None
 
 
-def _entry_time(entry) -> datetime | None:
+def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         st = entry.get(key)
         if st:

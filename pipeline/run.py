@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 from .alerts import log as alert_log
 from .context import Pipeline, open_pipeline
 from .enrich import prepare_article
-from .fetch import fetch_page
+from .fetch import FetchedPage, fetch_page
 from .net import FetchError, RefusedAddress
-from .poll import is_due, poll_feed
+from .poll import PollResult, is_due, poll_feed
 from .progress import Reporter
 from .records import FeedItem, FeedState
 from .store import client as ix
@@ -86,12 +86,12 @@ def poll_feeds(p: Pipeline, feed_ids: list[str], reporter: Reporter | None = Non
     reporter.start("poll", len(feed_ids))
     now = _now()
 
-    def one(fid: str):
+    def one(fid: str) -> PollResult:
         return poll_feed(by_id[fid], states.get(fid), p.http, now)
 
     with ThreadPoolExecutor(max_workers=max(1, p.settings.fetch_workers)) as pool:
         results = list(pool.map(one, feed_ids))
-    for fid, res in zip(feed_ids, results, strict=False):
+    for fid, res in zip(feed_ids, results, strict=True):
         summary.polled += 1
         if res.status == "failed":
             summary.failed += 1
@@ -154,7 +154,7 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
     feeds = {f.id: f for f in p.seeds.feeds}
     reporter.start("process", len(items))
 
-    def fetch(item_id: str):
+    def fetch(item_id: str) -> tuple[str, FetchedPage | None, FetchError | None]:
         try:
             return item_id, fetch_page(items[item_id]["url"], p.http, p.robots), None
         except FetchError as exc:
@@ -178,6 +178,7 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
             item_updates.append((item_id, {"status": status, "attempts": attempts, "error": str(error)}))
             reporter.advance("process")
             continue
+        assert page is not None  # fetch() returns a page or an error
         feed = feeds.get(item["feed_id"])
         try:
             article, skipped = prepare_article(item, page, feed, p.seeds)

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from pipeline.config import Figure, Topic
 from pipeline.records import TopicLabel
@@ -83,17 +85,20 @@ def _normal(phrase: str) -> str:
     return phrase if _ACRONYM.match(phrase) else phrase.lower()
 
 
-class _PhraseIndex:
+T = TypeVar("T")
+
+
+class _PhraseIndex(Generic[T]):
     """Finds phrases fast: candidate phrases are looked up by the word they start with, and only
     those are tried at that position (one pass over the words instead of one regex per phrase).
 
     Matches never overlap; at each position the longest candidate wins.
     """
 
-    def __init__(self, entries: list[tuple[str, str, bool, object, bool]]):
+    def __init__(self, entries: Sequence[tuple[str, str, bool, T, bool]]) -> None:
         # entries: (first-word key, anchored regex source, case-insensitive?, payload, is a prefix?)
-        self.by_word: dict[str, list[tuple[re.Pattern[str], object]]] = {}
-        self.by_prefix: dict[str, list[tuple[re.Pattern[str], object]]] = {}
+        self.by_word: dict[str, list[tuple[re.Pattern[str], T]]] = {}
+        self.by_prefix: dict[str, list[tuple[re.Pattern[str], T]]] = {}
         for key, src, ignore_case, payload, is_prefix in entries:
             rx = re.compile(src + r"(?!\w)", re.IGNORECASE if ignore_case else 0)
             target = self.by_prefix if is_prefix else self.by_word
@@ -102,7 +107,7 @@ class _PhraseIndex:
                 bucket.append((rx, payload))
         self.prefixes = tuple(sorted(self.by_prefix))
 
-    def finditer(self, text: str, fold_case: bool = True):
+    def finditer(self, text: str, fold_case: bool = True) -> Iterator[tuple[int, int, T]]:
         """Yield (start, end, payload) for each non-overlapping match."""
         by_word, by_prefix, prefixes = self.by_word, self.by_prefix, self.prefixes
         scan = text.lower() if fold_case else text
@@ -125,7 +130,7 @@ class _PhraseIndex:
             start = m.start()
             if start < pos_min:
                 continue
-            best_end, best_payload = -1, None
+            best_end, best_payload = -1, cands[0][1]
             for rx, payload in cands:
                 hit = rx.match(text, start)
                 if hit and hit.end() > best_end:
@@ -155,7 +160,7 @@ class _Owner:
 
 @dataclass
 class _Compiled:
-    index: _PhraseIndex
+    index: _PhraseIndex[str]
     # phrase key matched -> list of (owner index, credited phrase key, weight)
     credits: dict[str, list[tuple[int, str, float]]] = field(default_factory=dict)
     owners: list[_Owner] = field(default_factory=list)
@@ -220,7 +225,7 @@ def _compile(topics: list[Topic]) -> _Compiled:
                 entries.append((oi, q, ph[q]))
         credits[p] = entries
 
-    entries = []
+    index_entries: list[tuple[str, str, bool, str, bool]] = []
     for p in phrases:
         src = phrase_pattern(p)
         acronym = bool(_ACRONYM.match(p))
@@ -228,16 +233,18 @@ def _compile(topics: list[Topic]) -> _Compiled:
         single_word = len(_WORD.findall(p.rstrip("*").replace("-", ""))) == 1
         for w in _first_words(p):
             if wildcard and single_word:
-                entries.append((w, src, not acronym, p, True))
+                index_entries.append((w, src, not acronym, p, True))
             else:
-                entries.append((w, src, not acronym, p, False))
+                index_entries.append((w, src, not acronym, p, False))
                 if single_word and not acronym:  # plural forms start with a different word
-                    entries.append((w + "s", src, True, p, False))
-                    entries.append((w + "es", src, True, p, False))
+                    index_entries.append((w + "s", src, True, p, False))
+                    index_entries.append((w + "es", src, True, p, False))
                 elif single_word:
-                    entries.append((w + "s", src, False, p, False))
+                    index_entries.append((w + "s", src, False, p, False))
 
-    compiled = _Compiled(index=_PhraseIndex(entries), credits=credits, owners=owners, topics=structure, display=display)
+    compiled = _Compiled(
+        index=_PhraseIndex(index_entries), credits=credits, owners=owners, topics=structure, display=display
+    )
     if len(_CACHE) > 32:
         _CACHE.clear()
     _CACHE[key] = compiled
@@ -315,7 +322,7 @@ def tag_article(title: str, text: str, topics: list[Topic]) -> list[TopicLabel]:
 
 @dataclass
 class _FigureMatcher:
-    index: _PhraseIndex  # payload: (figure index, is bare surname)
+    index: _PhraseIndex[tuple[int, bool]]  # payload: (figure index, is bare surname)
     names: list[str]
     unique_surname: list[dict[str, bool]]
 

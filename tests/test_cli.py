@@ -48,3 +48,11 @@ def test_check_seeds_ok_and_broken(tmp_path):
     bad = runner.invoke(app, ["check-seeds", str(tmp_path)])
     assert bad.exit_code == 1
     assert "feeds.yaml" in bad.output and "entry 1" in bad.output and "poll_interval_minutes" in bad.output
+
+
+def test_version_is_the_installed_distribution():
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"newsmon {version('newsmon')}"

@@ -212,7 +212,7 @@ def harbor_courier_page(article: dict, outlet: dict) -> str:
 
 
 def metro_wire_page(article: dict, outlet: dict) -> str:
-    pub, _mod = when(article), when(article, "modified")
+    pub = when(article)
     nav = "\n".join(
         f'      <a class="nav-item" href="/metro-wire/{s.lower()}/">{esc(s)}</a>' for s in outlet["sections"]
     )

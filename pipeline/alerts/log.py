@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from ..records import AlertHit, Article, Statement, TopicLabel
 from ..store import client as ix
 from .mail import SmtpUnavailable, compose_alert, send_email
 from .rules import match_keyword_rule, match_statement_rule
+
+if TYPE_CHECKING:
+    from ..context import Pipeline
 
 
 def _article_from_doc(doc: dict) -> Article:
@@ -21,7 +25,7 @@ def _article_from_doc(doc: dict) -> Article:
     )
 
 
-def _statements_of(p, article_ids: list[str]) -> dict[str, list[tuple[str, Statement]]]:
+def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[str, Statement]]]:
     out: dict[str, list[tuple[str, Statement]]] = defaultdict(list)
     if not article_ids:
         return out
@@ -48,7 +52,7 @@ def _statements_of(p, article_ids: list[str]) -> dict[str, list[tuple[str, State
     return out
 
 
-def queue_hits(p, article_ids: list[str], schedule: str | None = None) -> int:
+def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None) -> int:
     """Match the rules against these indexed articles and record new hits as pending."""
     rules = [r for r in p.seeds.alerts if schedule is None or r.schedule == schedule]
     if not article_ids or not rules:
@@ -98,7 +102,7 @@ def queue_hits(p, article_ids: list[str], schedule: str | None = None) -> int:
     return len(written.created)
 
 
-def send_pending(p, schedule: str = "immediate") -> dict:
+def send_pending(p: Pipeline, schedule: str = "immediate") -> dict[str, Any]:
     """One email per rule with every pending hit of that rule; hits are marked sent only after delivery."""
     resp = p.es.search(
         index=p.idx("alerts"),
@@ -110,7 +114,7 @@ def send_pending(p, schedule: str = "immediate") -> dict:
     for h in resp["hits"]["hits"]:
         by_rule[h["_source"]["rule"]].append(h["_source"])
     rules = {r.name: r for r in p.seeds.alerts}
-    summary = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "failed": 0, "error": None}
+    summary: dict[str, Any] = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "failed": 0, "error": None}
     updates: list[tuple[str, dict]] = []
     now = datetime.now(UTC).isoformat()
     for rule_name, docs in by_rule.items():

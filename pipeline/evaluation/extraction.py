@@ -85,14 +85,16 @@ def load_dataset(directory: Path | str) -> list[tuple[str, bytes, str, str]]:
     return pages
 
 
-def _score_run(pages, extract: Callable[[bytes, str], object]) -> tuple[list[PageResult], float, list]:
+def _score_run(
+    pages: list[tuple[str, bytes, str, str]], extract: Callable[[bytes, str], object]
+) -> tuple[list[PageResult], float, list]:
     outputs = []
     start = time.perf_counter()
     for _page_id, html, url, _truth in pages:
         outputs.append(extract(html, url))
     elapsed = time.perf_counter() - start
     results = []
-    for (page_id, _html, _url, truth), out in zip(pages, outputs, strict=False):
+    for (page_id, _html, _url, truth), out in zip(pages, outputs, strict=True):
         text = out if isinstance(out, str) else (getattr(out, "text", "") if out is not None else "")
         text = text or ""
         p, r = page_scores(text, truth)

@@ -69,6 +69,11 @@ def _is_direct(text: str) -> bool:
     return len(t) >= 2 and t[0] in QUOTE_CHARS and t[-1] in QUOTE_CHARS
 
 
+def _span(frag: str) -> tuple[int, int]:
+    start, end = frag.split()
+    return int(start), int(end)
+
+
 def parse_ann(path: Path) -> list[Gold]:
     tb: dict[str, tuple[str, list[tuple[int, int]], str]] = {}
     events = []
@@ -76,7 +81,7 @@ def parse_ann(path: Path) -> list[Gold]:
         parts = line.split("\t")
         if line.startswith("T") and len(parts) >= 3:
             typ, _, rest = parts[1].partition(" ")
-            spans = [tuple(int(x) for x in frag.split()) for frag in rest.split(";")]
+            spans = [_span(frag) for frag in rest.split(";")]
             tb[parts[0]] = (typ, spans, parts[2])
         elif line.startswith("E") and len(parts) >= 2:
             events.append(dict(a.split(":", 1) for a in parts[1].split() if ":" in a))
@@ -103,11 +108,11 @@ def parse_ann(path: Path) -> list[Gold]:
     return golds
 
 
-def _length(spans) -> int:
+def _length(spans: list[tuple[int, int]]) -> int:
     return sum(e - s for s, e in spans)
 
 
-def _overlap(a, b) -> int:
+def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
     tot = 0
     for s1, e1 in a:
         for s2, e2 in b:
@@ -195,7 +200,7 @@ def articles(directory: Path) -> list[tuple[str, Path, Path]]:
 def evaluate(directory: Path, figures: list[Figure] | None = None, collect_errors: bool = False) -> dict:
     figures = load_figures() if figures is None else figures
     docs = articles(directory)
-    c = Counter()
+    c: Counter[str] = Counter()
     elapsed = 0.0
     errors: list[dict] = []
     for name, tpath, apath in docs:
@@ -290,7 +295,7 @@ def evaluate(directory: Path, figures: list[Figure] | None = None, collect_error
     return res
 
 
-def run_statements_eval(directory, json_out: bool = False) -> dict:
+def run_statements_eval(directory: Path, json_out: bool = False) -> dict:
     directory = Path(directory)
     if not (directory / "text").is_dir() or not (directory / "attributions").is_dir():
         print(f"{directory}: expected text/ and attributions/ folders (PolNeAR format)", file=sys.stderr)
@@ -329,7 +334,7 @@ def _same_text(a: str, b: str) -> bool:
     return fa == fb
 
 
-def run_seed_check(seed_dir, figures: list[Figure] | None = None, verbose: bool = True) -> dict:
+def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose: bool = True) -> dict:
     from pipeline.statements import attribute_statements
     from pipeline.statements.novelty import mark_repeats_within
 

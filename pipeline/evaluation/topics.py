@@ -55,7 +55,7 @@ def evaluate_topics(path: Path | str, topics: list[Topic], topic_id: str = TOPIC
 
     tp = fp = fn = tn = 0
     errors = []
-    for row, (score, evidence) in zip(rows, scored, strict=False):
+    for row, (score, evidence) in zip(rows, scored, strict=True):
         gold = bool(row.get("is_immigration"))
         pred = score >= topic.threshold
         if pred and gold:

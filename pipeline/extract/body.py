@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement
 
 from pipeline.extract.decode import decode_html
 from pipeline.extract.meta import PageMeta, extract_metadata
@@ -193,7 +194,7 @@ def _attr_flags(attrs: str) -> int:
     return flags
 
 
-def _attr_text(el) -> str:
+def _attr_text(el: HtmlElement) -> str:
     c = el.get("class")
     i = el.get("id")
     if c and i:
@@ -207,7 +208,7 @@ _CJK_CLASS = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
 _CJK_MARK = re.compile(rf"(?<=[{_CJK_CLASS}])\x01+(?=[^\s\x01])|(?<=[^\s\x01])\x01+(?=[{_CJK_CLASS}])")
 
 
-def _shows_link(el) -> bool:
+def _shows_link(el: HtmlElement) -> bool:
     """A popup wrapper (hovercard, rollover) whose visible part is the link it starts with, or a link itself."""
     if el.tag == "a":
         return True
@@ -260,7 +261,7 @@ class _Walker:
             )
             self._rule = False
 
-    def walk(self, root) -> None:
+    def walk(self, root: HtmlElement) -> None:
         block_stack: list[str] = [root.tag if isinstance(root.tag, str) else "div"]
         link_depth = 0
         skip_depth = 0
@@ -638,7 +639,7 @@ def _looks_binary(html: bytes | str, content_type: str | None) -> bool:
     return controls > max(8, len(sample) // 50)
 
 
-def _parse(html: str):
+def _parse(html: str) -> HtmlElement | None:
     try:
         doc = lxml.html.document_fromstring(html, parser=_PARSER)
     except (etree.ParserError, ValueError, etree.XMLSyntaxError):
@@ -671,7 +672,7 @@ def _page_text(w: _Walker) -> str:
     return "\n".join(out)
 
 
-def _flatten_data_tables(root) -> None:
+def _flatten_data_tables(root: HtmlElement) -> None:
     """Make the cells of data tables inline, so that each row is one block ("1 Kyle Busch 5040 5")."""
     for table in root.iter("table"):
         cells = []
@@ -688,7 +689,7 @@ def _flatten_data_tables(root) -> None:
                 el.tag = _CELL
 
 
-def _extract_blocks(doc) -> tuple[_Walker, int, int]:
+def _extract_blocks(doc: HtmlElement) -> tuple[_Walker, int, int]:
     etree.strip_elements(doc, *_STRIP_TAGS, with_tail=False)
     _flatten_data_tables(doc)
     body = doc.find("body")

@@ -117,8 +117,9 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
         if data.startswith(bom):
             return data[len(bom) :].decode(enc, errors="replace"), enc
 
-    declared = [normalize_encoding(header_charset(content_type)), normalize_encoding(meta_charset(data))]
-    declared = [d for d in declared if d]
+    declared = [
+        d for d in (normalize_encoding(header_charset(content_type)), normalize_encoding(meta_charset(data))) if d
+    ]
 
     if data.isascii():
         return data.decode("ascii"), declared[0] if declared else "ascii"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as date_parser
+from lxml.html import HtmlElement
 
 from pipeline.urls import canonicalize_url
 
@@ -94,7 +95,7 @@ def parse_date(value: object) -> datetime | None:
 # ------------------------------------------------------------------ JSON-LD
 
 
-def _ld_objects(doc) -> list[dict]:
+def _ld_objects(doc: HtmlElement) -> list[dict]:
     out: list[dict] = []
     for script in doc.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
         raw = (script.text or "").strip()
@@ -239,7 +240,7 @@ def _finish(raw: list[str]) -> list[str]:
     ]
 
 
-def extract_authors(doc, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]) -> list[str]:
+def extract_authors(doc: HtmlElement, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]) -> list[str]:
     """Author names, from the first source that yields a usable one:
 
     1. JSON-LD author/creator of the article object (or of another article object on the page),
@@ -299,7 +300,7 @@ def extract_authors(doc, idx: dict[str, list[str]], ld: dict, ld_all: list[dict]
 # ------------------------------------------------------------------ main entry
 
 
-def _meta_index(doc) -> dict[str, list[str]]:
+def _meta_index(doc: HtmlElement) -> dict[str, list[str]]:
     idx: dict[str, list[str]] = {}
     for m in doc.iter("meta"):
         content = m.get("content")
@@ -333,7 +334,7 @@ def _strip_site_suffix(title: str, site_name: str) -> str:
     return title
 
 
-def extract_metadata(doc, url: str) -> PageMeta:
+def extract_metadata(doc: HtmlElement, url: str) -> PageMeta:
     meta = PageMeta()
     idx = _meta_index(doc)
     ld_all = _ld_objects(doc)
@@ -462,8 +463,9 @@ def extract_metadata(doc, url: str) -> PageMeta:
     if html is not None:
         lang = html.get("lang") or html.get("xml:lang") or html.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
     if not lang:
+        in_language = ld.get("inLanguage")
         lang = _first(idx, "content-language", "language", "dc.language", "og:locale") or (
-            ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else ""
+            in_language if isinstance(in_language, str) else ""
         )
     meta.language = re.split(r"[-_]", lang.strip().lower())[0][:8] if lang.strip() else ""
 

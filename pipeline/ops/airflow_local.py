@@ -26,7 +26,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORT = 8080
@@ -75,7 +79,7 @@ def _conn_uri(scheme: str, host: str, port: int | None, user: str | None, passwo
     return f"{scheme}://{auth}{host}" + (f":{port}" if port else "")
 
 
-def connection_env(settings=None) -> dict[str, str]:
+def connection_env(settings: Settings | None = None) -> dict[str, str]:
     """AIRFLOW_CONN_NEWSMON_ES / _SMTP built from newsmon's own settings (NEWSMON_* variables).
 
     Connections already defined in the environment win. Passwords travel only in these
@@ -152,7 +156,7 @@ def airflow_env(
     }
 
 
-def full_env(extra: dict[str, str] | None = None, **kwargs) -> dict[str, str]:
+def full_env(extra: dict[str, str] | None = None, **kwargs: Any) -> dict[str, str]:
     """os.environ + airflow_env(**kwargs) + extra."""
     env = dict(os.environ)
     env.update(airflow_env(**kwargs))
@@ -252,7 +256,7 @@ def start_airflow(
     home: Path | str | None = None,
     port: int | None = None,
     extra_env: dict[str, str] | None = None,
-    settings=None,
+    settings: Settings | None = None,
     timeout: float = 180.0,
     smtp_sink: bool = True,
     echo: Callable[[str], None] = print,
@@ -448,7 +452,7 @@ def stop_airflow(
     return stopped
 
 
-def airflow_up(project_root: Path | str | None = None, **kwargs) -> int:
+def airflow_up(project_root: Path | str | None = None, **kwargs: Any) -> int:
     """`newsmon airflow up`: start Airflow and print its address. Returns the exit code."""
     try:
         start_airflow(project_root, **kwargs)
@@ -458,7 +462,7 @@ def airflow_up(project_root: Path | str | None = None, **kwargs) -> int:
     return 0
 
 
-def airflow_down(project_root: Path | str | None = None, **kwargs) -> int:
+def airflow_down(project_root: Path | str | None = None, **kwargs: Any) -> int:
     """`newsmon airflow down`: stop every process `up` started. Returns the exit code."""
     return 0 if stop_airflow(project_root, **kwargs) else 1
 

@@ -6,12 +6,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..config import PROJECT_ROOT, ConfigError, load_seeds, load_settings
+from ..config import PROJECT_ROOT, ConfigError, Settings, load_seeds, load_settings
 from .console import RichReporter, console, err, print_summary
+
+if TYPE_CHECKING:
+    from ..context import Pipeline
 
 app = typer.Typer(
     help="newsmon: poll news feeds, extract, tag, attribute statements, index and alert.", no_args_is_help=True
@@ -19,6 +23,25 @@ app = typer.Typer(
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        console.print(f"newsmon {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """newsmon: poll news feeds, extract, tag, attribute statements, index and alert."""
+
+
 app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
 app.add_typer(airflow_app, name="airflow")
@@ -26,12 +49,12 @@ app.add_typer(airflow_app, name="airflow")
 ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
 
-def _settings(seeds_dir: Path | None = None, **overrides):
+def _settings(seeds_dir: Path | None = None, **overrides: Any) -> Settings:
     if seeds_dir is not None:
         overrides["seeds_dir"] = seeds_dir
     try:
@@ -40,7 +63,7 @@ def _settings(seeds_dir: Path | None = None, **overrides):
         _fail(str(exc))
 
 
-def _open(settings, setup: bool = True):
+def _open(settings: Settings, setup: bool = True) -> Pipeline:
     from ..run import open_pipeline
     from ..store.client import EsUnavailable
 

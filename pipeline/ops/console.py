@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from ..progress import Reporter
@@ -16,7 +16,7 @@ err = Console(stderr=True)
 class RichReporter(Reporter):
     def __init__(self, progress: Progress):
         self.progress = progress
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
     def start(self, stage: str, total: int) -> None:
         if stage in self.tasks:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,7 +28,7 @@ def _step(console: Console, cmd: list[str]) -> None:
         raise SystemExit(f"demo: step failed ({rc}): {' '.join(cmd)}")
 
 
-def prepare_seeds(dest) -> None:
+def prepare_seeds(dest: Path) -> None:
     """Demo feeds and alert rules, with the real figures and topics."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("feeds.yaml", "alerts.yaml"):

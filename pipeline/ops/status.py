@@ -12,7 +12,7 @@ def status_report(p: Pipeline) -> str:
     lines.append("[bold]Index counts[/]")
     for kind in ("articles", "statements", "items", "alerts", "feeds", "runs"):
         try:
-            n = ix.count(p.es, p.idx(kind))
+            n: int | str = ix.count(p.es, p.idx(kind))
         except Exception:  # noqa: BLE001 - a missing index is reported, not fatal
             n = "missing (run `newsmon es setup`)"
         lines.append(f"  {kind:<11} {n}")

@@ -309,10 +309,17 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _find_cue_after(masked: str, lo: int, hi: int):
+_LEAD = re.compile(r"^[\s,;:—–-]*")
+_OPENER = re.compile(r"\s*(?:(?:But|And|So|Then|Later|Still|Now|Instead),?\s+)?")
+# (cue verb, cue start, cue end, speaker mention)
+Cue = tuple[str, int, int, Mention]
+
+
+def _find_cue_after(masked: str, lo: int, hi: int) -> Cue | None:
     """After a quote: ', said X' / ', X said' / ', he added' / ', according to X'."""
     seg = masked[lo:hi]
-    lead = re.match(r"^[\s,;:—–-]*", seg).end()
+    m_lead = _LEAD.match(seg)
+    lead = m_lead.end() if m_lead else 0
     if lead == len(seg):
         return None
     # inverted: cue first
@@ -346,7 +353,7 @@ def _find_cue_after(masked: str, lo: int, hi: int):
     return None
 
 
-def _find_cue_before(masked: str, lo: int, hi: int):
+def _find_cue_before(masked: str, lo: int, hi: int) -> Cue | None:
     """Before a quote, in the same sentence: 'X said, ', 'X told reporters: ', 'According to X, '."""
     seg = masked[lo:hi]
     best = None
@@ -372,11 +379,11 @@ def _find_cue_before(masked: str, lo: int, hi: int):
     return cue, cs, ce, men
 
 
-def _subject_of_sentence(masked: str, lo: int, hi: int):
+def _subject_of_sentence(masked: str, lo: int, hi: int) -> Cue | None:
     """'Clinton has since apologized for what happened:' -> (verb, Clinton)."""
     seg = masked[lo:hi]
-    m = re.match(r"\s*(?:(?:But|And|So|Then|Later|Still|Now|Instead),?\s+)?", seg)
-    start = lo + m.end()
+    m = _OPENER.match(seg)
+    start = lo + (m.end() if m else 0)
     men = mention_after(masked, start, hi)
     if men is None or men.kind == "role" and men.head in NONPERSON_ROLES:
         return None
@@ -419,8 +426,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                 hs, he = p.start + m.start("handle"), p.start + m.end("handle")
                 ids = idx.lookup_exact(text[hs:he])
                 if len(ids) == 1:
-                    f = idx.figures[next(iter(ids))]
-                    ent = Entity(f.name, f.id, _figure_gender(f))
+                    fig = idx.figures[next(iter(ids))]
+                    ent = Entity(fig.name, fig.id, _figure_gender(fig))
             s, e = _trim(text, body.start, body.end)
             group += 1
             out.append(Found("post", s, e, body.start, body.end, men, ent, "posted", group, pi - 1))
@@ -561,7 +568,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
     return out
 
 
-def _partial_ok(text: str, masked: str, q: Quote, hit) -> bool:
+def _partial_ok(text: str, masked: str, q: Quote, hit: Cue) -> bool:
     """A partial quote needs its cue close by, and is not a quoted modifier ('"America first" supporters')."""
     cue, cs, ce, men = hit
     if cs > q.end:
@@ -591,7 +598,16 @@ def _was_open(quotes: list[Quote], f: Found) -> bool:
 _GROUP_COUNTER = [100000]
 
 
-def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], quotes) -> None:
+def _indirect(
+    text: str,
+    masked: str,
+    s_lo: int,
+    s_hi: int,
+    pi: int,
+    tracker: Tracker,
+    out: list[Found],
+    quotes: list[Quote],
+) -> None:
     sent = masked[s_lo:s_hi]
     # direct quotes already claimed this sentence's cue?
     claimed = [f for f in out if f.para == pi and f.span_start < s_hi and f.span_end > s_lo]
@@ -688,7 +704,17 @@ def _indirect(text, masked, s_lo, s_hi, pi, tracker: Tracker, out: list[Found], 
 
 
 def _add_indirect(
-    text, masked, cstart, cend, men, cue, pi, tracker, out, cut: bool, sent_lo: int | None = None
+    text: str,
+    masked: str,
+    cstart: int,
+    cend: int,
+    men: Mention,
+    cue: str,
+    pi: int,
+    tracker: Tracker,
+    out: list[Found],
+    cut: bool,
+    sent_lo: int | None = None,
 ) -> None:
     if cut:
         cm = _CLAUSE_CUT.search(masked, cstart, cend)
@@ -736,6 +762,8 @@ def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:
     out = []
     for f in extract(text, figures, persons_only=True):
         ent, m = f.entity, f.mention
+        if m is None:  # persons_only already dropped these
+            continue
         name = ent.name if ent is not None else m.text
         st = Statement(
             speaker_id=ent.figure_id if ent is not None else None,

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from pipeline.config import Figure
 
+# fmt: off
 PRONOUNS = {"he", "she", "they", "i", "we", "it"}
 PERSON_PRONOUNS = {"he", "she", "i", "we", "they"}
 
-# fmt: off
 TITLE_WORDS = {
     "president", "president-elect", "vice", "vice-president", "former", "sen", "sen.", "senator", "rep", "rep.",
     "representative", "gov", "gov.", "governor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.",
@@ -138,23 +138,9 @@ DETERMINERS = {
     "every", "no", "any", "all", "such",
 }
 # fmt: on
-FEMALE_ROLES = {
-    "woman",
-    "women",
-    "spokeswoman",
-    "congresswoman",
-    "chairwoman",
-    "businesswoman",
-    "mother",
-    "wife",
-    "daughter",
-    "actress",
-    "queen",
-    "mrs.",
-    "ms.",
-    "mrs",
-    "ms",
-}
+# fmt: off
+FEMALE_ROLES = {"woman", "women", "spokeswoman", "congresswoman", "chairwoman", "businesswoman", "mother",
+                "wife", "daughter", "actress", "queen", "mrs.", "ms.", "mrs", "ms"}
 
 _TOKEN = re.compile(r"@\w+|[A-Za-z0-9À-ÿ][\w.'’&À-ÿ-]*|[,;:()—–]")
 
@@ -203,7 +189,7 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
     if w.lower() in PRONOUNS:
         return Mention(last[0], last[1], w, "pronoun", w.lower())
     if _is_name_token(w) and (w[0].isupper() or w[0] == "@"):
-        seq = []
+        seq: list[tuple[int, int, str]] = []
         for t in reversed(toks):
             if _is_name_token(t[2]) and (t[2][0].isupper() or t[2][0] == "@" or seq):
                 seq.insert(0, t)
@@ -237,12 +223,11 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
                 break
         s = toks[j][0]
         # do not swallow a preceding clause: require determiner or short phrase
-        return Mention(s, last[1], masked[s : last[1]], "role", w.lower())
+        return Mention(s, last[1], masked[s:last[1]], "role", w.lower())
     return None
 
 
 # words between subject and speech verb that may be skipped
-# fmt: off
 SKIP_BETWEEN = {
     "also", "later", "then", "has", "had", "have", "would", "will", "previously", "once", "recently",
     "again", "reportedly", "repeatedly", "further", "quickly", "simply", "just", "initially", "earlier",
@@ -292,7 +277,7 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
         and (first[0].isupper() or first[0] == "@")
         and first.lower().rstrip(".") not in NON_NAME_CAPS
     ):
-        seq = []
+        seq: list[tuple[int, int, str]] = []
         for t in toks:
             if _is_name_token(t[2]) and not (t[2][0].islower() and not seq):
                 seq.append(t)

@@ -40,7 +40,8 @@ class StoreOutcome:
 
 def statement_ids(article_id: str, statements: list[Statement]) -> list[str]:
     """Deterministic ids: the same statement in the same article always gets the same id."""
-    ids, seen = [], {}
+    ids: list[str] = []
+    seen: dict[str, int] = {}
     for s in statements:
         n = seen.get(s.key, 0)
         seen[s.key] = n + 1
@@ -79,7 +80,7 @@ def article_doc(article: Article, article_id: str, first_seen: str, now: datetim
     }
 
 
-def _find_duplicate_article(p, article_id: str, fingerprint: int | None, batch: BatchMemory) -> str | None:
+def _find_duplicate_article(p: Pipeline, article_id: str, fingerprint: int | None, batch: BatchMemory) -> str | None:
     if fingerprint is None:
         return None
     for other_id, other in batch.articles:
@@ -96,7 +97,7 @@ def _find_duplicate_article(p, article_id: str, fingerprint: int | None, batch: 
                 "must_not": [{"term": {"article_id": article_id}}],
             }
         },
-        source=["article_id", "simhash", "first_seen", "duplicate_of"],
+        source={"includes": ["article_id", "simhash", "first_seen", "duplicate_of"]},
         sort=[{"first_seen": "asc"}],
     )
     for hit in resp["hits"]["hits"]:
@@ -106,7 +107,7 @@ def _find_duplicate_article(p, article_id: str, fingerprint: int | None, batch: 
     return None
 
 
-def _earlier_sighting(p, s: Statement, article_id: str, batch: BatchMemory) -> dict | None:
+def _earlier_sighting(p: Pipeline, s: Statement, article_id: str, batch: BatchMemory) -> dict | None:
     """The first sighting of this statement in another article (index or this batch), if any."""
     speaker_filter = (
         {"term": {"speaker_id": s.speaker_id}} if s.speaker_id else {"term": {"speaker_name.keyword": s.speaker_name}}
@@ -122,7 +123,7 @@ def _earlier_sighting(p, s: Statement, article_id: str, batch: BatchMemory) -> d
                 "minimum_should_match": 1,
             }
         },
-        source=["statement_id", "key", "text", "first_seen", "repeat_of"],
+        source={"includes": ["statement_id", "key", "text", "first_seen", "repeat_of"]},
     )
     candidates = [h["_source"] for h in resp["hits"]["hits"]]
     candidates += [
@@ -147,14 +148,14 @@ def store_article(p: Pipeline, article: Article, batch: BatchMemory) -> StoreOut
     article.duplicate_of = _find_duplicate_article(p, article_id, article.simhash, batch)
 
     ids = statement_ids(article_id, article.statements)
-    key_to_id = {}
-    for sid, s in zip(ids, article.statements, strict=False):
+    key_to_id: dict[str, str] = {}
+    for sid, s in zip(ids, article.statements, strict=True):
         key_to_id.setdefault(s.key, sid)
     # Statements are written after their article, so a new article has none to look up or clean.
     known = ix.get_docs(p.es, p.idx("statements"), ids) if existing else {}
     docs: list[tuple[str, dict]] = []
     new_count = 0
-    for sid, s in zip(ids, article.statements, strict=False):
+    for sid, s in zip(ids, article.statements, strict=True):
         prior = known.get(sid)
         if prior:  # reprocessing: keep what novelty decided the first time
             s.repeat_of, s_first = prior.get("repeat_of"), prior["first_seen"]
@@ -213,7 +214,7 @@ def store_article(p: Pipeline, article: Article, batch: BatchMemory) -> StoreOut
     )
 
 
-def _drop_stale_statements(p, article_id: str, keep: set[str]) -> None:
+def _drop_stale_statements(p: Pipeline, article_id: str, keep: set[str]) -> None:
     """An updated article may no longer contain a statement; remove the old document."""
     resp = p.es.search(index=p.idx("statements"), size=1000, query={"term": {"article_id": article_id}}, source=False)
     stale = [h["_id"] for h in resp["hits"]["hits"] if h["_id"] not in keep]

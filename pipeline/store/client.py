@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from elastic_transport.client_utils import DEFAULT
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
 from ..config import Settings, secret
 from .mappings import INDICES, SETTINGS
+
+if TYPE_CHECKING:
+    from ..context import Pipeline
+
+P = TypeVar("P", bound="Pipeline")
+Params = ParamSpec("Params")
+R = TypeVar("R")
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -28,11 +36,11 @@ def client_url(es: Elasticsearch) -> str:
         return "the configured Elasticsearch"
 
 
-def es_errors(func):
+def es_errors(func: Callable[Concatenate[P, Params], R]) -> Callable[Concatenate[P, Params], R]:
     """Turn low-level client errors inside a pipeline entry point into EsUnavailable naming the node."""
 
     @functools.wraps(func)
-    def wrapper(p, *args, **kwargs):
+    def wrapper(p: P, *args: Params.args, **kwargs: Params.kwargs) -> R:
         try:
             return func(p, *args, **kwargs)
         except EsConnectionError as exc:
@@ -54,7 +62,7 @@ def connect(settings: Settings) -> Elasticsearch:
     es = Elasticsearch(
         settings.es_url,
         basic_auth=auth,
-        ca_certs=settings.es_ca_certs,
+        ca_certs=settings.es_ca_certs or DEFAULT,
         verify_certs=settings.es_verify_certs,
         request_timeout=30,
         retry_on_timeout=True,

@@ -1,8 +1,12 @@
-"""Read side: search hits with highlighted snippets, and a status report."""
+"""Read side: search hits with highlighted snippets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..context import Pipeline
 
 
 @dataclass
@@ -28,7 +32,7 @@ def _hl(text: str) -> str:
     return text.replace("<em>", "[bold yellow]").replace("</em>", "[/]")
 
 
-def search_articles(p, query: str, size: int = 5) -> list[Hit]:
+def search_articles(p: Pipeline, query: str, size: int = 5) -> list[Hit]:
     resp = p.es.search(
         index=p.idx("articles"),
         size=size,
@@ -42,7 +46,7 @@ def search_articles(p, query: str, size: int = 5) -> list[Hit]:
         highlight={
             "fields": {"body": {"fragment_size": 160, "number_of_fragments": 2}, "title": {"number_of_fragments": 0}}
         },
-        source=["title", "canonical_url", "published", "outlet", "topic_labels"],
+        source={"includes": ["title", "canonical_url", "published", "outlet", "topic_labels"]},
     )
     hits = []
     for h in resp["hits"]["hits"]:
@@ -60,7 +64,7 @@ def search_articles(p, query: str, size: int = 5) -> list[Hit]:
     return hits
 
 
-def search_statements(p, query: str, size: int = 5) -> list[Hit]:
+def search_statements(p: Pipeline, query: str, size: int = 5) -> list[Hit]:
     resp = p.es.search(
         index=p.idx("statements"),
         size=size,
