@@ -222,6 +222,12 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = 10.0
     mail_from: str = "newsmon@localhost"
 
+    # `newsmon kibana setup`; Kibana logins are Elasticsearch users, so the ES ones are the fallback.
+    kibana_url: str = "http://127.0.0.1:5601"
+    kibana_user: str | None = None
+    kibana_password: SecretStr | None = None
+    kibana_api_key: SecretStr | None = None
+
     user_agent: str = "newsmon/0.1 (+https://github.com/newsmon; news monitoring bot)"
     http_timeout_s: float = 15.0
     http_total_timeout_s: float = 60.0  # a response still trickling in after this is cut off

@@ -27,6 +27,8 @@ COMMANDS = [
     ["airflow"],
     ["airflow", "up"],
     ["airflow", "down"],
+    ["kibana"],
+    ["kibana", "setup"],
 ]
 
 

@@ -23,6 +23,7 @@ app = typer.Typer(
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
+kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 
 
 def _print_version(value: bool) -> None:
@@ -45,6 +46,7 @@ def main_options(
 app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
 app.add_typer(airflow_app, name="airflow")
+app.add_typer(kibana_app, name="kibana")
 
 ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
@@ -213,6 +215,39 @@ def es_stop(name: str = typer.Option("local", help="Instance name.")) -> None:
 def es_status() -> None:
     """Show local Elasticsearch instances."""
     _es_script("status")
+
+
+# ------------------------------------------------------------------ kibana
+
+
+@kibana_app.command("setup")
+def kibana_setup(
+    url: str | None = typer.Option(None, help="Kibana base URL (default: NEWSMON_KIBANA_URL, http://127.0.0.1:5601)."),
+    space: str | None = typer.Option(None, help="Kibana space id (default: the default space)."),
+) -> None:
+    """Import newsmon's data views, saved searches and dashboard into Kibana (idempotent)."""
+    from ..config import secret
+    from .kibana import KibanaClient, KibanaError, setup_kibana
+
+    settings = _settings()
+    user = settings.kibana_user or settings.es_user
+    password = secret(settings.kibana_password) if settings.kibana_user else secret(settings.es_password)
+    target = url or settings.kibana_url
+    try:
+        with KibanaClient(
+            target,
+            user=user,
+            password=password,
+            api_key=secret(settings.kibana_api_key) or None,
+            verify=settings.es_ca_certs or settings.es_verify_certs,
+        ) as client:
+            result = setup_kibana(client, space=space, index_prefix=settings.index_prefix)
+    except KibanaError as exc:
+        _fail(str(exc))
+    for kind, oid, title in result.objects:
+        console.print(f"  {kind:<14} {oid:<38} {title}")
+    where = f"space '{space}'" if space else "the default space"
+    console.print(f"imported {result.imported} saved objects into Kibana {result.kibana_version} at {target} ({where})")
 
 
 # ------------------------------------------------------------------ eval
