@@ -69,6 +69,32 @@ def secure_es() -> tuple[str, str]:
     return f"http://127.0.0.1:{port}", pw.stdout.strip()
 
 
+@pytest.fixture(scope="session")
+def english_es_url() -> str:
+    """A node with the `english` analyzer (the full distribution's search path), on a copy of the minimal
+    distribution with a stand-in plugin: infra/es-english.sh. Started when not running, like the others."""
+    from elasticsearch import Elasticsearch
+
+    port = int(os.environ.get("NEWSMON_TEST_ENGLISH_ES_PORT", "9202"))
+    if not _port_open(port):
+        proc = subprocess.run(
+            ["bash", str(REPO / "infra" / "es-english.sh"), "start", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if proc.returncode != 0:
+            pytest.fail(f"could not start the english-analyzer node on port {port}:\n{proc.stdout}\n{proc.stderr}")
+    url = f"http://127.0.0.1:{port}"
+    es = Elasticsearch(url)
+    try:
+        tokens = es.indices.analyze(analyzer="english", text="deported")["tokens"]
+    finally:
+        es.close()
+    assert [t["token"] for t in tokens] == ["deport"], f"the node on {url} has no working english analyzer"
+    return url
+
+
 @pytest.fixture
 def index_prefix(es_url):
     """A fresh index prefix per test; its indices are deleted afterwards."""

@@ -118,21 +118,49 @@ def run(
 
 @app.command()
 def search(
-    query: str = typer.Argument(..., help="Words to search for (Elasticsearch simple query syntax)."),
-    size: int = typer.Option(5, help="How many hits to show."),
+    query: str = typer.Argument(
+        "", help='Words to search for (simple query syntax: "a phrase", -not, a|b); empty: the newest.'
+    ),
+    size: int = typer.Option(5, min=1, max=1000, help="How many hits to show."),
     statements: bool = typer.Option(False, "--statements", help="Search statements instead of articles."),
+    since: str | None = typer.Option(None, help="Only what was published since: 7d, 24h, 2w, or a date 2026-11-01."),
+    outlet: str | None = typer.Option(None, help="Only this outlet (as in feeds.yaml)."),
+    topic: str | None = typer.Option(None, help="Only this topic or subtopic id (topics.yaml), e.g. work_visas."),
+    speaker: str | None = typer.Option(
+        None, help="Statements by this person; articles mentioning this tracked figure (id, name or alias)."
+    ),
+    new_only: bool = typer.Option(
+        False, "--new-only", help="Statements: first sightings only. Articles: leave out near-duplicates."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON line: the query and every hit."),
 ) -> None:
-    """Top hits with highlighted snippets."""
-    from ..store.search import search_articles, search_statements
+    """Search articles (or statements) by relevance, newer first among equals, with highlighted snippets.
+
+    Word forms ("deported" for "deportation") are found where Elasticsearch has the english analyzer
+    (see `newsmon status`); spellings such as H-1B / H1B / H-1B visa are always one term. Among
+    statements every new one ranks before every repeat.
+    """
+    import json
+
+    from ..store.search import Filters, SearchError, search_articles, search_statements
+    from .console import render_hit
 
     settings = _settings()
+    filters = Filters(since=since, outlet=outlet, topic=topic, speaker=speaker, new_only=new_only)
     p = _open(settings, setup=False)
     with p:
-        hits = (search_statements if statements else search_articles)(p, query, size)
+        try:
+            hits = (search_statements if statements else search_articles)(p, query, size, filters)
+        except SearchError as exc:
+            _fail(str(exc))
+    if json_out:
+        kind = "statements" if statements else "articles"
+        print(json.dumps({"query": query, "kind": kind, "filters": vars(filters), "hits": [h.to_json() for h in hits]}))
+        return
     if not hits:
-        console.print(f"no hits for '{query}'")
+        console.print(f"no hits for '{query}'", highlight=False, markup=False)
     for h in hits:
-        console.print(h.render(), highlight=False)
+        console.print(render_hit(h), highlight=False)
         console.print()
 
 

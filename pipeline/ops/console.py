@@ -1,13 +1,17 @@
-"""Terminal output shared by the CLI and the demo: progress bars and the run summary."""
+"""Terminal output shared by the CLI and the demo: progress bars, the run summary, search hits."""
 
 from __future__ import annotations
 
+import html
+
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from ..progress import Reporter
 from ..run import RunSummary
+from ..store.search import Hit
 
 console = Console()
 err = Console(stderr=True)
@@ -55,3 +59,32 @@ def print_summary(run: RunSummary) -> None:
     console.print(t)
     if a.error:
         err.print(f"[yellow]alerts not sent:[/] {a.error} (they stay pending for the next run)")
+
+
+def _marked(snippet: str) -> str:
+    """An escaped snippet with <em> marks as rich markup: matches in bold yellow."""
+    parts = snippet.replace("\n", " ").split("<em>")
+    out = [escape(html.unescape(parts[0]))]
+    for part in parts[1:]:
+        hit, _, rest = part.partition("</em>")
+        out.append(f"[bold yellow]{escape(html.unescape(hit))}[/]{escape(html.unescape(rest))}")
+    return "".join(out)
+
+
+def render_hit(hit: Hit) -> str:
+    when = (hit.published or "")[:10]
+    if hit.kind == "statement":
+        flag = "new" if hit.is_new else "repeat"
+        head = (
+            f"[bold]{escape(hit.speaker or '')}[/] ({hit.statement_kind}, {flag})  [dim]{when} {escape(hit.outlet)}[/]"
+        )
+        lines = [head, f"  {_marked(hit.snippets[0]) if hit.snippets else ''}"]
+        lines.append(f"  [dim]in:[/] {escape(hit.title)}  [blue]{escape(hit.url)}[/]")
+        return "\n".join(lines)
+    topics = ", ".join(hit.topics)
+    head = (
+        f"[bold]{escape(hit.title)}[/]  [dim]{when} {escape(hit.outlet)}{' · ' + escape(topics) if topics else ''}[/]"
+    )
+    lines = [head, f"  [blue]{escape(hit.url)}[/]"]
+    lines += [f"  … {_marked(s)} …" for s in hit.snippets]
+    return "\n".join(lines)

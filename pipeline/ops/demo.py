@@ -40,7 +40,7 @@ def prepare_seeds(dest: Path) -> None:
 def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
     from ..run import open_pipeline, run_once
     from ..store.search import search_articles
-    from .console import RichReporter, print_summary
+    from .console import RichReporter, print_summary, render_hit
 
     base = load_settings()
     state = base.state_dir
@@ -88,7 +88,7 @@ def run_demo(console: Console, port: int = 8765, smtp_port: int = 2525) -> int:
             console.print(f'[bold cyan]newsmon search "{q}"[/]')
             hits = search_articles(p, q, size=1)
             for h in hits:
-                console.print(h.render(), highlight=False)
+                console.print(render_hit(h), highlight=False)
             if not hits:
                 console.print("  no hits")
             console.print()

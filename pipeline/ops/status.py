@@ -19,6 +19,7 @@ def status_report(p: Pipeline) -> str:
     pending = ix.count(p.es, p.idx("items"), {"term": {"status": "pending"}})
     alerts_pending = ix.count(p.es, p.idx("alerts"), {"term": {"status": "pending"}})
     lines.append(f"  pending items {pending}, pending alerts {alerts_pending}")
+    lines.append(f"  search: {ix.word_forms_status(p.es, p.settings.index_prefix)}")
     lines += ["", "[bold]Feeds[/]"]
     states = feed_states(p)
     ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified"))

@@ -16,6 +16,7 @@ from .. import dedupe
 from ..records import Article, Statement, stable_id
 from ..statements.novelty import is_near_repeat
 from . import client as ix
+from .search_fields import article_search_fields, statement_search_fields
 
 if TYPE_CHECKING:
     from ..context import Pipeline
@@ -77,6 +78,7 @@ def article_doc(article: Article, article_id: str, first_seen: str, now: datetim
         "simhash_bands": dedupe.bands(article.simhash) if article.simhash is not None else [],
         "duplicate_of": article.duplicate_of,
         "word_count": len(article.text.split()),
+        **article_search_fields(article.title, article.description, article.text),
     }
 
 
@@ -190,6 +192,7 @@ def store_article(p: Pipeline, article: Article, batch: BatchMemory) -> StoreOut
             "first_seen": s_first,
             "repeat_of": s.repeat_of,
             "is_new": s.repeat_of is None,
+            **statement_search_fields(s.text, (t.label for t in article.topics)),
         }
         docs.append((sid, doc))
 

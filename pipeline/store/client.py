@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,10 +14,13 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
 from ..config import Settings, secret
-from .mappings import INDICES, SETTINGS
+from .mappings import INDICES, SETTINGS, STEMMED, index_name, mapping_for
+from .search_fields import fill_search_fields
 
 if TYPE_CHECKING:
     from ..context import Pipeline
+
+log = logging.getLogger(__name__)
 
 P = TypeVar("P", bound="Pipeline")
 Params = ParamSpec("Params")
@@ -100,22 +104,67 @@ def _current_target(es: Elasticsearch, name: str) -> str | None:
     return next(iter(es.indices.get_alias(name=name).keys()))
 
 
-def setup_indices(es: Elasticsearch, prefix: str) -> list[str]:
-    """Create missing indices and move aliases to new mapping versions. Safe to run any number of times."""
+def has_english_analyzer(es: Elasticsearch) -> bool:
+    """Whether the cluster knows the `english` analyzer (the full distribution's analysis-common module)."""
+    try:
+        resp = es.indices.analyze(analyzer="english", text="deported")
+    except ApiError as exc:
+        if exc.meta.status == 400:  # "failed to find global analyzer [english]"
+            return False
+        if exc.meta.status == 403:
+            log.warning(
+                "not allowed to ask %s for the english analyzer (HTTP 403); indexing without stemming", client_url(es)
+            )
+            return False
+        raise
+    return [t["token"] for t in resp["tokens"]] == ["deport"]
+
+
+def word_forms_status(es: Elasticsearch, prefix: str) -> str:
+    """One line for `newsmon status`: whether searches find other word forms, and why not."""
+    stemmed = []
+    for kind in STEMMED:
+        try:
+            mapping = es.indices.get_mapping(index=alias(prefix, kind))
+        except ApiError:
+            continue
+        props = next(iter(mapping.values()))["mappings"]["properties"]
+        if all("stemmed" in props.get(f, {}).get("fields", {}) for f in STEMMED[kind]):
+            stemmed.append(kind)
+    if stemmed:
+        return f"word forms found (english stemming on {', '.join(stemmed)}); H-1B/H1B spellings unified"
+    if has_english_analyzer(es):
+        return "the english analyzer is available but the indices predate it: run `newsmon es setup` to add stemming"
+    return (
+        "exact word forms only: this Elasticsearch has no english analyzer (the minimal distribution lacks the "
+        "analysis-common module), so 'deported' does not find 'deportation'; H-1B/H1B spellings are still unified"
+    )
+
+
+def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = None) -> list[str]:
+    """Create missing indices and move aliases to new mapping versions. Safe to run any number of times.
+
+    `stemming`: add stemmed subfields; by default, when the cluster has the `english` analyzer.
+    Documents copied into a new version get their search fields recomputed (`search_fields`).
+    """
+    if stemming is None:
+        stemming = has_english_analyzer(es)
     actions: list[str] = []
-    for kind, (version, mapping) in INDICES.items():
+    for kind in INDICES:
         name = alias(prefix, kind)
-        target = f"{name}-v{version}"
+        target = index_name(name, kind, stemming)
         current = _current_target(es, name)
         if current == target:
             continue
         if es.indices.exists(index=name) and current is None:
             raise EsUnavailable(f"an index (not an alias) called '{name}' exists; remove or rename it first")
         if not es.indices.exists(index=target):
-            es.indices.create(index=target, settings=SETTINGS, mappings=mapping)
+            es.indices.create(index=target, settings=SETTINGS, mappings=mapping_for(kind, stemming))
             actions.append(f"created {target}")
         if current:
-            _copy_documents(es, current, target)
+            _copy_documents(
+                es, current, target, functools.partial(fill_search_fields, es, alias(prefix, "articles"), kind)
+            )
             es.indices.update_aliases(
                 actions=[{"remove": {"index": current, "alias": name}}, {"add": {"index": target, "alias": name}}]
             )
@@ -127,17 +176,28 @@ def setup_indices(es: Elasticsearch, prefix: str) -> list[str]:
     return actions
 
 
-def _copy_documents(es: Elasticsearch, source: str, target: str) -> None:
+def _copy_documents(
+    es: Elasticsearch, source: str, target: str, derive: Callable[[list[dict]], None] | None = None
+) -> None:
     # The minimal distribution has neither the _reindex API nor data streams (which
     # helpers.reindex probes), so copy with scroll + bulk.
-    batch: list[dict] = []
-    for hit in helpers.scan(es, index=source, query={"query": {"match_all": {}}}, size=500):
-        batch += [{"index": {"_index": target, "_id": hit["_id"]}}, hit["_source"]]
-        if len(batch) >= 1000:
-            _bulk_or_raise(es, batch, target)
-            batch = []
-    if batch:
+    hits: list[dict] = []
+
+    def flush() -> None:
+        if derive:
+            derive([h["_source"] for h in hits])
+        batch: list[dict] = []
+        for hit in hits:
+            batch += [{"index": {"_index": target, "_id": hit["_id"]}}, hit["_source"]]
         _bulk_or_raise(es, batch, target)
+        hits.clear()
+
+    for hit in helpers.scan(es, index=source, query={"query": {"match_all": {}}}, size=500):
+        hits.append(hit)
+        if len(hits) >= 500:
+            flush()
+    if hits:
+        flush()
     es.indices.refresh(index=target)
 
 

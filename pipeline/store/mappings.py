@@ -1,12 +1,17 @@
 """Index mappings, versioned. Bump a kind's version when its mapping changes: `newsmon es setup`
 then creates `<prefix>-<kind>-v<N>`, copies the documents over and moves the alias.
 
-Only analyzers built into the Elasticsearch server are used ('standard' with a stopword list),
-because the minimal distribution has no analysis-common module: the same mapping works there
-and on the full distribution.
+The base mappings use only analyzers built into the Elasticsearch server ('standard' with a
+stopword list), because the minimal distribution has no analysis-common module. Where the cluster
+has the `english` analyzer (the full distribution), setup adds a stemmed subfield to each text
+field people search (`STEMMED`), so "deported" finds "deportation"; such an index is named
+`...-v<N>-en`, and setup moves the alias when a cluster gains (or loses) the analyzer.
+Spellings no analyzer can unify (H-1B, H1B) go into the `spellings` field (`spellings.py`).
 """
 
 from __future__ import annotations
+
+import copy
 
 SETTINGS = {
     "number_of_shards": 1,
@@ -59,6 +64,7 @@ ARTICLES = {
         "simhash_bands": _KW,
         "duplicate_of": _KW,
         "word_count": {"type": "integer"},
+        "spellings": _TEXT,  # H-1B / H1B / H-1B visa as one term (spellings.py)
     },
 }
 
@@ -86,6 +92,8 @@ STATEMENTS = {
         "first_seen": _DATE,
         "repeat_of": _KW,
         "is_new": {"type": "boolean"},
+        "topic_labels": _KW,  # the article's topics, so statements can be filtered by topic
+        "spellings": _TEXT,
     },
 }
 
@@ -157,10 +165,34 @@ RUNS = {
 
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
-    "articles": (1, ARTICLES),
-    "statements": (1, STATEMENTS),
+    "articles": (2, ARTICLES),
+    "statements": (2, STATEMENTS),
     "feeds": (1, FEEDS),
     "items": (1, ITEMS),
     "alerts": (1, ALERTS),
     "runs": (1, RUNS),
 }
+
+# Text fields that get an `english`-analyzed `<field>.stemmed` subfield where the cluster has the analyzer.
+STEMMED: dict[str, tuple[str, ...]] = {
+    "articles": ("title", "description", "body"),
+    "statements": ("text", "article_title"),
+}
+STEM_ANALYZER = "english"
+
+
+def index_name(alias: str, kind: str, stemming: bool) -> str:
+    """The versioned index behind an alias: `<alias>-v<N>`, or `<alias>-v<N>-en` with stemmed subfields."""
+    version = INDICES[kind][0]
+    return f"{alias}-v{version}" + ("-en" if stemming and kind in STEMMED else "")
+
+
+def mapping_for(kind: str, stemming: bool) -> dict:
+    mapping = INDICES[kind][1]
+    if not stemming or kind not in STEMMED:
+        return mapping
+    mapping = copy.deepcopy(mapping)
+    for name in STEMMED[kind]:
+        spec = mapping["properties"][name]
+        spec["fields"] = {**spec.get("fields", {}), "stemmed": {"type": "text", "analyzer": STEM_ANALYZER}}
+    return mapping
