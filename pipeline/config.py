@@ -6,8 +6,10 @@ Errors name the file, the entry and the field, in words a non-programmer can act
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -81,6 +83,9 @@ class Topic(BaseModel, extra="forbid"):
     _id = field_validator("id")(_check_id)
 
 
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
+
+
 class AlertRule(BaseModel, extra="forbid"):
     name: str
     kind: Literal["keyword", "statement"]
@@ -88,9 +93,59 @@ class AlertRule(BaseModel, extra="forbid"):
     keywords: list[str] = Field(default_factory=list)  # keyword rules: any of these phrases
     figures: list[str] = Field(default_factory=list)  # statement rules: figure ids, or ["*"] for all tracked
     topic: str | None = None  # optional: only articles tagged with this topic/subtopic
+    outlets: list[str] = Field(default_factory=list)  # optional: only articles of these outlets (feeds.yaml)
+    languages: list[str] = Field(default_factory=list)  # optional: only articles in these languages ("en")
     schedule: Literal["immediate", "daily"] = "immediate"
+    # At most this many emails an hour; hits held back go into the next email.
+    throttle: int | None = Field(default=None, ge=1, le=600)
+    # "22:00-07:00": no email in this window (rule's timezone); what comes up waits until it ends.
+    quiet_hours: str | None = None
+    timezone: str = "UTC"  # of quiet_hours, and of the times shown in this rule's emails
 
     _name = field_validator("name")(_check_id)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str | None) -> str | None:
+        if v is not None and (not _QUIET.match(v.strip()) or v.split("-")[0].strip() == v.split("-")[1].strip()):
+            raise ValueError("write it as two different times HH:MM-HH:MM, for example '22:00-07:00'")
+        return v.strip() if v else None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{v}' is not a time zone name; use one like 'UTC' or 'America/New_York'") from None
+        return v
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: list[str]) -> list[str]:
+        for lang in v:
+            if not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", lang):
+                raise ValueError(f"'{lang}' is not a language code; use codes like 'en' or 'es'")
+        return [lang.lower() for lang in v]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def quiet_until(self, when: datetime) -> datetime | None:
+        """The end of the quiet hours `when` falls in (aware datetime), or None outside them."""
+        if not self.quiet_hours:
+            return None
+        m = _QUIET.match(self.quiet_hours)
+        assert m  # validated
+        start, end = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+        local = when.astimezone(self.tz)
+        now = local.time()
+        inside = start <= now < end if start < end else (now >= start or now < end)
+        if not inside:
+            return None
+        day = local.date() if now < end else local.date() + timedelta(days=1)
+        return datetime.combine(day, end, tzinfo=self.tz)
 
     @field_validator("recipients")
     @classmethod
@@ -181,6 +236,13 @@ def load_seeds(seeds_dir: Path | str | None = None) -> Seeds:
             raise ConfigError(
                 f"{d / 'alerts.yaml'}: entry {i + 1} ('{rule.name}'), field 'figures': "
                 f"unknown figure id(s) {', '.join(unknown)}; ids are listed in figures.yaml"
+            )
+        outlets = {f.outlet.casefold() for f in feeds}
+        unknown_outlets = [o for o in rule.outlets if o.casefold() not in outlets]
+        if unknown_outlets:
+            raise ConfigError(
+                f"{d / 'alerts.yaml'}: entry {i + 1} ('{rule.name}'), field 'outlets': unknown outlet(s) "
+                f"{', '.join(unknown_outlets)}; outlets in feeds.yaml: {', '.join(sorted({f.outlet for f in feeds}))}"
             )
         topic_ids = {t.id for t in topics} | {s.id for t in topics for s in t.subtopics}
         if rule.topic and rule.topic not in topic_ids:

@@ -124,6 +124,10 @@ class AlertHit(BaseModel):
     speaker: str | None = None
     kind: str | None = None  # statement kind for statement rules
     text: str = ""  # the statement, or the snippet that matched
+    outlet: str = ""
+    language: str = ""
+    published: datetime | None = None  # the article's published time (first seen when unknown)
+    first_seen: datetime | None = None  # statements: when newsmon first saw the statement anywhere
 
     @property
     def alert_id(self) -> str:
@@ -131,10 +135,11 @@ class AlertHit(BaseModel):
 
 
 class Alert(BaseModel):
-    """One email: every pending hit of one rule."""
+    """One email: hits of one rule, as plain text and as HTML."""
 
     rule: str
     recipients: list[str]
     subject: str
-    body: str
+    body: str  # text/plain
     hit_ids: list[str]
+    html: str = ""  # text/html alternative

@@ -115,6 +115,7 @@ class SmtpCatcher:
     host: str
     port: int
     messages: list = field(default_factory=list)
+    envelopes: list = field(default_factory=list)  # the recipients of each message, as the server was told
 
     def wait_for(self, n: int, timeout: float = 5.0) -> list:
         deadline = time.monotonic() + timeout
@@ -132,6 +133,7 @@ def smtp_server():
     class Handler:
         async def handle_DATA(self, server, session, envelope):
             msg = message_from_bytes(envelope.content, policy=policy.default)
+            catcher.envelopes.append(list(envelope.rcpt_tos))
             catcher.messages.append(msg)
             return "250 OK"
 

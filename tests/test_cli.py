@@ -29,6 +29,8 @@ COMMANDS = [
     ["airflow", "down"],
     ["kibana"],
     ["kibana", "setup"],
+    ["alerts"],
+    ["alerts", "list"],
 ]
 
 
@@ -58,3 +60,12 @@ def test_version_is_the_installed_distribution():
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"newsmon {version('newsmon')}"
+
+
+def test_alerts_list_shows_every_rule_and_its_options():
+    result = CliRunner().invoke(app, ["alerts", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name in ("any-figure-statements", "tracked-figure-statements", "work-visa-keywords"):
+        assert name in result.output
+    assert "any tracked figure" in result.output and "at most 6/hour" in result.output
+    assert "quiet 23:00-06:00 America/New_York" in result.output and "daily digest" in result.output

@@ -19,8 +19,19 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)", re.IGNORECASE)
 
 
-def _topic_ok(rule: AlertRule, article: Article) -> bool:
-    return rule.topic is None or any(t.label == rule.topic for t in article.topics)
+def in_scope(rule: AlertRule, article: Article) -> bool:
+    """The rule's topic, outlet and language filters (each one only when the rule sets it)."""
+    if rule.topic is not None and not any(t.label == rule.topic for t in article.topics):
+        return False
+    if rule.outlets and article.outlet.casefold() not in {o.casefold() for o in rule.outlets}:
+        return False
+    language = article.language.lower().split("-")[0]
+    return not rule.languages or any(language == lang.split("-")[0] for lang in rule.languages)
+
+
+def keyword_pattern(rule: AlertRule) -> re.Pattern[str]:
+    """The rule's keywords as one pattern (whole words, any case); also used to highlight them."""
+    return _phrase_pattern(tuple(rule.keywords))
 
 
 def _snippet(text: str, start: int, end: int, width: int = 120) -> str:
@@ -28,10 +39,14 @@ def _snippet(text: str, start: int, end: int, width: int = 120) -> str:
     return ("…" if a else "") + text[a:b].replace("\n", " ").strip() + ("…" if b < len(text) else "")
 
 
+def _about(article: Article) -> dict:
+    return {"outlet": article.outlet, "language": article.language, "published": article.published}
+
+
 def match_keyword_rule(rule: AlertRule, article: Article, article_id: str) -> AlertHit | None:
-    if not _topic_ok(rule, article):
+    if not in_scope(rule, article):
         return None
-    pattern = _phrase_pattern(tuple(rule.keywords))
+    pattern = keyword_pattern(rule)
     for field_text in (article.title, article.text):
         m = pattern.search(field_text or "")
         if m:
@@ -42,6 +57,7 @@ def match_keyword_rule(rule: AlertRule, article: Article, article_id: str) -> Al
                 title=article.title,
                 url=article.canonical_url or article.url,
                 text=_snippet(field_text, m.start(), m.end()),
+                **_about(article),
             )
     return None
 
@@ -50,7 +66,7 @@ def match_statement_rule(
     rule: AlertRule, article: Article, article_id: str, statements: list[tuple[str, Statement]]
 ) -> list[AlertHit]:
     """Hits for new statements (first sightings only) by the rule's tracked figures."""
-    if not _topic_ok(rule, article):
+    if not in_scope(rule, article):
         return []
     wanted = set(rule.figures)
     hits = []
@@ -69,6 +85,7 @@ def match_statement_rule(
                 speaker=s.speaker_name,
                 kind=s.kind,
                 text=s.text,
+                **_about(article),
             )
         )
     return hits

@@ -24,6 +24,7 @@ es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_hel
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
 
 
 def _print_version(value: bool) -> None:
@@ -47,6 +48,7 @@ app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(kibana_app, name="kibana")
+app.add_typer(alerts_app, name="alerts")
 
 ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
@@ -243,6 +245,38 @@ def es_stop(name: str = typer.Option("local", help="Instance name.")) -> None:
 def es_status() -> None:
     """Show local Elasticsearch instances."""
     _es_script("status")
+
+
+# ------------------------------------------------------------------ alerts
+
+
+@alerts_app.command("list")
+def alerts_list(
+    seeds: Path | None = typer.Option(None, help="Seeds folder (default: NEWSMON_SEEDS_DIR or ./seeds)."),
+) -> None:
+    """The alert rules: what each matches, its filters, schedule, throttle, quiet hours and recipients."""
+    from rich.table import Table
+
+    settings = _settings(seeds)
+    try:
+        rules = load_seeds(settings.seeds_dir).alerts
+    except ConfigError as exc:
+        _fail(str(exc))
+    table = Table(title=f"alert rules in {settings.seeds_dir / 'alerts.yaml'}", show_lines=True)
+    for col in ("rule", "matches", "only", "when", "recipients"):
+        table.add_column(col, overflow="fold")
+    for r in rules:
+        matches = ("keywords: " + ", ".join(r.keywords)) if r.kind == "keyword" else "new statements by "
+        if r.kind == "statement":
+            matches += "any tracked figure" if "*" in r.figures else ", ".join(r.figures)
+        only = [f"topic {r.topic}"] if r.topic else []
+        only += [f"outlets {', '.join(r.outlets)}"] if r.outlets else []
+        only += [f"languages {', '.join(r.languages)}"] if r.languages else []
+        when = ["daily digest" if r.schedule == "daily" else "immediately"]
+        when += [f"at most {r.throttle}/hour"] if r.throttle else []
+        when += [f"quiet {r.quiet_hours} {r.timezone}"] if r.quiet_hours else []
+        table.add_row(r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+    console.print(table)
 
 
 # ------------------------------------------------------------------ kibana
