@@ -80,24 +80,24 @@ def count(p, query: str) -> int:
     return len(search_articles(p, query, size=50))
 
 
-@pytest.fixture(scope="module")
-def minimal(es_url):
+def demo_index(url: str):
+    """The twelve demo articles, stored under a fresh prefix on the node at `url`; removed afterwards."""
     prefix = f"t-{uuid.uuid4().hex[:10]}"
-    p = open_index(es_url, prefix)
+    p = open_index(url, prefix)
     index_articles(p, [to_article(a) for a in demo_articles()])
     yield p
     p.es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
     p.close()
+
+
+@pytest.fixture(scope="module")
+def minimal(es_url):
+    yield from demo_index(es_url)
 
 
 @pytest.fixture(scope="module")
 def english(english_es_url):
-    prefix = f"t-{uuid.uuid4().hex[:10]}"
-    p = open_index(english_es_url, prefix)
-    index_articles(p, [to_article(a) for a in demo_articles()])
-    yield p
-    p.es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
-    p.close()
+    yield from demo_index(english_es_url)
 
 
 # ------------------------------------------------------------------ spellings (pure)
