@@ -19,18 +19,34 @@ _MASK64 = (1 << 64) - 1
 
 
 def simhash(text: str, shingle: int = 3) -> int | None:
-    words = [w.lower() for w in _WORD.findall(text)]
+    """64-bit SimHash of the text's word shingles (lower-cased `\\w+` words, blake2b-64 per shingle).
+
+    Each output bit is the majority vote of that bit over all shingle hashes. The votes are counted
+    column-wise over the concatenated digests with bytes.translate/count (C loops) rather than a
+    Python loop over 64 bits per shingle (tests/test_dedupe.py checks it against that plain loop).
+    """
+    words = [w.lower().encode() for w in _WORD.findall(text)]
     if len(words) < shingle + 5:
         return None  # too short to fingerprint reliably
-    weights = [0] * 64
-    for i in range(len(words) - shingle + 1):
-        h = int.from_bytes(hashlib.blake2b(" ".join(words[i : i + shingle]).encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
+    digest = hashlib.blake2b
+    grams = zip(*(words[k:] for k in range(shingle)), strict=False)  # the shorter tails end it
+    digests = b"".join([digest(b" ".join(gram), digest_size=8).digest() for gram in grams])
+    return _majority_bits(digests, len(words) - shingle + 1)
+
+
+# _BIT_OF[k] maps a byte to its bit k (0 or 1), so translate + count(0) counts the zeros in a column.
+_BIT_OF = [bytes((v >> k) & 1 for v in range(256)) for k in range(8)]
+
+
+def _majority_bits(digests: bytes, n: int) -> int:
+    """Bit b is set when more than half of the n big-endian 8-byte digests have bit b set."""
     value = 0
-    for bit in range(64):
-        if weights[bit] > 0:
-            value |= 1 << bit
+    for j in range(8):  # byte j of a big-endian digest holds bits 8*(7-j) .. 8*(7-j)+7
+        column = digests[j::8]
+        for k in range(8):
+            ones = n - column.translate(_BIT_OF[k]).count(0)
+            if 2 * ones > n:
+                value |= 1 << (8 * (7 - j) + k)
     return value
 
 

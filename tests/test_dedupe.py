@@ -65,3 +65,41 @@ def test_canonical_url_drops_tracking_and_fragment():
         canonicalize_url("HTTPS://News.Example.test:443/a/b?utm_source=x&b=2&a=1&fbclid=z#frag")
         == "https://news.example.test/a/b?a=1&b=2"
     )
+
+
+def _simhash_bit_loop(text: str, shingle: int = 3) -> int | None:
+    """The textbook definition (one vote per bit per shingle), as dedupe.simhash was first written."""
+    import hashlib
+    import re
+
+    words = [w.lower() for w in re.findall(r"\w+", text)]
+    if len(words) < shingle + 5:
+        return None
+    weights = [0] * 64
+    for i in range(len(words) - shingle + 1):
+        h = int.from_bytes(hashlib.blake2b(" ".join(words[i : i + shingle]).encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            weights[bit] += 1 if (h >> bit) & 1 else -1
+    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+
+
+def test_simhash_is_identical_to_the_bit_loop():
+    rng = random.Random(14)
+    vocabulary = ["the", "Border", "ASYLUM", "visa", "H-1B", "Straße", "İstanbul", "ΟΔΟΣ", "naïve", "x1", "_", "日本語"]
+    texts = [TEXT, TEXT.upper(), "", "one two three", "a b c d e f g h"]
+    texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 400))) for _ in range(300)]
+    # ties: an even number of shingles split evenly on some bits must give 0 there, as the loop does
+    texts += [" ".join(str(i % k) for i in range(n)) for k in (2, 3, 5) for n in (8, 9, 10, 11, 64)]
+    for text in texts:
+        assert dedupe.simhash(text) == _simhash_bit_loop(text), text[:80]
+    for shingle in (1, 2, 4):
+        assert dedupe.simhash(TEXT, shingle) == _simhash_bit_loop(TEXT, shingle)
+
+
+def test_simhash_is_identical_on_real_pages():
+    from conftest import shared_path
+
+    pages = sorted(shared_path("eval", "extraction", "html").glob("*.html"))[:12]
+    for path in pages:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert dedupe.simhash(text) == _simhash_bit_loop(text), path.name
