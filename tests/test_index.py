@@ -79,7 +79,13 @@ class FlakyBulk:
         self.es, self.status, self.bad_calls, self.whole_request = es, status, bad_calls, whole_request
         self.calls = 0
 
-    def bulk(self, operations, refresh=False):
+    def __getattr__(self, name):  # everything else (transport, serializers) is the real client's
+        return getattr(self.es, name)
+
+    def options(self, **kw):
+        return self
+
+    def bulk(self, operations, refresh=False, **kw):
         self.calls += 1
         if self.whole_request and self.calls <= self.bad_calls:
             from elastic_transport import ApiResponseMeta, HttpHeaders
@@ -138,3 +144,34 @@ def test_security_enabled_node(secure_es):
     finally:
         es.options(ignore_status=404).indices.delete(index=f"{prefix}-*")
         es.close()
+
+
+class CountingBulk:
+    """The real client, recording the size of every bulk request body it sends."""
+
+    def __init__(self, es):
+        self.es, self.sizes = es, []
+
+    def __getattr__(self, name):
+        return getattr(self.es, name)
+
+    def options(self, **kw):
+        return self
+
+    def bulk(self, operations, **kw):
+        self.sizes.append(sum(len(line) + 1 for line in operations))
+        return self.es.bulk(operations=operations, **kw)
+
+
+def test_twenty_thousand_articles_in_one_call_are_split_not_413(es, index_prefix):
+    """More than Elasticsearch's 100 MB request limit in one call: written in chunks, every one indexed."""
+    ix.setup_indices(es, index_prefix)
+    body = ("The council voted on the budget after a long debate about parks and roads. " * 74)[:5600]
+    docs = ((f"a{i}", {"article_id": f"a{i}", "title": f"Story {i}", "body": body}) for i in range(20_000))
+    counting = CountingBulk(es)
+    res = ix.bulk_write(counting, f"{index_prefix}-articles", docs)
+    assert res.ok == 20_000 and not res.failed
+    assert sum(counting.sizes) > 100 * 1024 * 1024  # one request would have been refused with HTTP 413
+    assert max(counting.sizes) <= ix.CHUNK_BYTES and len(counting.sizes) >= 20_000 / ix.CHUNK_DOCS
+    es.indices.refresh(index=f"{index_prefix}-articles")
+    assert es.count(index=f"{index_prefix}-articles")["count"] == 20_000

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -213,6 +214,134 @@ class BulkResult:
     ok: int = 0
     created: list[str] = field(default_factory=list)  # ids that did not exist before
     failed: dict[str, str] = field(default_factory=dict)  # doc id -> reason
+    status: dict[str, int] = field(default_factory=dict)  # doc id -> HTTP status, for the failed ones
+
+
+# One bulk request carries at most this many documents or bytes: far below Elasticsearch's
+# http.max_content_length (100 MB), so 20,000 articles in one call go out as many requests, not a 413.
+CHUNK_DOCS = 500
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Action:
+    """One bulk operation on one document: op is index, create, update (partial doc, upsert) or delete."""
+
+    index: str
+    id: str
+    doc: dict[str, Any] | None = None
+    op: str = "index"
+
+    def expand(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        header = {self.op: {"_index": self.index, "_id": self.id}}
+        if self.op == "delete":
+            return header, None
+        if self.op == "update":
+            return header, {"doc": self.doc, "doc_as_upsert": True}
+        return header, self.doc
+
+
+def bulk_actions(
+    es: Elasticsearch,
+    actions: Iterable[Action],
+    *,
+    retries: int = 4,
+    backoff_s: float = 0.5,
+    refresh: bool | str = False,
+    chunk_docs: int = CHUNK_DOCS,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> BulkResult:
+    """Write many documents, to any indices, in requests of at most chunk_docs documents and chunk_bytes.
+
+    Documents that got 429 or 5xx (alone, or because the whole request did) are retried with
+    exponential backoff; what still fails is reported per document. 'create' on an existing id
+    counts as ok but not created. Raises EsUnavailable when the node cannot be reached at all.
+    """
+    result = BulkResult()
+    stream = helpers.streaming_bulk(
+        es,
+        actions,  # type: ignore[arg-type]  # Action.expand turns each into its header and body
+        expand_action_callback=Action.expand,  # type: ignore[arg-type]
+        chunk_size=chunk_docs,
+        max_chunk_bytes=chunk_bytes,
+        raise_on_error=False,
+        raise_on_exception=False,  # a whole request answered 5xx counts as every document failing: retried
+        max_retries=retries,
+        initial_backoff=backoff_s,
+        max_backoff=30,
+        retry_on_status=tuple(RETRY_STATUSES),
+        refresh=refresh,
+    )
+    try:
+        for ok, item in stream:
+            ((op, info),) = item.items()
+            doc_id, status = info.get("_id", ""), info.get("status", 500)
+            if ok or (op == "create" and status == 409) or (op == "delete" and status == 404):
+                result.ok += 1
+                if status == 201:
+                    result.created.append(doc_id)
+            else:
+                err = info.get("error", {})
+                if isinstance(err, dict):
+                    err = f"{err.get('type', '')} {err.get('reason', '')}".strip()
+                result.failed[doc_id] = f"HTTP {status}: {err}".strip()
+                result.status[doc_id] = status
+    except EsConnectionError as exc:
+        raise EsUnavailable(
+            f"Elasticsearch at {client_url(es)} is unreachable during a bulk write: {exc.message}"
+        ) from exc
+    except TransportError as exc:
+        raise EsUnavailable(f"bulk write to Elasticsearch at {client_url(es)} failed: {exc}") from exc
+    return result
+
+
+class BulkStream:
+    """bulk_actions in a thread of its own, fed while the caller works: writes overlap with, say, polling.
+
+        with BulkStream(es) as stream:
+            stream.put(Action(...))   # as documents come
+        stream.result                 # the BulkResult, once the block has ended
+
+    An error of the writer (EsUnavailable) is raised when the block ends.
+    """
+
+    _END = object()
+
+    def __init__(self, es: Elasticsearch, **kwargs: Any):
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self.result = BulkResult()
+
+        def write() -> None:
+            try:
+                self.result = bulk_actions(es, iter(self._queue.get, self._END), **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread at close
+                self._error = exc
+                while self._queue.get() is not self._END:  # let put() go on until the caller is done
+                    pass
+
+        self._thread = threading.Thread(target=write, name="bulk-stream", daemon=True)
+        self._thread.start()
+
+    def put(self, action: Action) -> None:
+        self._queue.put(action)
+
+    def close(self) -> BulkResult:
+        self._queue.put(self._END)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.result
+
+    def __enter__(self) -> BulkStream:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the caller failed: finish quietly, its exception is the one that matters
+            self._queue.put(self._END)
+            self._thread.join()
 
 
 def bulk_write(
@@ -225,46 +354,14 @@ def bulk_write(
     backoff_s: float = 0.5,
     refresh: bool | str = False,
 ) -> BulkResult:
-    """Write documents by id. Retries items that got 429 or 5xx; reports the rest per document.
-
-    op='create' never overwrites: an existing id counts as ok-but-skipped (reported under 'exists').
-    """
-    pending = {doc_id: doc for doc_id, doc in docs}
-    result = BulkResult()
-    attempt = 0
-    while pending:
-        body: list[dict] = []
-        for doc_id, doc in pending.items():
-            body.append({op: {"_index": index, "_id": doc_id}})
-            body.append(doc if op != "update" else {"doc": doc, "doc_as_upsert": True})
-        try:
-            resp = es.bulk(operations=body, refresh=refresh)
-        except EsConnectionError as exc:
-            raise EsUnavailable(f"Elasticsearch is unreachable while writing to {index}: {exc.message}") from exc
-        except ApiError as exc:
-            if exc.meta.status in RETRY_STATUSES and attempt < retries:
-                attempt += 1
-                time.sleep(backoff_s * 2 ** (attempt - 1))
-                continue
-            raise EsUnavailable(f"bulk write to {index} failed: HTTP {exc.meta.status} {exc.message}") from exc
-        retry: dict[str, dict] = {}
-        for item in resp["items"]:
-            ((action, info),) = item.items()
-            doc_id, status = info["_id"], info["status"]
-            if status < 300 or (op == "create" and status == 409):
-                result.ok += 1
-                if status == 201:
-                    result.created.append(doc_id)
-            elif status in RETRY_STATUSES and attempt < retries:
-                retry[doc_id] = pending[doc_id]
-            else:
-                err = info.get("error", {})
-                result.failed[doc_id] = f"HTTP {status}: {err.get('type', '')} {err.get('reason', '')}".strip()
-        pending = retry
-        if pending:
-            attempt += 1
-            time.sleep(backoff_s * 2 ** (attempt - 1))
-    return result
+    """Write documents by id into one index (see bulk_actions)."""
+    return bulk_actions(
+        es,
+        (Action(index, doc_id, doc, op) for doc_id, doc in docs),
+        retries=retries,
+        backoff_s=backoff_s,
+        refresh=refresh,
+    )
 
 
 def get_docs(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict]:
@@ -272,6 +369,40 @@ def get_docs(es: Elasticsearch, index: str, ids: list[str]) -> dict[str, dict]:
         return {}
     resp = es.mget(index=index, ids=ids)
     return {d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")}
+
+
+def get_many(es: Elasticsearch, refs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """Documents from several indices in one mget: (index alias, id) -> source, for those that exist."""
+    wanted = list(dict.fromkeys(refs))
+    if not wanted:
+        return {}
+    resp = es.mget(docs=[{"_index": index, "_id": doc_id} for index, doc_id in wanted])
+    # mget answers in request order, with the concrete index name (not the alias) in each doc.
+    return {ref: d["_source"] for ref, d in zip(wanted, resp["docs"], strict=True) if d.get("found")}
+
+
+MSEARCH_MAX = 1000  # searches per msearch request
+
+
+def multi_search(es: Elasticsearch, searches: list[tuple[str, dict[str, Any]]]) -> list[list[dict]]:
+    """Run many searches in one msearch request (per MSEARCH_MAX): the hits of each, in order.
+
+    A failed search raises EsUnavailable: a decision made without its candidates would be wrong.
+    """
+    out: list[list[dict]] = []
+    for start in range(0, len(searches), MSEARCH_MAX):
+        part = searches[start : start + MSEARCH_MAX]
+        body: list[dict[str, Any]] = []
+        for index, search in part:
+            body += [{"index": index}, search]
+        resp = es.msearch(searches=body)
+        for (index, _), answer in zip(part, resp["responses"], strict=True):
+            if "error" in answer:
+                err = answer["error"]
+                reason = err.get("reason") if isinstance(err, dict) else err
+                raise EsUnavailable(f"a search on {index} failed (HTTP {answer.get('status', '?')}): {reason}")
+            out.append(answer["hits"]["hits"])
+    return out
 
 
 def count(es: Elasticsearch, index: str, query: dict | None = None) -> int:
