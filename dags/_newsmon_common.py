@@ -33,6 +33,9 @@ FEED_BATCH = int(os.environ.get("NEWSMON_FEED_BATCH", "10"))  # feeds per mapped
 ITEM_BATCH = int(os.environ.get("NEWSMON_ITEM_BATCH", "25"))  # items per mapped process task
 MAX_PENDING = int(os.environ.get("NEWSMON_MAX_PENDING", "500"))  # items taken by one process run
 MAX_EVENT_IDS = 500  # article ids carried in one asset event's extra
+# Processes for a task's CPU stages (parsing, enrichment). 0: in the task's own process, since Airflow
+# already runs FETCH_POOL_SLOTS tasks side by side; a worker with cores to spare may raise it.
+TASK_CPU_WORKERS = int(os.environ.get("NEWSMON_TASK_CPU_WORKERS", "0"))
 
 START_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 

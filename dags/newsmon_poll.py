@@ -44,12 +44,12 @@ def newsmon_poll():
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10), multiple_outputs=False)
     def poll(feed_ids: list[str]) -> dict:
         """Poll one batch of feeds; new items are stored as pending. Returns counts only."""
-        from _newsmon_common import newsmon_pipeline
+        from _newsmon_common import TASK_CPU_WORKERS, newsmon_pipeline
 
         from pipeline.run import poll_feeds
 
         with newsmon_pipeline() as p:
-            s = poll_feeds(p, feed_ids)
+            s = poll_feeds(p, feed_ids, cpu_workers=TASK_CPU_WORKERS)
         return {
             "polled": s.polled,
             "not_modified": s.not_modified,

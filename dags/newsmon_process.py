@@ -48,12 +48,12 @@ def newsmon_process():
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=20), multiple_outputs=False)
     def process(item_ids: list[str]) -> dict:
         """Fetch, extract, enrich and index one batch. Returns counts and article ids only."""
-        from _newsmon_common import newsmon_pipeline
+        from _newsmon_common import TASK_CPU_WORKERS, newsmon_pipeline
 
         from pipeline.run import process_items
 
         with newsmon_pipeline() as p:
-            s = process_items(p, item_ids)
+            s = process_items(p, item_ids, cpu_workers=TASK_CPU_WORKERS)
         return {
             "articles": s.articles,
             "tagged": s.tagged,

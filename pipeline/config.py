@@ -300,7 +300,12 @@ class Settings(BaseSettings):
     allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     respect_robots: bool = True
     host_delay_s: float = 1.0  # minimum gap between two requests to the same host
-    fetch_workers: int = 4
+    fetch_workers: int = Field(default=16, ge=1)  # threads sending requests (each host still gets one at a time)
+    # Processes for the CPU stages (feed parsing, extract, tag, statements, fingerprint): unset means one
+    # per core; 0 runs them in the calling process (the Airflow tasks' choice: Airflow runs tasks side by side).
+    cpu_workers: int | None = Field(default=None, ge=0)
+    # Statements by the same speaker in articles of the last N days are the candidates a new one may repeat.
+    novelty_window_days: int = Field(default=30, ge=1)
 
     @field_validator("es_url")
     @classmethod

@@ -11,8 +11,10 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from .config import Seeds, Settings, load_seeds, load_settings
+from .cpu import CpuPool, default_workers
 from .fetch import RobotsCache
 from .net import HttpClient
+from .schedule import HostGate, LocalGate
 from .store import client as ix
 
 
@@ -25,11 +27,26 @@ class Pipeline:
         self.es = es
         self.http = http
         self.robots = RobotsCache(http)
+        self.gate: HostGate = LocalGate()  # who may send to a host next; shared by every stage of this pipeline
+        self._cpu: CpuPool | None = None
 
     def idx(self, kind: str) -> str:
         return ix.alias(self.settings.index_prefix, kind)
 
+    def cpu(self, workers: int | None = None) -> CpuPool:
+        """The CPU stages' pool, started on first use and kept until close(). workers: settings.cpu_workers
+        when None (itself None: one per core); a different count replaces the pool."""
+        if workers is None:
+            workers = self.settings.cpu_workers if self.settings.cpu_workers is not None else default_workers()
+        if self._cpu is None or self._cpu.workers != workers:
+            if self._cpu is not None:
+                self._cpu.close()
+            self._cpu = CpuPool(self.seeds, workers)
+        return self._cpu
+
     def close(self) -> None:
+        if self._cpu is not None:
+            self._cpu.close()
         self.http.close()
         self.es.close()
 

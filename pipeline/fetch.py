@@ -9,8 +9,18 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from .net import FetchError, HttpClient, Response
+from .schedule import retry_after_seconds
 
 ROBOTS_MAX_BYTES = 512 * 1024
+
+
+class HttpStatusError(FetchError):
+    """The server answered with an error status; retry_after is its Retry-After in seconds, if it sent one."""
+
+    def __init__(self, url: str, status: int, retry_after: float | None = None):
+        super().__init__(url, f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
 
 
 class RobotsCache:
@@ -19,7 +29,13 @@ class RobotsCache:
     def __init__(self, http: HttpClient):
         self.http = http
         self._rules: dict[str, Protego | None] = {}
+        self._crawl_delay: dict[str, float] = {}  # host -> Crawl-delay for our user agent
         self._lock = threading.Lock()
+
+    def crawl_delay(self, host: str) -> float:
+        """The Crawl-delay a host's robots.txt asks of us (0 when it sets none or was not read yet)."""
+        with self._lock:
+            return self._crawl_delay.get(host, 0.0)
 
     def allowed(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -29,8 +45,11 @@ class RobotsCache:
             rules = self._rules.get(origin)
         if not known:
             rules = self._load(origin)
+            delay = rules.crawl_delay(self.http.settings.user_agent) if rules is not None else None
             with self._lock:
                 self._rules[origin] = rules
+                if delay:
+                    self._crawl_delay[(parts.hostname or "").lower()] = float(delay)
         return rules is None or rules.can_fetch(url, self.http.settings.user_agent)
 
     def _load(self, origin: str) -> Protego | None:
@@ -51,18 +70,20 @@ class FetchedPage:
     truncated: bool
 
 
-def fetch_page(url: str, http: HttpClient, robots: RobotsCache | None) -> FetchedPage:
-    """Download one article page. Raises FetchError naming the URL when it cannot or may not be fetched."""
+def fetch_page(url: str, http: HttpClient, robots: RobotsCache | None, *, pace: bool = True) -> FetchedPage:
+    """Download one article page. Raises FetchError naming the URL when it cannot or may not be fetched.
+
+    pace=False when the caller paces requests per host itself (pipeline.schedule.HostScheduler)."""
     if robots is not None and http.settings.respect_robots and not robots.allowed(url):
         raise FetchError(url, "disallowed by robots.txt")
     resp: Response = http.get(
         url,
         max_bytes=http.settings.max_page_bytes,
         headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-        pace=True,
+        pace=pace,
     )
     if resp.status >= 400:
-        raise FetchError(url, f"HTTP {resp.status}")
+        raise HttpStatusError(url, resp.status, retry_after_seconds(resp.headers.get("retry-after")))
     if resp.status != 200:
         raise FetchError(url, f"unexpected HTTP {resp.status}")
     ctype = resp.content_type.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
@@ -13,6 +14,7 @@ from dateutil import parser as dateparser
 from .config import FeedConfig
 from .net import FetchError, HttpClient
 from .records import FeedItem, FeedState
+from .schedule import retry_after_seconds
 
 MAX_BACKOFF = timedelta(hours=24)
 
@@ -23,6 +25,7 @@ class PollResult:
     items: list[FeedItem] = field(default_factory=list)
     status: str = "ok"  # ok | not_modified | failed
     error: str | None = None
+    retry_after: float | None = None  # seconds, when the server said when to come back (429, 503)
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
@@ -79,8 +82,19 @@ def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: st
     return items
 
 
-def poll_feed(feed: FeedConfig, state: FeedState | None, http: HttpClient, now: datetime | None = None) -> PollResult:
-    """Fetch and parse one feed. Never raises for feed problems: they come back as status 'failed'."""
+FeedParser = Callable[[FeedConfig, bytes, str, str], list[FeedItem]]
+
+
+def poll_feed(
+    feed: FeedConfig,
+    state: FeedState | None,
+    http: HttpClient,
+    now: datetime | None = None,
+    parse: FeedParser = parse_feed,
+) -> PollResult:
+    """Fetch and parse one feed. Never raises for feed problems: they come back as status 'failed'.
+
+    parse: parse_feed, or a stand-in that runs it elsewhere (pipeline.cpu, on a worker process)."""
     now = now or datetime.now(UTC)
     state = (state or FeedState(feed_id=feed.id, url=feed.url)).model_copy()
     if state.url != feed.url:  # the feed moved in seeds: forget validators of the old address
@@ -113,10 +127,12 @@ def poll_feed(feed: FeedConfig, state: FeedState | None, http: HttpClient, now: 
         state.next_poll = now + interval
         return PollResult(state=state, status="not_modified")
     if resp.status >= 400:
-        return failed(f"feed '{feed.id}': {feed.url} answered HTTP {resp.status}")
+        result = failed(f"feed '{feed.id}': {feed.url} answered HTTP {resp.status}")
+        result.retry_after = retry_after_seconds(resp.headers.get("retry-after"))
+        return result
 
     try:
-        items = parse_feed(feed, resp.content, resp.url, resp.content_type)
+        items = parse(feed, resp.content, resp.url, resp.content_type)
     except ValueError as exc:
         suffix = " (response cut off at the size cap)" if resp.truncated else ""
         return failed(f"{exc}{suffix}")

@@ -8,23 +8,24 @@ Elasticsearch, so any worker can pick up where another stopped.
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
-from elasticsearch import ApiError
-from elasticsearch import ConnectionError as EsConnectionError
 from pydantic import BaseModel, Field
 
 from .alerts import log as alert_log
+from .config import FeedConfig
 from .context import Pipeline, open_pipeline
-from .enrich import prepare_article
+from .cpu import BrokenProcessPool
 from .fetch import FetchedPage, fetch_page
 from .net import FetchError, RefusedAddress
 from .poll import PollResult, is_due, poll_feed
 from .progress import Reporter
-from .records import FeedItem, FeedState
+from .records import Article, FeedItem, FeedState
+from .schedule import HostScheduler, host_of_url
 from .store import client as ix
-from .store.articles import BatchMemory, store_article
+from .store.articles import store_articles
 
 __all__ = ["Pipeline", "open_pipeline"]  # re-exported: the DAGs and the CLI open pipelines through here
 
@@ -73,25 +74,68 @@ def _item_doc(item: FeedItem, now: datetime) -> dict:
     }
 
 
+def _hold(result: object) -> float | None:
+    """Retry-After of a poll or fetch outcome: how much longer its host stays closed."""
+    return getattr(result, "retry_after", None)
+
+
+def _host_delay(p: Pipeline) -> Callable[[str], float]:
+    return lambda host: max(p.settings.host_delay_s, p.robots.crawl_delay(host))
+
+
 @ix.es_errors
-def poll_feeds(p: Pipeline, feed_ids: list[str], reporter: Reporter | None = None) -> PollSummary:
-    """Poll the given feeds; store their new items as pending. One bad feed never stops the others."""
+def poll_feeds(
+    p: Pipeline, feed_ids: list[str], reporter: Reporter | None = None, *, cpu_workers: int | None = None
+) -> PollSummary:
+    """Poll the given feeds; store their new items as pending. One bad feed never stops the others.
+
+    Requests are paced per host (pipeline.schedule) and feeds are parsed on the CPU pool. The batch
+    writes its new items in one chunked bulk, then the feeds' states in another: a feed whose items
+    could not be stored keeps its old state, so it is polled again rather than skipped.
+    cpu_workers: as for process_items.
+    """
     reporter = reporter or Reporter()
     by_id = {f.id: f for f in p.seeds.feeds}
     unknown = [fid for fid in feed_ids if fid not in by_id]
     if unknown:
         raise ValueError(f"unknown feed id(s): {', '.join(unknown)}; see feeds.yaml")
-    states = feed_states(p)
+    feed_ids = list(dict.fromkeys(feed_ids))
+    states = {fid: FeedState.model_validate(doc) for fid, doc in ix.get_docs(p.es, p.idx("feeds"), feed_ids).items()}
     summary = PollSummary()
     reporter.start("poll", len(feed_ids))
     now = _now()
+    cpu = p.cpu(cpu_workers)
+
+    def parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str) -> list[FeedItem]:
+        return cpu.parse_feed(feed, content, base_url, content_type).result()
 
     def one(fid: str) -> PollResult:
-        return poll_feed(by_id[fid], states.get(fid), p.http, now)
+        return poll_feed(by_id[fid], states.get(fid), p.http, now, parse=parse)
 
-    with ThreadPoolExecutor(max_workers=max(1, p.settings.fetch_workers)) as pool:
-        results = list(pool.map(one, feed_ids))
-    for fid, res in zip(feed_ids, results, strict=True):
+    scheduler: HostScheduler[str, PollResult] = HostScheduler(
+        p.settings.fetch_workers, p.gate, delay_for=lambda _: p.settings.host_delay_s, hold_for=_hold
+    )
+    results: dict[str, PollResult] = {}
+    item_feed: dict[str, str] = {}
+    # New items go to Elasticsearch while the other feeds are still being polled.
+    with ix.BulkStream(p.es) as new_items:
+        for fid, res in scheduler.run(feed_ids, host_of=lambda fid: host_of_url(by_id[fid].url), call=one):
+            if isinstance(res, BaseException):  # poll_feed reports feed problems; this is a bug: fail the feed alone
+                error = f"feed '{fid}': polling failed: {type(res).__name__}: {res}"
+                res = PollResult(state=states.get(fid) or FeedState(feed_id=fid, url=by_id[fid].url), status="failed")
+                res.error = error
+            results[fid] = res
+            for item in res.items:
+                item_id = item.item_id
+                item_feed[item_id] = fid
+                new_items.put(ix.Action(p.idx("items"), item_id, _item_doc(item, now), "create"))
+            reporter.advance("poll")
+    written = new_items.result
+    unstored = {item_feed[i] for i in written.failed}
+    if any(s in ix.RETRY_STATUSES for s in written.status.values()):
+        raise ix.EsUnavailable(f"could not store new items of {len(unstored)} feed(s): {written.failed}")
+    for fid in feed_ids:
+        res = results[fid]
         summary.polled += 1
         if res.status == "failed":
             summary.failed += 1
@@ -101,14 +145,14 @@ def poll_feeds(p: Pipeline, feed_ids: list[str], reporter: Reporter | None = Non
             summary.not_modified += 1
         else:
             summary.ok += 1
-        if res.items:
-            written = ix.bulk_write(
-                p.es, p.idx("items"), ((i.item_id, _item_doc(i, now)) for i in res.items), op="create"
-            )
-            summary.new_items += len(written.created)
-        # State last: if the items could not be stored, the feed is polled again rather than skipped.
-        ix.bulk_write(p.es, p.idx("feeds"), [(fid, res.state.model_dump(mode="json"))])
-        reporter.advance("poll")
+        if fid in unstored:
+            summary.failures[fid] = f"feed '{fid}': its new items could not be stored: {written.failed}"
+    summary.new_items = len(written.created)
+    ix.bulk_write(
+        p.es,
+        p.idx("feeds"),
+        [(fid, results[fid].state.model_dump(mode="json")) for fid in feed_ids if fid not in unstored],
+    )
     p.es.indices.refresh(index=f"{p.idx('items')},{p.idx('feeds')}")
     return summary
 
@@ -143,8 +187,16 @@ def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
 
 
 @ix.es_errors
-def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = None) -> ProcessSummary:
-    """Fetch, extract, enrich and index the given items. Items already done are left alone."""
+def process_items(
+    p: Pipeline, item_ids: list[str], reporter: Reporter | None = None, *, cpu_workers: int | None = None
+) -> ProcessSummary:
+    """Fetch, extract, enrich and index the given items. Items already done are left alone.
+
+    Pages are fetched politely per host (pipeline.schedule) and enriched on the CPU pool as they
+    arrive (cpu_workers processes; 0: in this process; None: settings.cpu_workers). The batch is then
+    stored with a constant number of Elasticsearch requests (pipeline.store.articles), and the items
+    are marked after their articles and statements were written.
+    """
     reporter = reporter or Reporter()
     summary = ProcessSummary()
     items = {i: d for i, d in ix.get_docs(p.es, p.idx("items"), item_ids).items() if d.get("status") == "pending"}
@@ -153,74 +205,84 @@ def process_items(p: Pipeline, item_ids: list[str], reporter: Reporter | None = 
         return summary
     feeds = {f.id: f for f in p.seeds.feeds}
     reporter.start("process", len(items))
-
-    def fetch(item_id: str) -> tuple[str, FetchedPage | None, FetchError | None]:
-        try:
-            return item_id, fetch_page(items[item_id]["url"], p.http, p.robots), None
-        except FetchError as exc:
-            return item_id, None, exc
-
+    cpu = p.cpu(cpu_workers)
     item_updates: list[tuple[str, dict]] = []
-    batch = BatchMemory()
-    with ThreadPoolExecutor(max_workers=max(1, p.settings.fetch_workers)) as pool:
-        fetched = list(pool.map(fetch, list(items)))
-    for item_id, page, error in fetched:
+
+    def fail(item_id: str, reason: str, status: str = "failed", note: str | None = None, **extra: object) -> None:
         item = items[item_id]
-        now = _now()
-        if error is not None:
-            attempts = int(item.get("attempts") or 0) + 1
-            permanent = isinstance(error, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in error.reason
-            status = "failed" if permanent else "pending"
-            summary.failed += permanent
-            summary.retry_later += not permanent
-            summary.failures[item["url"]] = error.reason
-            reporter.note(f"fetch failed: {error}")
-            item_updates.append((item_id, {"status": status, "attempts": attempts, "error": str(error)}))
-            reporter.advance("process")
-            continue
-        assert page is not None  # fetch() returns a page or an error
-        feed = feeds.get(item["feed_id"])
-        try:
-            article, skipped = prepare_article(item, page, feed, p.seeds)
-            outcome = store_article(p, article, batch) if article is not None else None
-        except (ix.EsUnavailable, ApiError, EsConnectionError):
-            raise  # the index is the problem, not the page: stop, leaving items pending
-        except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
-            reason = f"processing {item['url']} failed: {type(exc).__name__}: {exc}"
-            summary.failed += 1
-            summary.failures[item["url"]] = reason
-            reporter.note(reason)
-            item_updates.append((item_id, {"status": "failed", "error": reason, "processed_at": now.isoformat()}))
-            reporter.advance("process")
-            continue
-        if outcome is None:
-            summary.skipped += 1
-            item_updates.append((item_id, {"status": "skipped", "error": skipped, "processed_at": now.isoformat()}))
-        else:
-            summary.articles += 1
-            summary.duplicates += outcome.duplicate
-            summary.tagged += outcome.tagged
-            summary.statements += outcome.statements
-            summary.new_statements += outcome.new_statements
-            summary.article_ids.append(outcome.article_id)
-            item_updates.append(
-                (
-                    item_id,
-                    {
-                        "status": "processed",
-                        "article_id": outcome.article_id,
-                        "processed_at": now.isoformat(),
-                        "error": None,
-                    },
-                )
-            )
+        summary.failed += status == "failed"
+        summary.retry_later += status == "pending"
+        summary.failures[item["url"]] = reason
+        reporter.note(note or reason)
+        item_updates.append((item_id, {"status": status, "error": str(extra.pop("error", reason)), **extra}))
         reporter.advance("process")
-    # Items are marked only after their article and statements were written (store_article raises otherwise).
+
+    def fetch(item_id: str) -> FetchedPage:
+        return fetch_page(items[item_id]["url"], p.http, p.robots, pace=False)
+
+    scheduler: HostScheduler[str, FetchedPage] = HostScheduler(
+        p.settings.fetch_workers, p.gate, delay_for=_host_delay(p), hold_for=_hold
+    )
+    enriching: dict[str, Future[tuple[Article | None, str | None]]] = {}
+    for item_id, page in scheduler.run(list(items), host_of=lambda i: host_of_url(items[i]["url"]), call=fetch):
+        item = items[item_id]
+        if isinstance(page, FetchError):
+            attempts = int(item.get("attempts") or 0) + 1
+            permanent = isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
+            status = "failed" if permanent else "pending"
+            fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
+            continue
+        if isinstance(page, BaseException):
+            fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
+            continue
+        enriching[item_id] = cpu.enrich(item, page, feeds.get(item["feed_id"]))
+
+    # Stored in the order the items were taken, as if one by one.
+    articles: list[tuple[str, Article]] = []
+    for item_id in items:
+        if item_id not in enriching:
+            continue
+        item = items[item_id]
+        try:
+            article, skipped = enriching[item_id].result()
+        except BrokenProcessPool as exc:
+            fail(item_id, f"processing {item['url']} was cut short: a worker process died ({exc})", "pending")
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
+            fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())
+            continue
+        if article is None:
+            summary.skipped += 1
+            item_updates.append((item_id, {"status": "skipped", "error": skipped, "processed_at": _iso()}))
+            reporter.advance("process")
+        else:
+            articles.append((item_id, article))
+
+    # Raises EsUnavailable when the index is the problem, leaving every item pending.
+    outcomes = store_articles(p, [a for _, a in articles])
+    for (item_id, _), outcome in zip(articles, outcomes, strict=True):
+        if outcome.error:
+            fail(item_id, outcome.error, processed_at=_iso())
+            continue
+        summary.articles += 1
+        summary.duplicates += outcome.duplicate
+        summary.tagged += outcome.tagged
+        summary.statements += outcome.statements
+        summary.new_statements += outcome.new_statements
+        summary.article_ids.append(outcome.article_id)
+        update = {"status": "processed", "article_id": outcome.article_id, "processed_at": _iso(), "error": None}
+        item_updates.append((item_id, update))
+        reporter.advance("process")
+    # Items are marked only after their article and statements were written (store_articles raised otherwise).
     res = ix.bulk_write(p.es, p.idx("items"), item_updates, op="update")
     if res.failed:
         raise ix.EsUnavailable(f"could not mark items processed: {res.failed}")
     p.es.indices.refresh(index=",".join(p.idx(k) for k in ("items", "articles", "statements")))
     return summary
+
+
+def _iso() -> str:
+    return _now().isoformat()
 
 
 # ------------------------------------------------------------------ alerts

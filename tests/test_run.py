@@ -198,7 +198,8 @@ def test_a_page_that_breaks_enrichment_fails_alone(tmp_path, site, es_url, index
         return real(text, figures)
 
     monkeypatch.setattr(enrich, "attribute_statements", flaky)
-    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+    # in-process enrichment: the patched function is not in worker processes (test_cpu_pool.py covers those)
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix, cpu_workers=0), seeds) as p:
         poll_feeds(p, ["f"])
         result = process_items(p, pending_items(p))
         assert result.articles == 1 and result.failed == 1

@@ -25,7 +25,7 @@ from pipeline.ops.cli import app
 from pipeline.records import Article
 from pipeline.run import open_pipeline
 from pipeline.store import client as ix
-from pipeline.store.articles import BatchMemory, store_article
+from pipeline.store.articles import store_articles
 from pipeline.store.search import Filters, search_articles, search_statements
 from pipeline.store.spellings import normalise_query, spelling_terms
 
@@ -59,9 +59,7 @@ def to_article(a: dict, *, published: datetime | None = None) -> Article:
 
 
 def index_articles(p, articles: list[Article]) -> None:
-    batch = BatchMemory()
-    for article in articles:
-        store_article(p, enrich_article(article, SEEDS), batch)
+    store_articles(p, [enrich_article(article, SEEDS) for article in articles])
     p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
 
 

@@ -1,33 +1,34 @@
-"""Writing an enriched article: its document, its statements, and what earlier sightings decide.
+"""Writing a batch of enriched articles: their documents, their statements, and what earlier sightings decide.
 
-In: an enriched Article. Out: the article and statement documents in Elasticsearch, with the article
-marked as a near-duplicate of an earlier one and each statement linked to its first sighting in
-another article (`repeat_of`). Reads the index for those earlier sightings; `BatchMemory` holds what
-this batch wrote and the index cannot show yet.
+In: enriched Articles, in the order their items were taken. Out: article and statement documents in
+Elasticsearch, each article marked as a near-duplicate of an earlier one and each statement linked to
+its first sighting in another article (`repeat_of`).
+
+A batch costs a constant number of requests, however many articles and statements it holds:
+one mget (existing articles and statements), one msearch (near-duplicate candidates per fingerprint
+and novelty candidates per statement, by speaker and time window), and one chunked bulk write. The
+decisions inside the batch are then made in memory, article by article in batch order, exactly as
+if each article had been stored alone after the ones before it (tests/test_store_batch.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import dedupe
 from ..records import Article, Statement, stable_id
-from ..statements.novelty import is_near_repeat
+from ..statements import novelty
 from . import client as ix
 from .search_fields import article_search_fields, statement_search_fields
 
 if TYPE_CHECKING:
     from ..context import Pipeline
 
-
-@dataclass
-class BatchMemory:
-    """What this batch wrote and the index cannot show yet (it refreshes at the end of the batch)."""
-
-    statements: list[dict] = field(default_factory=list)
-    articles: list[tuple[str, int]] = field(default_factory=list)  # (article_id, simhash)
+DUPLICATE_WINDOW = "now-14d"  # re-publications come within days of each other
+DUPLICATE_CANDIDATES = 200
+NOVELTY_CANDIDATES = 20
 
 
 @dataclass
@@ -37,6 +38,7 @@ class StoreOutcome:
     tagged: bool = False
     statements: int = 0
     new_statements: int = 0
+    error: str | None = None  # set when Elasticsearch refused this article's documents (the others went in)
 
 
 def statement_ids(article_id: str, statements: list[Statement]) -> list[str]:
@@ -82,144 +84,280 @@ def article_doc(article: Article, article_id: str, first_seen: str, now: datetim
     }
 
 
-def _find_duplicate_article(p: Pipeline, article_id: str, fingerprint: int | None, batch: BatchMemory) -> str | None:
-    if fingerprint is None:
-        return None
-    for other_id, other in batch.articles:
-        if other_id != article_id and dedupe.is_near_duplicate(fingerprint, other):
-            return other_id
-    # Re-publications come within days of each other; the window keeps the candidate list short.
-    window = {"range": {"first_seen": {"gte": "now-14d"}}}
-    resp = p.es.search(
-        index=p.idx("articles"),
-        size=200,
-        query={
+def statement_doc(s: Statement, sid: str, article: Article, article_id: str, first_seen: str, timestamp: str) -> dict:
+    return {
+        "@timestamp": timestamp,
+        "statement_id": sid,
+        "key": s.key,
+        "speaker_id": s.speaker_id,
+        "speaker_name": s.speaker_name,
+        "speaker_mention": s.speaker_mention,
+        "mention_start": s.mention_start,
+        "mention_end": s.mention_end,
+        "tracked": s.speaker_id is not None,
+        "text": s.text,
+        "kind": s.kind,
+        "cue": s.cue,
+        "start": s.start,
+        "end": s.end,
+        "article_id": article_id,
+        "article_url": article.canonical_url,
+        "article_title": article.title,
+        "outlet": article.outlet or article.site_name,
+        "first_seen": first_seen,
+        "repeat_of": s.repeat_of,
+        "is_new": s.repeat_of is None,
+        **statement_search_fields(s.text, (t.label for t in article.topics)),
+    }
+
+
+# ------------------------------------------------------------------ what is looked up
+
+
+def duplicate_query(article_id: str, fingerprint: int) -> dict[str, Any]:
+    """Earlier articles sharing a SimHash band with this one (by pigeonhole, every near-duplicate does)."""
+    return {
+        "size": DUPLICATE_CANDIDATES,
+        "track_total_hits": False,
+        "query": {
             "bool": {
-                "filter": [{"terms": {"simhash_bands": dedupe.bands(fingerprint)}}, window],
+                "filter": [
+                    {"terms": {"simhash_bands": dedupe.bands(fingerprint)}},
+                    {"range": {"first_seen": {"gte": DUPLICATE_WINDOW}}},
+                ],
                 "must_not": [{"term": {"article_id": article_id}}],
             }
         },
-        source={"includes": ["article_id", "simhash", "first_seen", "duplicate_of"]},
-        sort=[{"first_seen": "asc"}],
-    )
-    for hit in resp["hits"]["hits"]:
-        src = hit["_source"]
-        if src.get("simhash") is not None and dedupe.is_near_duplicate(fingerprint, dedupe.from_signed(src["simhash"])):
-            return src.get("duplicate_of") or src["article_id"]
-    return None
+        "_source": {"includes": ["article_id", "simhash", "first_seen", "duplicate_of"]},
+        "sort": [{"first_seen": "asc"}, {"article_id": "asc"}],
+    }
 
 
-def _earlier_sighting(p: Pipeline, s: Statement, article_id: str, batch: BatchMemory) -> dict | None:
-    """The first sighting of this statement in another article (index or this batch), if any."""
-    speaker_filter = (
+def novelty_query(s: Statement, article_id: str, window_days: int) -> dict[str, Any]:
+    """Earlier statements by the same speaker, from articles of the last window_days, that may say the same."""
+    speaker = (
         {"term": {"speaker_id": s.speaker_id}} if s.speaker_id else {"term": {"speaker_name.keyword": s.speaker_name}}
     )
-    resp = p.es.search(
-        index=p.idx("statements"),
-        size=20,
-        query={
+    return {
+        "size": NOVELTY_CANDIDATES,
+        "track_total_hits": False,
+        "query": {
             "bool": {
-                "filter": [speaker_filter],
+                "filter": [speaker, {"range": {"@timestamp": {"gte": f"now-{window_days}d"}}}],
                 "must_not": [{"term": {"article_id": article_id}}],
                 "should": [{"term": {"key": s.key}}, {"match": {"text": s.text}}],
                 "minimum_should_match": 1,
             }
         },
-        source={"includes": ["statement_id", "key", "text", "first_seen", "repeat_of"]},
-    )
-    candidates = [h["_source"] for h in resp["hits"]["hits"]]
-    candidates += [
-        d
-        for d in batch.statements
-        if d["article_id"] != article_id and (d["speaker_id"] or d["speaker_name"]) == (s.speaker_id or s.speaker_name)
-    ]
-    matches = [c for c in candidates if c["key"] == s.key or is_near_repeat(c["text"], s.text)]
-    if not matches:
+        "_source": {"includes": ["statement_id", "key", "text", "first_seen", "repeat_of", "article_id"]},
+    }
+
+
+def repeats(s: Statement, earlier: dict) -> bool:
+    """Does statement s (same speaker) say again what the earlier statement document said?
+
+    The one place where novelty's rule is applied to stored candidates (pipeline.statements.novelty owns it).
+    """
+    return bool(earlier["key"] == s.key or novelty.is_near_repeat(earlier["text"], s.text))
+
+
+def _speaker(d: dict) -> str:
+    return str(d["speaker_id"] or d["speaker_name"])
+
+
+# ------------------------------------------------------------------ the batch
+
+
+@dataclass
+class _Plan:
+    """One article of the batch, with what the index told us about it."""
+
+    article: Article
+    article_id: str
+    statement_ids: list[str]
+    dup_hits: list[dict] = field(default_factory=list)
+    novelty_hits: dict[int, list[dict]] = field(default_factory=dict)  # statement index -> candidate docs
+
+
+@dataclass
+class _Memory:
+    """What this batch has decided so far and the index cannot show yet."""
+
+    statements: list[dict] = field(default_factory=list)  # statement documents, in batch order
+    fingerprints: list[tuple[str, int, str]] = field(default_factory=list)  # originals: id, simhash, first_seen
+    written: dict[str, tuple[str, dict[str, dict]]] = field(default_factory=dict)  # article_id -> first_seen, docs
+
+
+def store_articles(p: Pipeline, articles: list[Article], *, now: datetime | None = None) -> list[StoreOutcome]:
+    """Index a batch of enriched articles and their statements; one outcome per article, in order.
+
+    Near-duplicates and first sightings are decided against the index and against the articles
+    before each one in the batch. A document Elasticsearch refuses (a 4xx) fails its article alone
+    (outcome.error); an unreachable or overloaded node raises EsUnavailable, and nothing is marked.
+    """
+    if not articles:
+        return []
+    now = now or datetime.now(UTC)
+    plans = [_Plan(a, a.article_id, statement_ids(a.article_id, a.statements)) for a in articles]
+    existing, known = _existing(p, plans)
+    _candidates(p, plans, existing, known)
+
+    memory = _Memory()
+    outcomes: list[StoreOutcome] = []
+    actions: list[ix.Action] = []
+    docs_of: dict[str, list[str]] = {}  # article_id -> ids of the documents written for it
+    for plan in plans:
+        outcome, first_seen, docs = _decide(plan, existing, known, memory, now)
+        outcomes.append(outcome)
+        aid = plan.article_id
+        actions.append(ix.Action(p.idx("articles"), aid, article_doc(plan.article, aid, first_seen, now)))
+        actions += [ix.Action(p.idx("statements"), sid, doc) for sid, doc in docs.items()]
+        docs_of[aid] = [aid, *docs]
+    actions += [ix.Action(p.idx("statements"), sid, op="delete") for sid in _stale(p, plans, existing, memory)]
+
+    written = ix.bulk_actions(p.es, actions)
+    if written.failed:
+        overloaded = {i: r for i, r in written.failed.items() if written.status[i] in ix.RETRY_STATUSES}
+        if overloaded:
+            raise ix.EsUnavailable(f"Elasticsearch did not take {len(overloaded)} document(s): {overloaded}")
+        for outcome, plan in zip(outcomes, plans, strict=True):
+            bad = [written.failed[i] for i in docs_of[plan.article_id] if i in written.failed]
+            if bad:
+                outcome.error = f"article {plan.article.canonical_url} was not indexed: {bad[0]}"
+    return outcomes
+
+
+def _existing(p: Pipeline, plans: list[_Plan]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """One mget: articles already indexed (a re-processed page) and their statements, by id."""
+    refs = [(p.idx("articles"), plan.article_id) for plan in plans]
+    refs += [(p.idx("statements"), sid) for plan in plans for sid in plan.statement_ids]
+    found = ix.get_many(p.es, refs)
+    articles = {doc_id: src for (index, doc_id), src in found.items() if index == p.idx("articles")}
+    statements = {doc_id: src for (index, doc_id), src in found.items() if index == p.idx("statements")}
+    return articles, statements
+
+
+def _needs_lookup(plan: _Plan, existing: dict[str, dict], known: dict[str, dict]) -> list[int]:
+    """Statements whose first sighting must be looked up: not already decided, not a repeat inside the article."""
+    out = []
+    for i, (sid, s) in enumerate(zip(plan.statement_ids, plan.article.statements, strict=True)):
+        prior = known.get(sid) if plan.article_id in existing else None
+        if prior is None and not s.repeat_of:
+            out.append(i)
+    return out
+
+
+def _candidates(p: Pipeline, plans: list[_Plan], existing: dict[str, dict], known: dict[str, dict]) -> None:
+    """One msearch: near-duplicate candidates per fingerprint and novelty candidates per statement."""
+    window = p.settings.novelty_window_days
+    searches: list[tuple[str, dict[str, Any]]] = []
+    slots: list[tuple[_Plan, int | None]] = []  # None: the duplicate search; i: statement i's novelty search
+    for plan in plans:
+        if plan.article.simhash is not None:
+            searches.append((p.idx("articles"), duplicate_query(plan.article_id, plan.article.simhash)))
+            slots.append((plan, None))
+        for i in _needs_lookup(plan, existing, known):
+            searches.append((p.idx("statements"), novelty_query(plan.article.statements[i], plan.article_id, window)))
+            slots.append((plan, i))
+    for (plan, slot), hits in zip(slots, ix.multi_search(p.es, searches), strict=True):
+        sources = [h["_source"] for h in hits]
+        if slot is None:
+            plan.dup_hits = sources
+        else:
+            plan.novelty_hits[slot] = sources
+
+
+def _duplicate_of(plan: _Plan, memory: _Memory) -> str | None:
+    """The original this article re-publishes: the earliest-seen near-duplicate (index or batch), if any."""
+    fingerprint = plan.article.simhash
+    if fingerprint is None:
         return None
-    return min(matches, key=lambda c: c["first_seen"])
+    found: list[tuple[str, str, str]] = []  # (first_seen, article_id, the original it stands for)
+    for other_id, other, first_seen in memory.fingerprints:
+        if other_id != plan.article_id and dedupe.is_near_duplicate(fingerprint, other):
+            found.append((first_seen, other_id, other_id))
+    for src in plan.dup_hits:
+        if src.get("simhash") is not None and dedupe.is_near_duplicate(fingerprint, dedupe.from_signed(src["simhash"])):
+            found.append((src["first_seen"], src["article_id"], src.get("duplicate_of") or src["article_id"]))
+    return min(found)[2] if found else None
 
 
-def store_article(p: Pipeline, article: Article, batch: BatchMemory) -> StoreOutcome:
-    """Index one enriched article and its statements, deciding near-duplicates and first sightings
-    against the index and this batch. Raises EsUnavailable if the index cannot be written."""
-    now = datetime.now(UTC)
-    article_id = article.article_id
+def _earlier_sighting(plan: _Plan, i: int, memory: _Memory) -> dict | None:
+    """The first sighting of statement i in another article (the index or earlier in this batch), if any."""
+    s = plan.article.statements[i]
+    speaker = s.speaker_id or s.speaker_name
+    candidates = list(plan.novelty_hits.get(i, []))
+    candidates += [d for d in memory.statements if d["article_id"] != plan.article_id and _speaker(d) == speaker]
+    matches = [c for c in candidates if repeats(s, c)]
+    # the earliest; sightings at the same instant (one batch) in id order, so any batch split decides alike
+    return min(matches, key=lambda c: (c["first_seen"], c["statement_id"])) if matches else None
 
-    existing = ix.get_docs(p.es, p.idx("articles"), [article_id]).get(article_id)
-    first_seen = existing["first_seen"] if existing else now.isoformat()
-    article.duplicate_of = _find_duplicate_article(p, article_id, article.simhash, batch)
 
-    ids = statement_ids(article_id, article.statements)
+def _decide(
+    plan: _Plan, existing: dict[str, dict], known: dict[str, dict], memory: _Memory, now: datetime
+) -> tuple[StoreOutcome, str, dict[str, dict]]:
+    """Decide one article against the index and the batch so far: its outcome, first_seen and statement docs."""
+    article, aid = plan.article, plan.article_id
+    earlier = memory.written.get(aid)  # the same page twice in one batch: the first copy is "existing"
+    if earlier is not None:
+        first_seen, prior_docs = earlier
+    else:
+        first_seen = existing[aid]["first_seen"] if aid in existing else now.isoformat()
+        prior_docs = {sid: known[sid] for sid in plan.statement_ids if sid in known} if aid in existing else {}
+    article.duplicate_of = _duplicate_of(plan, memory)
+
     key_to_id: dict[str, str] = {}
-    for sid, s in zip(ids, article.statements, strict=True):
+    for sid, s in zip(plan.statement_ids, article.statements, strict=True):
         key_to_id.setdefault(s.key, sid)
-    # Statements are written after their article, so a new article has none to look up or clean.
-    known = ix.get_docs(p.es, p.idx("statements"), ids) if existing else {}
-    docs: list[tuple[str, dict]] = []
+    timestamp = article.published.isoformat() if article.published else first_seen
+    docs: dict[str, dict] = {}
     new_count = 0
-    for sid, s in zip(ids, article.statements, strict=True):
-        prior = known.get(sid)
+    for i, (sid, s) in enumerate(zip(plan.statement_ids, article.statements, strict=True)):
+        prior = prior_docs.get(sid)
         if prior:  # reprocessing: keep what novelty decided the first time
             s.repeat_of, s_first = prior.get("repeat_of"), prior["first_seen"]
-        elif s.repeat_of:  # repeat inside this article: point at the earlier statement's id
-            s.repeat_of, s_first = key_to_id.get(s.repeat_of, s.repeat_of), first_seen
+        elif s.repeat_of:  # repeat inside this article: its earlier statement's first sighting (decided above)
+            target = docs.get(key_to_id.get(s.repeat_of, ""))
+            if target is None:
+                s.repeat_of, s_first = key_to_id.get(s.repeat_of, s.repeat_of), first_seen
+            else:
+                s.repeat_of, s_first = target["repeat_of"] or target["statement_id"], target["first_seen"]
         else:
-            earlier = _earlier_sighting(p, s, article_id, batch)
+            sighting = _earlier_sighting(plan, i, memory)
             s_first = first_seen
-            if earlier:
-                s.repeat_of = earlier.get("repeat_of") or earlier["statement_id"]
-                s_first = earlier["first_seen"]
+            if sighting:
+                s.repeat_of = sighting.get("repeat_of") or sighting["statement_id"]
+                s_first = sighting["first_seen"]
         new_count += s.repeat_of is None
-        doc = {
-            "@timestamp": article.published.isoformat() if article.published else first_seen,
-            "statement_id": sid,
-            "key": s.key,
-            "speaker_id": s.speaker_id,
-            "speaker_name": s.speaker_name,
-            "speaker_mention": s.speaker_mention,
-            "mention_start": s.mention_start,
-            "mention_end": s.mention_end,
-            "tracked": s.speaker_id is not None,
-            "text": s.text,
-            "kind": s.kind,
-            "cue": s.cue,
-            "start": s.start,
-            "end": s.end,
-            "article_id": article_id,
-            "article_url": article.canonical_url,
-            "article_title": article.title,
-            "outlet": article.outlet or article.site_name,
-            "first_seen": s_first,
-            "repeat_of": s.repeat_of,
-            "is_new": s.repeat_of is None,
-            **statement_search_fields(s.text, (t.label for t in article.topics)),
-        }
-        docs.append((sid, doc))
+        docs[sid] = statement_doc(s, sid, article, aid, s_first, timestamp)
 
-    written = ix.bulk_write(p.es, p.idx("articles"), [(article_id, article_doc(article, article_id, first_seen, now))])
-    if written.failed:
-        raise ix.EsUnavailable(f"article {article.canonical_url} was not indexed: {written.failed[article_id]}")
-    if docs:
-        written = ix.bulk_write(p.es, p.idx("statements"), docs)
-        if written.failed:
-            raise ix.EsUnavailable(f"statements of {article.canonical_url} were not indexed: {written.failed}")
-    if existing:
-        _drop_stale_statements(p, article_id, set(ids))
-    batch.statements.extend(d for _, d in docs)
+    memory.statements.extend(docs.values())
+    memory.written[aid] = (first_seen, docs)
     if article.simhash is not None and article.duplicate_of is None:
-        batch.articles.append((article_id, article.simhash))
-    return StoreOutcome(
-        article_id=article_id,
+        memory.fingerprints.append((aid, article.simhash, first_seen))
+    outcome = StoreOutcome(
+        article_id=aid,
         duplicate=article.duplicate_of is not None,
         tagged=article.is_immigration,
         statements=len(docs),
         new_statements=new_count,
     )
+    return outcome, first_seen, docs
 
 
-def _drop_stale_statements(p: Pipeline, article_id: str, keep: set[str]) -> None:
-    """An updated article may no longer contain a statement; remove the old document."""
-    resp = p.es.search(index=p.idx("statements"), size=1000, query={"term": {"article_id": article_id}}, source=False)
-    stale = [h["_id"] for h in resp["hits"]["hits"] if h["_id"] not in keep]
-    if stale:
-        p.es.bulk(operations=[{"delete": {"_index": p.idx("statements"), "_id": i}} for i in stale])
+def _stale(p: Pipeline, plans: list[_Plan], existing: dict[str, dict], memory: _Memory) -> list[str]:
+    """Statements of re-processed articles that the new version no longer contains (one search, only then)."""
+    reprocessed = sorted({plan.article_id for plan in plans if plan.article_id in existing})
+    keep = {sid for _, docs in memory.written.values() for sid in docs}
+    # the same page twice in one batch: the first copy's statements are stale if the second dropped them
+    earlier_copies = {sid for plan in plans for sid in plan.statement_ids}
+    stale = sorted(earlier_copies - keep)
+    if reprocessed:
+        resp = p.es.search(
+            index=p.idx("statements"),
+            size=10000,
+            query={"terms": {"article_id": reprocessed}},
+            source=False,
+        )
+        stale += [h["_id"] for h in resp["hits"]["hits"] if h["_id"] not in keep]
+    return stale

@@ -1,0 +1,91 @@
+"""The CPU stages on worker processes: the same records as in-process, one bad page fails alone,
+a dead worker is replaced."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+from conftest import rss, shared_path
+from test_alerts import STORY_A, STORY_B, page
+
+from pipeline.config import load_seeds
+from pipeline.cpu import CpuPool
+from pipeline.fetch import FetchedPage
+from pipeline.run import open_pipeline, pending_items, poll_feeds, process_items
+
+
+def fetched(url: str, html: str) -> FetchedPage:
+    return FetchedPage(url=url, content=html.encode(), content_type="text/html; charset=utf-8", truncated=False)
+
+
+def test_workers_return_the_same_records_as_in_process():
+    seeds = load_seeds()
+    seed_html = (shared_path("fixtures", "seed-article") / "article.html").read_text(encoding="utf-8")
+    pages = [
+        fetched("https://a.example/a", page("https://a.example/a", "H-1B rules", STORY_A)),
+        fetched("https://b.example/b", page("https://b.example/b", "Tech firms", STORY_B)),
+        fetched("https://s.example/seed", seed_html),
+        fetched("https://n.example/nav", "<html><body><nav>Home</nav></body></html>"),
+    ]
+    item = {"feed_id": "f", "published": None}
+    with CpuPool(seeds, 0) as inline, CpuPool(seeds, 2) as pool:
+        here = [inline.enrich(item, pg, None).result() for pg in pages]
+        there = [f.result() for f in [pool.enrich(item, pg, None) for pg in pages]]
+    assert there == here
+    assert sum(a is not None for a, _ in here) == 3 and here[2][0].statements  # not a comparison of empty answers
+
+
+def test_an_error_in_a_worker_comes_back_with_its_page_only():
+    with CpuPool(load_seeds(), 2) as pool:
+        bad = pool.enrich({}, fetched("https://x.example/", "<p>x</p>"), None)  # no feed_id: KeyError in the worker
+        good = pool.enrich(
+            {"feed_id": "f"}, fetched("https://a.example/a", page("https://a.example/a", "T", STORY_A)), None
+        )
+        assert isinstance(bad.exception(), KeyError)
+        assert good.result()[0] is not None
+
+
+def test_a_dead_worker_is_replaced():
+    with CpuPool(load_seeds(), 1) as pool:
+        died = pool._submit(os._exit, 3)
+        with pytest.raises(BrokenProcessPool):
+            died.result()
+        again = pool.enrich(
+            {"feed_id": "f"}, fetched("https://a.example/a", page("https://a.example/a", "T", STORY_A)), None
+        )
+        assert again.result()[0] is not None
+
+
+@pytest.mark.es
+def test_process_items_on_two_workers_stores_what_one_process_does(tmp_path, site, es_url, make_settings):
+    from test_run import seeds_with
+
+    seed_html = (shared_path("fixtures", "seed-article") / "article.html").read_text(encoding="utf-8")
+    links = [
+        site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A)),
+        site.add("/b.html", page(site.url("/b.html"), "Tech firms alarmed by H-1B wage plan", STORY_B)),
+        site.add("/seed.html", seed_html),
+        site.add("/empty.html", "<html><body></body></html>"),
+    ]
+    feed = site.add("/f.xml", rss([(f"s{i}", u) for i, u in enumerate(links)]), content_type="application/rss+xml")
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": feed}])
+    stored = []
+    for workers in (0, 2):
+        prefix = f"t-cpu{workers}-{os.getpid()}"
+        with open_pipeline(make_settings(es_url=es_url, index_prefix=prefix), seeds) as p:
+            try:
+                poll_feeds(p, ["f"])
+                summary = process_items(p, sorted(pending_items(p)), cpu_workers=workers)
+                docs = {}
+                for kind in ("articles", "statements"):
+                    for h in p.es.search(index=p.idx(kind), size=100)["hits"]["hits"]:
+                        docs[h["_id"]] = {
+                            k: v for k, v in h["_source"].items() if k not in ("first_seen", "indexed_at", "@timestamp")
+                        }
+                stored.append((summary.articles, summary.skipped, summary.statements, docs))
+            finally:
+                p.es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+    assert stored[0] == stored[1]
+    assert stored[0][0] == 3 and stored[0][1] == 1 and stored[0][2] >= 12

@@ -1,0 +1,143 @@
+"""Storing a batch: a constant number of Elasticsearch requests, and the same decisions (near-duplicates,
+first sightings, re-processed pages, one page twice) as storing the articles one by one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import shared_path
+from test_alerts import STORY_A, STORY_B
+
+from pipeline.config import load_seeds
+from pipeline.enrich import enrich_article
+from pipeline.records import Article
+from pipeline.run import open_pipeline
+from pipeline.store.articles import store_articles
+
+pytestmark = pytest.mark.es
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+NEW_QUOTE = "Nobody will cross our southern border without papers while I am in charge of this country"
+
+
+def article(url: str, title: str, paragraphs: list[str], hours_ago: float, seeds) -> Article:
+    raw = Article(
+        url=url,
+        canonical_url=url,
+        feed_id="f",
+        outlet=url.split("/")[2],
+        title=title,
+        text="\n".join(paragraphs),
+        published=NOW - timedelta(hours=hours_ago),
+        language="en",
+    )
+    return enrich_article(raw, seeds)
+
+
+def batch(seeds) -> tuple[list[Article], list[Article]]:
+    """(articles already in the index, the batch): every decision the store makes appears at least once."""
+    seed = (shared_path("fixtures", "seed-article") / "article.txt").read_text(encoding="utf-8")
+    paras = [p for p in seed.split("\n") if p.strip()]
+    wire = STORY_B + ["Reporting by the wire desk."]
+    earlier = [
+        article("https://a.example/h1b", "White House moves to tighten H-1B rules", STORY_A, 30, seeds),
+        article("https://c.example/old", "Tech firms alarmed", STORY_B[:2] + STORY_A[2:], 20, seeds),
+    ]
+    later = [
+        article("https://s.example/seed", "The seed story", paras, 5, seeds),  # in-article repeat (#11 of #4)
+        article("https://t.example/seed-copy", "The seed story", paras + ["Reporting by the wire desk."], 4, seeds),
+        article("https://b.example/wire", "Tech firms alarmed", STORY_B, 3, seeds),  # quote first seen in A
+        article("https://d.example/wire-copy", "Tech firms alarmed", wire, 2, seeds),  # near-duplicate of the previous
+        article("https://e.example/half", "Part of the seed story", paras[len(paras) // 2 :], 1, seeds),
+        # re-processed: in the index already, now with one paragraph fewer (its dropped statement must go)
+        article("https://c.example/old", "Tech firms alarmed", STORY_B[:1] + STORY_A[2:], 20, seeds),
+        # one page twice in the batch, changed in between
+        article("https://s.example/seed", "The seed story", paras[:-3], 5, seeds),
+        article("https://f.example/new", "A new quote", [f"“{NEW_QUOTE},” Trump said on Friday."] * 2, 0, seeds),
+    ]
+    return earlier, later
+
+
+def stored(p) -> tuple[dict, dict]:
+    p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
+    arts = {
+        h["_id"]: {k: h["_source"][k] for k in ("duplicate_of", "first_seen", "statement_count")}
+        for h in p.es.search(index=p.idx("articles"), size=1000)["hits"]["hits"]
+    }
+    stmts = {
+        h["_id"]: {k: h["_source"][k] for k in ("article_id", "repeat_of", "is_new", "first_seen", "key")}
+        for h in p.es.search(index=p.idx("statements"), size=1000)["hits"]["hits"]
+    }
+    return arts, stmts
+
+
+def test_a_batch_decides_as_one_by_one(es_url, make_settings):
+    seeds = load_seeds()
+    results = []
+    for one_by_one in (False, True):
+        settings = make_settings(es_url=es_url, index_prefix=f"t-batch-{int(one_by_one)}-{NOW.timestamp():.0f}")
+        with open_pipeline(settings, seeds) as p:
+            try:
+                earlier, later = batch(seeds)
+                for a in earlier:
+                    store_articles(p, [a], now=NOW - timedelta(days=1))
+                    p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
+                if one_by_one:
+                    for a in later:
+                        outcomes = store_articles(p, [a], now=NOW)
+                        p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
+                        results.append(outcomes)
+                else:
+                    results.append(store_articles(p, later, now=NOW))
+                results.append(stored(p))
+            finally:
+                p.es.options(ignore_status=404).indices.delete(
+                    index=f"{settings.index_prefix}-*", expand_wildcards="all"
+                )
+    batched_outcomes, batched_docs, *single = results
+    single_outcomes = [o for outs in single[:-1] for o in outs]
+    single_docs = single[-1]
+    assert [vars(o) for o in batched_outcomes] == [vars(o) for o in single_outcomes]
+    for kind in (0, 1):
+        a, b = batched_docs[kind], single_docs[kind]
+        diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+        assert not diff, diff
+    arts, stmts = batched_docs
+    # and the decisions are the ones expected, so the comparison is not between two empty answers
+    assert sum(1 for a in arts.values() if a["duplicate_of"]) == 2
+    repeats = [s for s in stmts.values() if s["repeat_of"]]
+    assert len(repeats) >= 10 and any(s["is_new"] for s in stmts.values())
+    # repeat_of names a first sighting, never a repeat (a first sighting the changed seed page dropped is gone)
+    targets = [stmts[s["repeat_of"]] for s in repeats if s["repeat_of"] in stmts]
+    assert len(targets) >= 10 and all(t["repeat_of"] is None for t in targets)
+    outcomes = batched_outcomes
+    assert outcomes[3].duplicate and outcomes[1].duplicate and not outcomes[0].duplicate
+    assert outcomes[-1].new_statements >= 1
+
+
+class CountingTransport:
+    """Counts the HTTP requests an Elasticsearch client sends, by endpoint."""
+
+    def __init__(self, es):
+        self.paths: list[str] = []
+        real = es.transport.perform_request
+
+        def perform(method, target, **kw):
+            self.paths.append(target.split("?")[0].rsplit("/", 1)[-1])
+            return real(method, target, **kw)
+
+        es.transport.perform_request = perform
+
+
+def test_a_batch_costs_a_constant_number_of_requests(es_url, index_prefix, make_settings):
+    seeds = load_seeds()
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        earlier, later = batch(seeds)
+        store_articles(p, earlier)
+        p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
+        counter = CountingTransport(p.es)
+        outcomes = store_articles(p, later * 4)  # 32 articles, about 150 statements
+        assert len(outcomes) == 32 and sum(o.statements for o in outcomes) > 100
+        # mget, msearch, the search for a re-processed page's old statements, one bulk
+        assert sorted(counter.paths) == ["_bulk", "_mget", "_msearch", "_search"], counter.paths
