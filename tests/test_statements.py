@@ -324,20 +324,6 @@ def test_ambiguous_surname_follows_the_article():
     assert s.speaker_id == "eric-trump"
 
 
-def test_speed_seed_article():
-    import time
-
-    seed = shared("fixtures", "seed-article")
-    text = (seed / "article.txt").read_text(encoding="utf-8")
-    figs = seed_figures()
-    attribute_statements(text, figs)
-    t0 = time.perf_counter()
-    for _ in range(50):
-        attribute_statements(text, figs)
-    per_s = 50 / (time.perf_counter() - t0)
-    assert per_s >= 100, f"{per_s:.0f} articles/s"
-
-
 # ------------------------------------------------------------------ PolNeAR
 
 
