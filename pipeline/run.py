@@ -224,6 +224,7 @@ def process_items(
         p.settings.fetch_workers, p.gate, delay_for=_host_delay(p), hold_for=_hold
     )
     enriching: dict[str, Future[tuple[Article | None, str | None]]] = {}
+    pages: dict[str, FetchedPage] = {}
     for item_id, page in scheduler.run(list(items), host_of=lambda i: host_of_url(items[i]["url"]), call=fetch):
         item = items[item_id]
         if isinstance(page, FetchError):
@@ -235,6 +236,7 @@ def process_items(
         if isinstance(page, BaseException):
             fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
             continue
+        pages[item_id] = page
         enriching[item_id] = cpu.enrich(item, page, feeds.get(item["feed_id"]))
 
     # Stored in the order the items were taken, as if one by one.
@@ -244,9 +246,16 @@ def process_items(
             continue
         item = items[item_id]
         try:
-            article, skipped = enriching[item_id].result()
+            try:
+                article, skipped = enriching[item_id].result()
+            except BrokenProcessPool:
+                # A worker died while this page was in the pool, maybe not because of it: once more, alone.
+                article, skipped = cpu.enrich(item, pages[item_id], feeds.get(item["feed_id"])).result()
         except BrokenProcessPool as exc:
-            fail(item_id, f"processing {item['url']} was cut short: a worker process died ({exc})", "pending")
+            # It kills its worker when alone too: it runs out of attempts like a page that cannot be fetched.
+            attempts = int(item.get("attempts") or 0) + 1
+            reason = f"processing {item['url']} was cut short: a worker process died ({exc})"
+            fail(item_id, reason, "failed" if attempts >= MAX_ATTEMPTS else "pending", attempts=attempts)
             continue
         except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
             fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())

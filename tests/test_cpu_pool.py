@@ -89,3 +89,39 @@ def test_process_items_on_two_workers_stores_what_one_process_does(tmp_path, sit
                 p.es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
     assert stored[0] == stored[1]
     assert stored[0][0] == 3 and stored[0][1] == 1 and stored[0][2] >= 12
+
+
+class KillingPool(CpuPool):
+    """A pool whose worker dies on one page (as if lxml crashed or the kernel killed it)."""
+
+    def enrich(self, item, page, feed):
+        if "boom" in page.url:
+            return self._submit(os._exit, 9)
+        return super().enrich(item, page, feed)
+
+
+@pytest.mark.es
+def test_a_page_that_kills_its_worker_is_retried_then_failed(tmp_path, site, es_url, index_prefix, make_settings):
+    from test_run import seeds_with
+
+    from pipeline.store import client as ix
+
+    good = site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A))
+    boom = site.add("/boom.html", page(site.url("/boom.html"), "Tech firms alarmed by H-1B wage plan", STORY_B))
+    feed = site.add("/f.xml", rss([("a", good), ("boom", boom)]), content_type="application/rss+xml")
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": feed}])
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        poll_feeds(p, ["f"], cpu_workers=0)
+        p._cpu = KillingPool(seeds, 1)  # what p.cpu(1) hands out from now on
+        ids = pending_items(p)
+        urls = {i: d["url"] for i, d in ix.get_docs(p.es, p.idx("items"), ids).items()}
+        ids.sort(key=lambda i: urls[i] != boom)  # the killer first: the good page waits behind it in the pool
+        outcomes = []
+        for _ in range(4):
+            outcomes.append(process_items(p, [i for i in ids if i in pending_items(p)], cpu_workers=1))
+        items = {d["url"]: d for d in ix.get_docs(p.es, p.idx("items"), ids).values()}
+    # the good page, in the pool when the worker died or not, is processed at the first attempt
+    assert outcomes[0].articles == 1 and items[good]["status"] == "processed"
+    assert items[boom]["status"] == "failed" and "worker process died" in items[boom]["error"]
+    assert items[boom]["attempts"] == 3
+    assert [o.retry_later for o in outcomes[:3]] == [1, 1, 0] and sum(o.failed for o in outcomes) == 1

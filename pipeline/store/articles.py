@@ -183,7 +183,7 @@ class _Plan:
 class _Memory:
     """What this batch has decided so far and the index cannot show yet."""
 
-    statements: list[dict] = field(default_factory=list)  # statement documents, in batch order
+    statements: dict[str, list[dict]] = field(default_factory=dict)  # speaker -> statement documents, in order
     fingerprints: list[tuple[str, int, str]] = field(default_factory=list)  # originals: id, simhash, first_seen
     written: dict[str, tuple[str, dict[str, dict]]] = field(default_factory=dict)  # article_id -> first_seen, docs
 
@@ -287,7 +287,7 @@ def _earlier_sighting(plan: _Plan, i: int, memory: _Memory) -> dict | None:
     s = plan.article.statements[i]
     speaker = s.speaker_id or s.speaker_name
     candidates = list(plan.novelty_hits.get(i, []))
-    candidates += [d for d in memory.statements if d["article_id"] != plan.article_id and _speaker(d) == speaker]
+    candidates += [d for d in memory.statements.get(speaker, []) if d["article_id"] != plan.article_id]
     matches = [c for c in candidates if repeats(s, c)]
     # the earliest; sightings at the same instant (one batch) in id order, so any batch split decides alike
     return min(matches, key=lambda c: (c["first_seen"], c["statement_id"])) if matches else None
@@ -331,7 +331,8 @@ def _decide(
         new_count += s.repeat_of is None
         docs[sid] = statement_doc(s, sid, article, aid, s_first, timestamp)
 
-    memory.statements.extend(docs.values())
+    for doc in docs.values():
+        memory.statements.setdefault(_speaker(doc), []).append(doc)
     memory.written[aid] = (first_seen, docs)
     if article.simhash is not None and article.duplicate_of is None:
         memory.fingerprints.append((aid, article.simhash, first_seen))
