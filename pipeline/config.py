@@ -284,6 +284,9 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = 10.0
     mail_from: str = "newsmon@localhost"
 
+    # When "daily" rules send their digest (UTC, cron syntax); the Airflow DAG and `newsmon run` both use it.
+    digest_cron: str = "0 7 * * *"
+
     # `newsmon kibana setup`; Kibana logins are Elasticsearch users, so the ES ones are the fallback.
     kibana_url: str = "http://127.0.0.1:5601"
     kibana_user: str | None = None
@@ -313,6 +316,15 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", v):
             raise ValueError("NEWSMON_ES_URL must start with http:// or https://")
         return v.rstrip("/")
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(v):
+            raise ValueError(f"'{v}' is not a cron expression; for example '0 7 * * *' is 07:00 UTC every day")
+        return v
 
     @field_validator("allow_private", mode="before")
     @classmethod

@@ -176,3 +176,29 @@ def test_hostile_title_cannot_inject_a_header(smtp_server):
     assert "Crackdown" in plain.get_content()
     # The envelope went to the rule's recipient only.
     assert smtp_server.envelopes[-1] == ["desk@news.example"]
+
+
+def test_digest_slots_and_holds():
+    from pipeline.alerts.schedule import digest_slot, hold_reason, next_digest
+
+    at = datetime(2026, 11, 26, 8, 15, tzinfo=UTC)
+    assert digest_slot("0 7 * * *", at) == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    assert digest_slot("0 7 * * *", datetime(2026, 11, 26, 7, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 26, 7, 0, tzinfo=UTC
+    )
+    assert digest_slot("0 7 * * *", datetime(2026, 11, 26, 6, 59, tzinfo=UTC)) == datetime(
+        2026, 11, 25, 7, 0, tzinfo=UTC
+    )
+    assert next_digest("0 7 * * *", at) == datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    rule = statement_rule(throttle=2, quiet_hours="22:00-07:00", timezone="Europe/Berlin")
+    assert hold_reason(rule, datetime(2026, 11, 26, 22, 30, tzinfo=UTC)) == "quiet hours until 07:00 Europe/Berlin"
+    assert hold_reason(rule, at, emails_last_hour=1) is None
+    assert hold_reason(rule, at, emails_last_hour=2) == "throttle: 2 emails in the last hour"
+    assert hold_reason(statement_rule(), at, emails_last_hour=50) is None
+
+
+def test_a_bad_digest_cron_is_named():
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="NEWSMON_DIGEST_CRON.*not a cron expression"):
+        load_settings(digest_cron="every morning")
