@@ -31,6 +31,7 @@ COMMANDS = [
     ["kibana", "setup"],
     ["alerts"],
     ["alerts", "list"],
+    ["alerts", "test"],
 ]
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..config import PROJECT_ROOT, ConfigError, Settings, load_seeds, load_settings
@@ -277,6 +279,71 @@ def alerts_list(
         when += [f"quiet {r.quiet_hours} {r.timezone}"] if r.quiet_hours else []
         table.add_row(r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
     console.print(table)
+
+
+@alerts_app.command("test")
+def alerts_test(
+    rule_name: str = typer.Argument(..., metavar="RULE", help="The rule's name (see `newsmon alerts list`)."),
+    since: str = typer.Option("7d", help="Look at what was first seen since: 7d, 24h, or a date 2026-11-01."),
+    html_file: Path | None = typer.Option(None, "--html", help="Also write the email's HTML to this file."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON line: the rule, the hits and the email."),
+) -> None:
+    """Show what RULE would have mailed for what was indexed since --since. Nothing is recorded or sent."""
+    import json
+
+    from ..alerts.mail import compose_alert
+    from ..alerts.preview import preview_hits
+    from ..alerts.schedule import next_digest
+    from ..store.search import SearchError, parse_since
+
+    settings = _settings()
+    p = _open(settings, setup=False)
+    with p:
+        rule = next((r for r in p.seeds.alerts if r.name == rule_name), None)
+        if rule is None:
+            _fail(
+                f"no rule '{rule_name}' in {settings.seeds_dir / 'alerts.yaml'}; rules: "
+                + ", ".join(r.name for r in p.seeds.alerts)
+            )
+        try:
+            start = parse_since(since)
+        except SearchError as exc:
+            _fail(str(exc))
+        hits, more = preview_hits(p, rule, start)
+    alert = compose_alert(rule, hits) if hits else None
+    if rule.schedule == "daily":
+        how = f"in the daily digest (NEWSMON_DIGEST_CRON '{settings.digest_cron}', next {next_digest(settings.digest_cron, datetime.now(UTC)):%Y-%m-%d %H:%M} UTC)"
+    else:
+        how = "as they come"
+    how += f", at most {rule.throttle} emails an hour" if rule.throttle else ""
+    how += f", none in quiet hours {rule.quiet_hours} {rule.timezone}" if rule.quiet_hours else ""
+    if html_file and alert:
+        html_file.write_text(alert.html, encoding="utf-8")
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "rule": rule.name,
+                    "since": start,
+                    "hits": [h.model_dump(mode="json") for h in hits],
+                    "more": more,
+                    "sent": how,
+                    "email": alert.model_dump(mode="json") if alert else None,
+                }
+            )
+        )
+        return
+    found = f"{len(hits)}{'+' if more else ''} hit{'s' if len(hits) != 1 else ''}"
+    console.print(
+        f"rule [bold]{rule.name}[/]: {found} since {start} — would be mailed {how}. Nothing was sent.", highlight=False
+    )
+    if alert is None:
+        return
+    console.print(f"\n[bold]To:[/] {', '.join(alert.recipients)}", highlight=False, markup=True)
+    console.print(f"[bold]Subject:[/] {escape(alert.subject)}\n", highlight=False)
+    console.print(alert.body, highlight=False, markup=False)
+    if html_file:
+        console.print(f"\nHTML version written to {html_file}", highlight=False, markup=False)
 
 
 # ------------------------------------------------------------------ kibana
