@@ -14,8 +14,8 @@ newsmon runs alternate A B B A so that drifting machine load falls on both):
 - enrichment: articles/s per core (extract, tag, statements, fingerprint) against trafilatura alone
   on the same real pages, page by page; two worker processes against one; statements on the seed article.
 - indexing: article documents/s, newsmon's bulk_write against elasticsearch.helpers.bulk.
-- e2e: `run_once` (batch size 50, one enrichment process) against enrichment alone of the same pages
-  in one process, with Elasticsearch requests per article counted.
+- e2e: `run_once` over 600 real pages on 200 sites (batch size 50, one enrichment process) against
+  enrichment alone of the same pages in one process, with Elasticsearch requests per article counted.
 - growth: the same end to end with 0 and 20,000 older articles (statements by the same speakers) indexed.
 - politeness: 59 pages on 3 sites at 1 s per site: newsmon's scheduler against the blocking pacer.
 - latency: feed item -> alert email under the real Airflow scheduler (bench/alert_latency.py).
@@ -52,7 +52,7 @@ FULL = {
     "statements_repeats": 50,
     "index_docs": 20000,
     "index_rounds": 2,
-    "e2e_pages": 300,
+    "e2e_pages": 600,
     "e2e_rounds": 2,
     "older": 20000,
     "growth_rounds": 2,

@@ -42,18 +42,39 @@ def peak_rss_mb() -> dict[str, float]:
     return {"peak_rss_mb": round(me, 1), "worker_peak_rss_mb": round(WORKER_PEAK_MB, 1)}
 
 
+def _worker_pids(pool: Any) -> list[int]:
+    executor = getattr(pool, "_executor", None)
+    return [proc.pid for proc in (getattr(executor, "_processes", None) or {}).values()]
+
+
 def note_worker_peaks(pool: Any) -> None:
     """Peak RSS (VmHWM) of a CpuPool's worker processes: they are the forkserver's children, not ours."""
     global WORKER_PEAK_MB
-    executor = getattr(pool, "_executor", None)
-    for proc in (getattr(executor, "_processes", None) or {}).values():
+    for pid in _worker_pids(pool):
         try:
-            status = Path(f"/proc/{proc.pid}/status").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         for line in status.splitlines():
             if line.startswith("VmHWM:"):
                 WORKER_PEAK_MB = max(WORKER_PEAK_MB, int(line.split()[1]) / 1024)
+
+
+def workers_cpu_s(pool: Any) -> float:
+    """CPU seconds (user + system) the pool's worker processes have used so far."""
+    total = 0.0
+    for pid in _worker_pids(pool):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def supports(func: Any, param: str) -> bool:
@@ -422,10 +443,12 @@ def e2e(
 
                 profiler = cProfile.Profile()
                 profiler.enable()
+            pool = p.cpu() if hasattr(p, "cpu") else None
+            cpu0, wcpu0 = own_cpu_s(), workers_cpu_s(pool)
             t0 = time.perf_counter()
             run = run_once(p, batch_size=batch_size)
             dt = time.perf_counter() - t0
-            out: dict[str, Any] = {}
+            out: dict[str, Any] = {"main_cpu_s": own_cpu_s() - cpu0, "workers_cpu_s": workers_cpu_s(pool) - wcpu0}
             if profiler is not None:
                 profiler.disable()
                 out["profile_top"] = profile_top(profiler, profile)
@@ -480,13 +503,13 @@ def enrich_alone(pages: list[str]) -> dict[str, Any]:
 
     seeds = load_seeds(REPO / "seeds")
     bodies = fetch_all(pages)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), own_cpu_s()
     n = 0
     for url, body in zip(pages, bodies, strict=True):
         page = FetchedPage(url=url, content=body, content_type="text/html; charset=utf-8", truncated=False)
         n += prepare_article({"feed_id": "f0", "published": None}, page, None, seeds)[0] is not None
     dt = time.perf_counter() - t0
-    return {"articles": n, "seconds": dt, "articles_per_s": n / dt}
+    return {"articles": n, "seconds": dt, "articles_per_s": n / dt, "cpu_s": own_cpu_s() - cpu0}
 
 
 # ------------------------------------------------------------------ politeness

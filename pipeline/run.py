@@ -8,28 +8,22 @@ Elasticsearch, so any worker can pick up where another stopped.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
 from .alerts import log as alert_log
+from .batch import ItemBatch, ProcessSummary
 from .config import FeedConfig
 from .context import Pipeline, open_pipeline
-from .cpu import BrokenProcessPool
-from .fetch import FetchedPage, fetch_page
-from .net import FetchError, RefusedAddress
 from .poll import PollResult, is_due, poll_feed
 from .progress import Reporter
-from .records import Article, FeedItem, FeedState
-from .schedule import HostScheduler, host_of_url
+from .records import FeedItem, FeedState
+from .schedule import HostScheduler, host_of_url, retry_after_of
 from .store import client as ix
-from .store.articles import store_articles
 
-__all__ = ["Pipeline", "open_pipeline"]  # re-exported: the DAGs and the CLI open pipelines through here
-
-MAX_ATTEMPTS = 3
+# re-exported: the DAGs and the CLI open pipelines and read summaries through here
+__all__ = ["Pipeline", "ProcessSummary", "open_pipeline"]
 
 
 def _now() -> datetime:
@@ -74,15 +68,6 @@ def _item_doc(item: FeedItem, now: datetime) -> dict:
     }
 
 
-def _hold(result: object) -> float | None:
-    """Retry-After of a poll or fetch outcome: how much longer its host stays closed."""
-    return getattr(result, "retry_after", None)
-
-
-def _host_delay(p: Pipeline) -> Callable[[str], float]:
-    return lambda host: max(p.settings.host_delay_s, p.robots.crawl_delay(host))
-
-
 @ix.es_errors
 def poll_feeds(
     p: Pipeline, feed_ids: list[str], reporter: Reporter | None = None, *, cpu_workers: int | None = None
@@ -113,7 +98,7 @@ def poll_feeds(
         return poll_feed(by_id[fid], states.get(fid), p.http, now, parse=parse)
 
     scheduler: HostScheduler[str, PollResult] = HostScheduler(
-        p.settings.fetch_workers, p.gate, delay_for=lambda _: p.settings.host_delay_s, hold_for=_hold
+        p.settings.fetch_workers, p.gate, delay_for=lambda _: p.settings.host_delay_s, hold_for=retry_after_of
     )
     results: dict[str, PollResult] = {}
     item_feed: dict[str, str] = {}
@@ -160,20 +145,6 @@ def poll_feeds(
 # ------------------------------------------------------------------ process
 
 
-class ProcessSummary(BaseModel):
-    items: int = 0
-    articles: int = 0
-    duplicates: int = 0
-    tagged: int = 0
-    statements: int = 0
-    new_statements: int = 0
-    skipped: int = 0
-    failed: int = 0
-    retry_later: int = 0
-    article_ids: list[str] = Field(default_factory=list)
-    failures: dict[str, str] = Field(default_factory=dict)
-
-
 @ix.es_errors
 def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
     resp = p.es.search(
@@ -188,110 +159,25 @@ def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
 
 @ix.es_errors
 def process_items(
-    p: Pipeline, item_ids: list[str], reporter: Reporter | None = None, *, cpu_workers: int | None = None
+    p: Pipeline,
+    item_ids: list[str],
+    reporter: Reporter | None = None,
+    *,
+    cpu_workers: int | None = None,
+    store_every: int = 50,
 ) -> ProcessSummary:
     """Fetch, extract, enrich and index the given items. Items already done are left alone.
 
-    Pages are fetched politely per host (pipeline.schedule) and enriched on the CPU pool as they
-    arrive (cpu_workers processes; 0: in this process; None: settings.cpu_workers). The batch is then
-    stored with a constant number of Elasticsearch requests (pipeline.store.articles), and the items
-    are marked after their articles and statements were written.
+    Pages are fetched politely per host and enriched on the CPU pool as they arrive (cpu_workers
+    processes; 0: in this process; None: settings.cpu_workers); every `store_every` items are stored
+    together and marked while later ones are still on their way (pipeline.batch).
     """
     reporter = reporter or Reporter()
-    summary = ProcessSummary()
     items = {i: d for i, d in ix.get_docs(p.es, p.idx("items"), item_ids).items() if d.get("status") == "pending"}
-    summary.items = len(items)
     if not items:
-        return summary
-    feeds = {f.id: f for f in p.seeds.feeds}
+        return ProcessSummary()
     reporter.start("process", len(items))
-    cpu = p.cpu(cpu_workers)
-    item_updates: list[tuple[str, dict]] = []
-
-    def fail(item_id: str, reason: str, status: str = "failed", note: str | None = None, **extra: object) -> None:
-        item = items[item_id]
-        summary.failed += status == "failed"
-        summary.retry_later += status == "pending"
-        summary.failures[item["url"]] = reason
-        reporter.note(note or reason)
-        item_updates.append((item_id, {"status": status, "error": str(extra.pop("error", reason)), **extra}))
-        reporter.advance("process")
-
-    def fetch(item_id: str) -> FetchedPage:
-        return fetch_page(items[item_id]["url"], p.http, p.robots, pace=False)
-
-    scheduler: HostScheduler[str, FetchedPage] = HostScheduler(
-        p.settings.fetch_workers, p.gate, delay_for=_host_delay(p), hold_for=_hold
-    )
-    enriching: dict[str, Future[tuple[Article | None, str | None]]] = {}
-    pages: dict[str, FetchedPage] = {}
-    for item_id, page in scheduler.run(list(items), host_of=lambda i: host_of_url(items[i]["url"]), call=fetch):
-        item = items[item_id]
-        if isinstance(page, FetchError):
-            attempts = int(item.get("attempts") or 0) + 1
-            permanent = isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
-            status = "failed" if permanent else "pending"
-            fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
-            continue
-        if isinstance(page, BaseException):
-            fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
-            continue
-        pages[item_id] = page
-        enriching[item_id] = cpu.enrich(item, page, feeds.get(item["feed_id"]))
-
-    # Stored in the order the items were taken, as if one by one.
-    articles: list[tuple[str, Article]] = []
-    for item_id in items:
-        if item_id not in enriching:
-            continue
-        item = items[item_id]
-        try:
-            try:
-                article, skipped = enriching[item_id].result()
-            except BrokenProcessPool:
-                # A worker died while this page was in the pool, maybe not because of it: once more, alone.
-                article, skipped = cpu.enrich(item, pages[item_id], feeds.get(item["feed_id"])).result()
-        except BrokenProcessPool as exc:
-            # It kills its worker when alone too: it runs out of attempts like a page that cannot be fetched.
-            attempts = int(item.get("attempts") or 0) + 1
-            reason = f"processing {item['url']} was cut short: a worker process died ({exc})"
-            fail(item_id, reason, "failed" if attempts >= MAX_ATTEMPTS else "pending", attempts=attempts)
-            continue
-        except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
-            fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())
-            continue
-        if article is None:
-            summary.skipped += 1
-            item_updates.append((item_id, {"status": "skipped", "error": skipped, "processed_at": _iso()}))
-            reporter.advance("process")
-        else:
-            articles.append((item_id, article))
-
-    # Raises EsUnavailable when the index is the problem, leaving every item pending.
-    outcomes = store_articles(p, [a for _, a in articles])
-    for (item_id, _), outcome in zip(articles, outcomes, strict=True):
-        if outcome.error:
-            fail(item_id, outcome.error, processed_at=_iso())
-            continue
-        summary.articles += 1
-        summary.duplicates += outcome.duplicate
-        summary.tagged += outcome.tagged
-        summary.statements += outcome.statements
-        summary.new_statements += outcome.new_statements
-        summary.article_ids.append(outcome.article_id)
-        update = {"status": "processed", "article_id": outcome.article_id, "processed_at": _iso(), "error": None}
-        item_updates.append((item_id, update))
-        reporter.advance("process")
-    # Items are marked only after their article and statements were written (store_articles raised otherwise).
-    res = ix.bulk_write(p.es, p.idx("items"), item_updates, op="update")
-    if res.failed:
-        raise ix.EsUnavailable(f"could not mark items processed: {res.failed}")
-    p.es.indices.refresh(index=",".join(p.idx(k) for k in ("items", "articles", "statements")))
-    return summary
-
-
-def _iso() -> str:
-    return _now().isoformat()
+    return ItemBatch(p, items, p.cpu(cpu_workers), reporter, store_every).run()
 
 
 # ------------------------------------------------------------------ alerts
@@ -370,6 +256,9 @@ class RunSummary(BaseModel):
     alerts: AlertSummary = Field(default_factory=AlertSummary)
 
 
+BATCHES_PER_CALL = 10
+
+
 @ix.es_errors
 def run_once(
     p: Pipeline, reporter: Reporter | None = None, *, batch_size: int = 50, only_due: bool = False
@@ -381,11 +270,12 @@ def run_once(
     run.poll = poll_feeds(p, feed_ids, reporter)
     seen: set[str] = set()
     while True:
-        batch = [i for i in pending_items(p, limit=batch_size) if i not in seen]
+        # several batches per call, so that storing one overlaps with fetching and enriching the next
+        batch = [i for i in pending_items(p, limit=batch_size * BATCHES_PER_CALL) if i not in seen]
         if not batch:
             break
         seen.update(batch)
-        part = process_items(p, batch, reporter)
+        part = process_items(p, batch, reporter, store_every=batch_size)
         run.process = _merge(run.process, part)
         run.alert_hits += queue_alerts(p, part.article_ids)
     run.alerts = send_pending_alerts(p, "immediate")

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -53,6 +53,11 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_HOLD_S)
+
+
+def retry_after_of(outcome: object) -> float | None:
+    """The Retry-After (seconds) an outcome carries (fetch.HttpStatusError, poll.PollResult), if any."""
+    return getattr(outcome, "retry_after", None)
 
 
 class HostGate(Protocol):
@@ -111,7 +116,7 @@ class HostScheduler(Generic[T, R]):
 
     def run(
         self, tasks: Iterable[T], host_of: Callable[[T], str], call: Callable[[T], R]
-    ) -> Iterator[tuple[T, R | BaseException]]:
+    ) -> Generator[tuple[T, R | BaseException], None, None]:
         """Yield (task, result or exception) as each call finishes, in completion order.
 
         Requests are dispatched from a thread of their own, so a caller that takes its time over a

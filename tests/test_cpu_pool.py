@@ -59,7 +59,7 @@ def test_a_dead_worker_is_replaced():
 
 
 @pytest.mark.es
-def test_process_items_on_two_workers_stores_what_one_process_does(tmp_path, site, es_url, make_settings):
+def test_process_items_on_two_workers_in_chunks_stores_what_one_process_does(tmp_path, site, es_url, make_settings):
     from test_run import seeds_with
 
     seed_html = (shared_path("fixtures", "seed-article") / "article.html").read_text(encoding="utf-8")
@@ -68,16 +68,18 @@ def test_process_items_on_two_workers_stores_what_one_process_does(tmp_path, sit
         site.add("/b.html", page(site.url("/b.html"), "Tech firms alarmed by H-1B wage plan", STORY_B)),
         site.add("/seed.html", seed_html),
         site.add("/empty.html", "<html><body></body></html>"),
+        site.add("/wire.html", page(site.url("/wire.html"), "H-1B rules", STORY_A + ["Reporting by the wire desk."])),
     ]
     feed = site.add("/f.xml", rss([(f"s{i}", u) for i, u in enumerate(links)]), content_type="application/rss+xml")
     seeds = seeds_with(tmp_path, [{"id": "f", "url": feed}])
     stored = []
-    for workers in (0, 2):
+    # one process, one chunk; against two workers, storing every item as soon as it is ready
+    for workers, store_every in ((0, 50), (2, 1)):
         prefix = f"t-cpu{workers}-{os.getpid()}"
         with open_pipeline(make_settings(es_url=es_url, index_prefix=prefix), seeds) as p:
             try:
                 poll_feeds(p, ["f"])
-                summary = process_items(p, sorted(pending_items(p)), cpu_workers=workers)
+                summary = process_items(p, sorted(pending_items(p)), cpu_workers=workers, store_every=store_every)
                 docs = {}
                 for kind in ("articles", "statements"):
                     for h in p.es.search(index=p.idx(kind), size=100)["hits"]["hits"]:
@@ -88,7 +90,10 @@ def test_process_items_on_two_workers_stores_what_one_process_does(tmp_path, sit
             finally:
                 p.es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
     assert stored[0] == stored[1]
-    assert stored[0][0] == 3 and stored[0][1] == 1 and stored[0][2] >= 12
+    articles, skipped, statements, docs = stored[0]
+    assert articles == 4 and skipped == 1 and statements >= 12
+    assert sum(1 for d in docs.values() if d.get("duplicate_of")) == 1  # the wire copy
+    assert sum(1 for d in docs.values() if d.get("repeat_of")) >= 3  # B's quote of A, the copy's, the seed's #11
 
 
 class KillingPool(CpuPool):

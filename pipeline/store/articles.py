@@ -180,19 +180,23 @@ class _Plan:
 
 
 @dataclass
-class _Memory:
-    """What this batch has decided so far and the index cannot show yet."""
+class BatchMemory:
+    """What a batch has decided so far and the index may not show yet: pass the same one to the
+    store_articles calls of consecutive chunks, and they decide as one batch."""
 
     statements: dict[str, list[dict]] = field(default_factory=dict)  # speaker -> statement documents, in order
     fingerprints: list[tuple[str, int, str]] = field(default_factory=list)  # originals: id, simhash, first_seen
     written: dict[str, tuple[str, dict[str, dict]]] = field(default_factory=dict)  # article_id -> first_seen, docs
+    statement_ids: dict[str, set[str]] = field(default_factory=dict)  # article_id -> every statement id written
 
 
-def store_articles(p: Pipeline, articles: list[Article], *, now: datetime | None = None) -> list[StoreOutcome]:
+def store_articles(
+    p: Pipeline, articles: list[Article], *, now: datetime | None = None, memory: BatchMemory | None = None
+) -> list[StoreOutcome]:
     """Index a batch of enriched articles and their statements; one outcome per article, in order.
 
     Near-duplicates and first sightings are decided against the index and against the articles
-    before each one in the batch. A document Elasticsearch refuses (a 4xx) fails its article alone
+    before each one in the batch (and in earlier chunks that shared `memory`). A document Elasticsearch refuses (a 4xx) fails its article alone
     (outcome.error); an unreachable or overloaded node raises EsUnavailable, and nothing is marked.
     """
     if not articles:
@@ -202,7 +206,7 @@ def store_articles(p: Pipeline, articles: list[Article], *, now: datetime | None
     existing, known = _existing(p, plans)
     _candidates(p, plans, existing, known)
 
-    memory = _Memory()
+    memory = memory if memory is not None else BatchMemory()
     outcomes: list[StoreOutcome] = []
     actions: list[ix.Action] = []
     docs_of: dict[str, list[str]] = {}  # article_id -> ids of the documents written for it
@@ -267,7 +271,7 @@ def _candidates(p: Pipeline, plans: list[_Plan], existing: dict[str, dict], know
             plan.novelty_hits[slot] = sources
 
 
-def _duplicate_of(plan: _Plan, memory: _Memory) -> str | None:
+def _duplicate_of(plan: _Plan, memory: BatchMemory) -> str | None:
     """The original this article re-publishes: the earliest-seen near-duplicate (index or batch), if any."""
     fingerprint = plan.article.simhash
     if fingerprint is None:
@@ -282,7 +286,7 @@ def _duplicate_of(plan: _Plan, memory: _Memory) -> str | None:
     return min(found)[2] if found else None
 
 
-def _earlier_sighting(plan: _Plan, i: int, memory: _Memory) -> dict | None:
+def _earlier_sighting(plan: _Plan, i: int, memory: BatchMemory) -> dict | None:
     """The first sighting of statement i in another article (the index or earlier in this batch), if any."""
     s = plan.article.statements[i]
     speaker = s.speaker_id or s.speaker_name
@@ -294,7 +298,7 @@ def _earlier_sighting(plan: _Plan, i: int, memory: _Memory) -> dict | None:
 
 
 def _decide(
-    plan: _Plan, existing: dict[str, dict], known: dict[str, dict], memory: _Memory, now: datetime
+    plan: _Plan, existing: dict[str, dict], known: dict[str, dict], memory: BatchMemory, now: datetime
 ) -> tuple[StoreOutcome, str, dict[str, dict]]:
     """Decide one article against the index and the batch so far: its outcome, first_seen and statement docs."""
     article, aid = plan.article, plan.article_id
@@ -334,6 +338,7 @@ def _decide(
     for doc in docs.values():
         memory.statements.setdefault(_speaker(doc), []).append(doc)
     memory.written[aid] = (first_seen, docs)
+    memory.statement_ids.setdefault(aid, set()).update(docs)
     if article.simhash is not None and article.duplicate_of is None:
         memory.fingerprints.append((aid, article.simhash, first_seen))
     outcome = StoreOutcome(
@@ -346,12 +351,12 @@ def _decide(
     return outcome, first_seen, docs
 
 
-def _stale(p: Pipeline, plans: list[_Plan], existing: dict[str, dict], memory: _Memory) -> list[str]:
+def _stale(p: Pipeline, plans: list[_Plan], existing: dict[str, dict], memory: BatchMemory) -> list[str]:
     """Statements of re-processed articles that the new version no longer contains (one search, only then)."""
     reprocessed = sorted({plan.article_id for plan in plans if plan.article_id in existing})
     keep = {sid for _, docs in memory.written.values() for sid in docs}
     # the same page twice in one batch: the first copy's statements are stale if the second dropped them
-    earlier_copies = {sid for plan in plans for sid in plan.statement_ids}
+    earlier_copies = {sid for plan in plans for sid in memory.statement_ids.get(plan.article_id, ())}
     stale = sorted(earlier_copies - keep)
     if reprocessed:
         resp = p.es.search(

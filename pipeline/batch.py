@@ -1,0 +1,179 @@
+"""Processing queue items: fetch politely, enrich on the CPU pool, store in chunks as they are ready.
+
+In: pending items (id -> item document). Out: their articles and statements indexed, and each item
+marked processed, skipped, failed or pending again (retry later), with the reason.
+
+The three stages overlap. The scheduler fetches pages per host (pipeline.schedule) and each page
+goes to the CPU pool as it arrives; whenever the next `store_every` items (in the order they were
+taken) are all enriched, they are stored together (pipeline.store.articles: a constant number of
+Elasticsearch requests) and marked, while later pages are still being fetched and enriched. The
+decisions of later chunks see the earlier ones through one BatchMemory, so the whole run decides as
+if the articles had been stored one by one in item order.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from .cpu import CpuPool
+from .fetch import FetchedPage, fetch_page
+from .net import FetchError, RefusedAddress
+from .progress import Reporter
+from .records import Article
+from .schedule import HostScheduler, host_of_url, retry_after_of
+from .store import client as ix
+from .store.articles import BatchMemory, store_articles
+
+if TYPE_CHECKING:
+    from .context import Pipeline
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+Enriched = tuple[Article | None, str | None]
+
+
+class ProcessSummary(BaseModel):
+    items: int = 0
+    articles: int = 0
+    duplicates: int = 0
+    tagged: int = 0
+    statements: int = 0
+    new_statements: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retry_later: int = 0
+    article_ids: list[str] = Field(default_factory=list)
+    failures: dict[str, str] = Field(default_factory=dict)
+
+
+def _iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class ItemBatch:
+    """One process_items call: the items, what became of each, and the chunks still to store."""
+
+    def __init__(
+        self, p: Pipeline, items: dict[str, dict[str, Any]], cpu: CpuPool, reporter: Reporter, store_every: int
+    ):
+        self.p, self.items, self.cpu, self.reporter = p, items, cpu, reporter
+        self.feeds = {f.id: f for f in p.seeds.feeds}
+        self.summary = ProcessSummary(items=len(items))
+        order = list(items)
+        size = max(1, store_every)
+        self.chunks = [order[i : i + size] for i in range(0, len(order), size)]
+        self.updates: dict[str, dict[str, Any]] = {}  # item id -> its new fields, until its chunk is marked
+        self.enriching: dict[str, Future[Enriched]] = {}
+        self.pages: dict[str, FetchedPage] = {}  # kept until enriched, to retry alone if a worker dies
+        self.memory = BatchMemory()
+
+    def run(self) -> ProcessSummary:
+        p = self.p
+        scheduler: HostScheduler[str, FetchedPage] = HostScheduler(
+            p.settings.fetch_workers,
+            p.gate,
+            delay_for=lambda host: max(p.settings.host_delay_s, p.robots.crawl_delay(host)),
+            hold_for=retry_after_of,
+        )
+        results = scheduler.run(list(self.items), host_of=lambda i: host_of_url(self.items[i]["url"]), call=self._fetch)
+        try:
+            for item_id, page in results:
+                self._fetched(item_id, page)
+                while self.chunks and self._ready(self.chunks[0]):
+                    self._store(self.chunks.pop(0))
+        finally:
+            results.close()  # on an error: send no more requests
+        while self.chunks:
+            self._store(self.chunks.pop(0))
+        p.es.indices.refresh(index=",".join(p.idx(k) for k in ("items", "articles", "statements")))
+        return self.summary
+
+    # ---------------------------------------------------------------- the stages
+
+    def _fetch(self, item_id: str) -> FetchedPage:
+        return fetch_page(self.items[item_id]["url"], self.p.http, self.p.robots, pace=False)
+
+    def _fetched(self, item_id: str, page: FetchedPage | BaseException) -> None:
+        item = self.items[item_id]
+        if isinstance(page, FetchError):
+            attempts = int(item.get("attempts") or 0) + 1
+            permanent = isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
+            status = "failed" if permanent else "pending"
+            self._fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
+        elif isinstance(page, BaseException):
+            self._fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
+        else:
+            self.pages[item_id] = page
+            self.enriching[item_id] = self.cpu.enrich(item, page, self.feeds.get(item["feed_id"]))
+
+    def _ready(self, chunk: list[str]) -> bool:
+        """Every item of the chunk has failed to fetch or been enriched."""
+        return all(i in self.updates or (i in self.enriching and self.enriching[i].done()) for i in chunk)
+
+    def _enriched(self, item_id: str) -> Article | None:
+        """The item's enriched article; None when it was skipped or failed (recorded in updates)."""
+        item = self.items[item_id]
+        try:
+            try:
+                article, skipped = self.enriching.pop(item_id).result()
+            except BrokenProcessPool:
+                # A worker died while this page was in the pool, maybe not because of it: once more, alone.
+                article, skipped = self.cpu.enrich(item, self.pages[item_id], self.feeds.get(item["feed_id"])).result()
+        except BrokenProcessPool as exc:
+            # It kills its worker when alone too: it runs out of attempts like a page that cannot be fetched.
+            attempts = int(item.get("attempts") or 0) + 1
+            reason = f"processing {item['url']} was cut short: a worker process died ({exc})"
+            self._fail(item_id, reason, "failed" if attempts >= MAX_ATTEMPTS else "pending", attempts=attempts)
+            return None
+        except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
+            self._fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())
+            return None
+        finally:
+            self.pages.pop(item_id, None)
+        if article is None:
+            self.summary.skipped += 1
+            self.updates[item_id] = {"status": "skipped", "error": skipped, "processed_at": _iso()}
+            self.reporter.advance("process")
+        return article
+
+    def _store(self, chunk: list[str]) -> None:
+        """Store a chunk's articles (in item order), then mark its items. Raises EsUnavailable when the
+        index is the problem, leaving the chunk's items pending."""
+        articles = [(i, a) for i in chunk if i not in self.updates and (a := self._enriched(i)) is not None]
+        outcomes = store_articles(self.p, [a for _, a in articles], memory=self.memory)
+        for (item_id, _), outcome in zip(articles, outcomes, strict=True):
+            if outcome.error:
+                self._fail(item_id, outcome.error, processed_at=_iso())
+                continue
+            s = self.summary
+            s.articles += 1
+            s.duplicates += outcome.duplicate
+            s.tagged += outcome.tagged
+            s.statements += outcome.statements
+            s.new_statements += outcome.new_statements
+            s.article_ids.append(outcome.article_id)
+            done = {"status": "processed", "article_id": outcome.article_id, "processed_at": _iso(), "error": None}
+            self.updates[item_id] = done
+            self.reporter.advance("process")
+        # Items are marked only after their article and statements were written (store_articles raised otherwise).
+        marks = [(i, self.updates.pop(i)) for i in chunk if i in self.updates]
+        res = ix.bulk_write(self.p.es, self.p.idx("items"), marks, op="update")
+        if res.failed:
+            raise ix.EsUnavailable(f"could not mark items processed: {res.failed}")
+
+    def _fail(self, item_id: str, reason: str, status: str = "failed", note: str | None = None, **fields: Any) -> None:
+        s = self.summary
+        s.failed += status == "failed"
+        s.retry_later += status == "pending"
+        s.failures[self.items[item_id]["url"]] = reason
+        log.warning("%s", note or reason)
+        self.reporter.note(note or reason)
+        self.updates[item_id] = {"status": status, "error": str(fields.pop("error", reason)), **fields}
+        self.reporter.advance("process")
