@@ -106,11 +106,6 @@ def poll_timetable():
     return timedelta(minutes=minutes)
 
 
-def due_slack() -> timedelta:
-    """How far ahead the poll DAG looks for due feeds: half of its own period."""
-    return timedelta(minutes=poll_schedule_minutes()) / 2
-
-
 def digest_cron() -> str:
     """When the daily digest rules are sent (UTC); NEWSMON_DIGEST_CRON overrides."""
     return os.environ.get("NEWSMON_DIGEST_CRON", "0 7 * * *")
