@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from .cpu import CpuPool
-from .fetch import FetchedPage, fetch_page
+from .fetch import FetchedPage, RobotsDisallowed, fetch_page
 from .net import FetchError, RefusedAddress
 from .progress import Reporter
 from .records import Article
@@ -104,7 +104,9 @@ class ItemBatch:
         item = self.items[item_id]
         if isinstance(page, FetchError):
             attempts = int(item.get("attempts") or 0) + 1
-            permanent = isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
+            permanent = (
+                isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or isinstance(page, RobotsDisallowed)
+            )
             status = "failed" if permanent else "pending"
             self._fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
         elif isinstance(page, BaseException):

@@ -293,7 +293,9 @@ class Settings(BaseSettings):
     kibana_password: SecretStr | None = None
     kibana_api_key: SecretStr | None = None
 
-    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon; news monitoring bot)"
+    # Sent with every request; robots.txt groups are matched on its first word. Set NEWSMON_USER_AGENT to
+    # name your organisation and a contact page you own, e.g. "newsmon/0.1 (+https://example.org/bot)".
+    user_agent: str = "newsmon/0.1 (news monitoring bot)"
     http_timeout_s: float = 15.0
     http_total_timeout_s: float = 60.0  # a response still trickling in after this is cut off
     max_feed_bytes: int = 10 * 1024 * 1024

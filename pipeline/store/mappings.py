@@ -153,6 +153,19 @@ ALERTS = {
     },
 }
 
+ROBOTS = {  # one document per site origin (scheme://host:port): the robots.txt every worker shares
+    "dynamic": "strict",
+    "properties": {
+        "origin": _KW,
+        "verdict": _KW,  # rules | allow_all | disallow_all
+        "body": {"type": "text", "index": False},  # the robots.txt text when verdict is rules
+        "http_status": {"type": "integer"},
+        "error": {"type": "text", "index": False},
+        "fetched_at": _DATE,
+        "expires_at": _DATE,
+    },
+}
+
 RUNS = {
     "dynamic": "strict",
     "properties": {
@@ -171,6 +184,7 @@ INDICES: dict[str, tuple[int, dict]] = {
     "items": (1, ITEMS),
     "alerts": (1, ALERTS),
     "runs": (1, RUNS),
+    "robots": (1, ROBOTS),
 }
 
 # Text fields that get an `english`-analyzed `<field>.stemmed` subfield where the cluster has the analyzer.
