@@ -281,6 +281,8 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    smtp_ssl: bool = False  # implicit TLS from the first byte (port 465); Airflow's SMTP connection's default
+    smtp_verify_certs: bool = True  # check the SMTP server's certificate (TLS and STARTTLS)
     smtp_timeout_s: float = 10.0
     mail_from: str = "newsmon@localhost"
 
