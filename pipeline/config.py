@@ -313,6 +313,13 @@ class Settings(BaseSettings):
     cpu_workers: int | None = Field(default=None, ge=0)
     # Statements by the same speaker in articles of the last N days are the candidates a new one may repeat.
     novelty_window_days: int = Field(default=30, ge=1)
+    # Retention (newsmon maintenance, daily in Airflow): finished work-queue items and run summaries older than
+    # retention_items_days, sent alert hits older than retention_alerts_days are deleted; pending ones never are.
+    retention_items_days: int = Field(default=90, ge=1)
+    retention_alerts_days: int = Field(default=90, ge=1)
+    # Airflow's own metadata (DAG runs, task instances, XComs, logs table ...) older than this is removed by
+    # `airflow db clean` (`newsmon airflow clean`, run daily by the housekeeper `newsmon airflow up` starts).
+    airflow_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("es_url")
     @classmethod

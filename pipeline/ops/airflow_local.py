@@ -238,6 +238,85 @@ def init_airflow(env: dict[str, str]) -> None:
     _run(["pools", "set", FETCH_POOL, str(FETCH_POOL_SLOTS), "newsmon: concurrent feed/page fetches"], env)
 
 
+# ------------------------------------------------------------------ housekeeping
+
+# Run history that grows with every poll (288 runs a day at 5 minutes); DAG definitions are left alone.
+CLEAN_TABLES = (
+    "dag_run",
+    "task_instance",
+    "task_instance_history",
+    "task_reschedule",
+    "xcom",
+    "log",
+    "job",
+    "asset_event",
+    "callback",
+    "import_error",
+)
+
+
+def clean_metadata(env: dict[str, str], days: int, now: float | None = None) -> str:
+    """`airflow db clean` of the run history older than ``days``, without archive tables. Returns its output.
+
+    It needs the metadata database, which Airflow 3 forbids inside task processes, so it runs from
+    here (`newsmon airflow clean`, the housekeeper `up` starts, a cron line) and not as a DAG task.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    before = datetime.fromtimestamp(now if now is not None else time.time(), UTC) - timedelta(days=days)
+    args = [
+        "db",
+        "clean",
+        "--clean-before-timestamp",
+        before.isoformat(),
+        "--tables",
+        ",".join(CLEAN_TABLES),
+        "--skip-archive",
+        "--error-on-cleanup-failure",
+        "--yes",
+    ]
+    proc = subprocess.run(
+        [airflow_bin(), *args], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1800
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise AirflowCtlError(f"'airflow db clean' failed (exit {proc.returncode}):\n{tail}")
+    return proc.stdout
+
+
+def airflow_clean(
+    project_root: Path | str | None = None,
+    *,
+    days: int = 30,
+    every_hours: float = 0,
+    home: Path | str | None = None,
+) -> int:
+    """`newsmon airflow clean`: once, or every ``every_hours`` until stopped. Returns the exit code.
+
+    With AIRFLOW_HOME or a database set in the environment (the housekeeper, a Docker service, a cron
+    line on an Airflow host) that Airflow is cleaned; otherwise the local one of `newsmon airflow up`.
+    """
+    if home is None and (os.environ.get("AIRFLOW_HOME") or os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")):
+        env = dict(os.environ)
+    else:
+        env = full_env(project_root=project_root, home=home)
+    if every_hours:  # the housekeeper: let the components start before the first pass (SQLite: one writer)
+        time.sleep(min(every_hours * 3600, 600))
+    while True:
+        try:
+            clean_metadata(env, days)
+            print(
+                f"{time.strftime('%Y-%m-%d %H:%M:%S')} removed Airflow run history older than {days} days", flush=True
+            )
+        except AirflowCtlError as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            if not every_hours:
+                return 1
+        if not every_hours:
+            return 0
+        time.sleep(every_hours * 3600)
+
+
 # ------------------------------------------------------------------ up / down
 
 # The components `up` starts, in this order. The scheduler and the triggerer would each start a log
@@ -447,6 +526,12 @@ def start_airflow(
             proc = _spawn(name, [airflow_bin(), *args], env, log_path, home_dir)
             state["components"][name] = _proc_info(proc)
             _write_state(home_dir, state)  # written as it grows: `down` can stop a half-started Airflow
+        # Daily `airflow db clean` of the run history (settings.airflow_retention_days).
+        housekeeper = [sys.executable, "-m", "pipeline.ops.cli", "airflow", "clean"]
+        housekeeper += ["--days", str(settings.airflow_retention_days), "--every-hours", "24"]
+        proc = _spawn("housekeeper", housekeeper, env, home_dir / "housekeeper.log", home_dir)
+        state["components"]["housekeeper"] = _proc_info(proc)
+        _write_state(home_dir, state)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, info in state["components"].items():

@@ -449,6 +449,17 @@ def airflow_down() -> None:
     sys.exit(down(PROJECT_ROOT))
 
 
+@airflow_app.command("clean")
+def airflow_clean(
+    days: int | None = typer.Option(None, help="keep this many days (default NEWSMON_AIRFLOW_RETENTION_DAYS, 30)"),
+    every_hours: float = typer.Option(0, help="repeat every N hours (the housekeeper `up` starts); 0: once"),
+) -> None:
+    """Remove Airflow metadata (DAG runs, task instances, XComs, ...) older than the retention (`airflow db clean`)."""
+    from .airflow_local import airflow_clean as clean
+
+    sys.exit(clean(PROJECT_ROOT, days=days or _settings().airflow_retention_days, every_hours=every_hours))
+
+
 def main() -> None:  # pragma: no cover
     app()
 
