@@ -199,13 +199,22 @@ def connection_overrides() -> dict[str, Any]:
     Connection passwords are registered with Airflow's secrets masker when the connection is
     fetched, so they are redacted from task logs; nothing here logs them.
     """
+    import logging
+
+    log = logging.getLogger("newsmon.connections")
     out: dict[str, Any] = {}
     es = _get_connection(ES_CONN_ID)
     if es is not None:
         out.update(es_overrides(es))
+        log.info("Elasticsearch from Airflow connection '%s': %s", ES_CONN_ID, out.get("es_url", "(no host)"))
+    else:
+        log.info("no Airflow connection '%s': Elasticsearch from NEWSMON_ES_URL", ES_CONN_ID)
     smtp = _get_connection(SMTP_CONN_ID)
     if smtp is not None:
         out.update(smtp_overrides(smtp))
+        log.info("SMTP from Airflow connection '%s': %s:%s", SMTP_CONN_ID, out.get("smtp_host"), out.get("smtp_port"))
+    else:
+        log.info("no Airflow connection '%s': SMTP from NEWSMON_SMTP_*", SMTP_CONN_ID)
     return out
 
 
