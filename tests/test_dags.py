@@ -236,3 +236,32 @@ def test_up_builds_connections_with_provider_fields():
     assert again.es_url == settings.es_url and again.es_user == "newsmon"
     # the plain local SMTP of `up` must not be spoken to with TLS (the provider's default)
     assert (again.smtp_ssl, again.smtp_starttls, again.smtp_port) == (False, False, 2525)
+
+
+def test_the_smtp_connection_up_stores_delivers_through_the_provider(smtp_server, monkeypatch):
+    """The failure-mail path (SmtpNotifier → SmtpHook) over the connection `up` builds for a plain local
+    server: it must not try implicit TLS (that failed with WRONG_VERSION_NUMBER), and newsmon's own
+    mailer, fed by the same connection, delivers too."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    from pipeline.alerts.mail import send_email
+    from pipeline.config import load_settings
+    from pipeline.ops.airflow_local import connection_definitions
+    from pipeline.records import Alert
+
+    sys.path.insert(0, str(DAGS))
+    try:
+        import _newsmon_common as common
+    finally:
+        sys.path.remove(str(DAGS))
+    defs = connection_definitions(load_settings(smtp_host="127.0.0.1", smtp_port=smtp_server.port))
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSMON_SMTP", json.dumps(defs["newsmon_smtp"]))
+    with SmtpHook(smtp_conn_id="newsmon_smtp") as hook:
+        hook.send_email_smtp(to="ops@newsroom.example", subject="task failed", html_content="<p>x</p>")
+    assert smtp_server.wait_for(1)[0]["Subject"] == "task failed"
+
+    conn = SmtpHook.get_connection("newsmon_smtp")
+    settings = load_settings(**common.smtp_overrides(conn))
+    alert = Alert(rule="r", recipients=["editors@newsroom.example"], subject="alert", body="b", hit_ids=["h"])
+    send_email(alert, settings)
+    assert [m["Subject"] for m in smtp_server.wait_for(2)] == ["task failed", "alert"]
