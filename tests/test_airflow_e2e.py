@@ -42,7 +42,15 @@ def _newsmon_env(es_url: str, index_prefix: str, seeds: Path, smtp_port: int, st
         # Elasticsearch and SMTP come from the Airflow connections; the NEWSMON_* values for them are
         # deliberately wrong, so the test fails if the DAGs fall back to them.
         "AIRFLOW_CONN_NEWSMON_ES": f"http://newsmon:{SECRET}@{host_port}",
-        "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{smtp_port}",
+        # A plain SMTP server: the provider's SMTP connection uses implicit TLS unless told otherwise.
+        "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp_port,
+                "extra": {"disable_ssl": True, "disable_tls": True},
+            }
+        ),
         "NEWSMON_ES_URL": "http://127.0.0.1:1",
         "NEWSMON_SMTP_PORT": "1",
         "NEWSMON_INDEX_PREFIX": index_prefix,
