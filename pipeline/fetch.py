@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from .schedule import retry_after_seconds
 
 ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_TTL = timedelta(hours=24)  # RFC 9309 2.4: a cached robots.txt should not be used longer than a day
+ROBOTS_LEASE = timedelta(seconds=90)  # a worker fetching robots.txt for everyone; longer than one request may take
 ROBOTS_RETRY = timedelta(minutes=30)  # how long an unreachable robots.txt means "disallow" before we ask again
 
 
@@ -47,6 +49,10 @@ class RobotsStore(Protocol):
     def get(self, origin: str) -> dict[str, Any] | None: ...
 
     def put(self, origin: str, doc: dict[str, Any]) -> None: ...
+
+    def claim(self, origin: str, ttl: timedelta) -> bool: ...
+
+    def release(self, origin: str) -> None: ...
 
 
 @dataclass
@@ -134,10 +140,10 @@ class RobotsCache:
             stored = self._stored(origin)
             if stored is not None and stored.expires_at > self.clock():
                 fresh = stored
-            else:
+            elif self.store is None:
                 fresh = self._fetch(origin, previous=known or stored)
-                if self.store is not None:
-                    self.store.put(origin, fresh.to_doc())
+            else:
+                fresh = self._fetch_shared(origin, previous=known or stored)
             delay = fresh.rules.crawl_delay(self.http.settings.user_agent) if fresh.rules is not None else None
             with self._lock:
                 self._verdicts[origin] = fresh
@@ -176,6 +182,27 @@ class RobotsCache:
             return RobotsVerdict.from_doc(doc) if doc else None
         except (KeyError, ValueError, TypeError):
             return None
+
+    def _fetch_shared(self, origin: str, previous: RobotsVerdict | None) -> RobotsVerdict:
+        """Fetch once for every worker: whoever takes the store's lease fetches and shares the verdict;
+        the others wait for it (up to ROBOTS_LEASE, then fetch themselves)."""
+        assert self.store is not None
+        if self.store.claim(origin, ROBOTS_LEASE):
+            try:
+                fresh = self._fetch(origin, previous)
+                self.store.put(origin, fresh.to_doc())
+            finally:
+                self.store.release(origin)
+            return fresh
+        deadline = time.monotonic() + ROBOTS_LEASE.total_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            stored = self._stored(origin)
+            if stored is not None and stored.expires_at > self.clock():
+                return stored
+        fresh = self._fetch(origin, previous)
+        self.store.put(origin, fresh.to_doc())
+        return fresh
 
     def _fetch(self, origin: str, previous: RobotsVerdict | None) -> RobotsVerdict:
         now = self.clock()

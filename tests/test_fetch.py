@@ -171,3 +171,20 @@ def test_default_user_agent_is_neutral_and_configurable(monkeypatch):
     assert ua.startswith("newsmon/") and "http" not in ua  # names no address the project does not own
     monkeypatch.setenv("NEWSMON_USER_AGENT", "acme-news-bot/2 (+https://acme.example/bot)")
     assert load_settings().user_agent == "acme-news-bot/2 (+https://acme.example/bot)"
+
+
+def test_robots_fetched_once_when_two_workers_ask_at_the_same_time(site, make_settings, es_url, index_prefix):
+    """Two pipelines (two Airflow tasks, each with its own cache) ask for a cold site at once: a lease in
+    `<prefix>-robots` lets one fetch, the other waits for its verdict."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.context import open_pipeline
+
+    site.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain", delay_s=0.5)
+    settings = make_settings(es_url=es_url, index_prefix=index_prefix, seeds_dir=REPO / "seeds")
+    with open_pipeline(settings) as first, open_pipeline(settings) as second:
+        with ThreadPoolExecutor(4) as pool:
+            jobs = [pool.submit(p.robots.allowed, site.url(f"/private/{i}")) for i in range(2) for p in (first, second)]
+            assert [j.result() for j in jobs] == [False] * 4
+        assert site.hits("/robots.txt") == 1
+        assert not first.es.exists(index=first.idx("robots"), id="lease:" + site.url("").rstrip("/").lower())

@@ -4,9 +4,10 @@ shares one copy per site and a site's robots.txt is fetched once a day, not once
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ApiError, ConflictError, Elasticsearch, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,44 @@ class EsRobotsStore:
             log.warning("robots cache %s: could not read %s: %s", self.index, origin, exc)
             return None
         return dict(resp["_source"]) if resp.get("found") else None
+
+    def claim(self, origin: str, ttl: timedelta) -> bool:
+        """Take the lease to fetch this origin's robots.txt (a document created only if absent, so one
+        worker wins). A lease older than ``ttl`` (its holder died) is taken over. True: fetch it yourself."""
+        lease_id = f"lease:{origin}"
+        now = datetime.now(UTC)
+        doc = {
+            "origin": origin,
+            "verdict": "lease",
+            "fetched_at": now.isoformat(),
+            "expires_at": (now + ttl).isoformat(),
+        }
+        for _ in range(2):
+            try:
+                self.es.create(index=self.index, id=lease_id, document=doc)
+                return True
+            except ConflictError:
+                held = self.es.options(ignore_status=404).get(index=self.index, id=lease_id)
+                if not held.get("found"):
+                    continue
+                if datetime.fromisoformat(held["_source"]["expires_at"]) > now:
+                    return False
+                try:  # expired: remove exactly that lease (optimistic concurrency), then try again
+                    self.es.delete(
+                        index=self.index, id=lease_id, if_seq_no=held["_seq_no"], if_primary_term=held["_primary_term"]
+                    )
+                except (ConflictError, ApiError):
+                    return False
+            except (ApiError, TransportError) as exc:
+                log.warning("robots cache %s: could not take the lease for %s: %s", self.index, origin, exc)
+                return True  # no shared lease: fetch it ourselves
+        return False
+
+    def release(self, origin: str) -> None:
+        try:
+            self.es.options(ignore_status=404).delete(index=self.index, id=f"lease:{origin}")
+        except (ApiError, TransportError) as exc:
+            log.warning("robots cache %s: could not release the lease for %s: %s", self.index, origin, exc)
 
     def put(self, origin: str, doc: dict[str, Any]) -> None:
         try:
