@@ -672,6 +672,7 @@ def _stop_state(home_dir: Path, state: dict, grace: float, echo: Callable[[str],
     names = {int(i["pid"]): n for n, i in state.get("components", {}).items()}
     if state.get("smtp_sink"):
         names[int(state["smtp_sink"]["pid"])] = "smtp-sink"
+    described = {p.pid: _describe(p) for p in procs}  # while they still have a command line
     for proc in procs:
         try:
             proc.terminate()
@@ -698,7 +699,7 @@ def _stop_state(home_dir: Path, state: dict, grace: float, echo: Callable[[str],
     survivors = list(alive) + list(late_alive)
     survivors = [p for p in survivors if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     components = sorted(f"{names[p.pid]} {p.pid}" for p in procs if p.pid in names)
-    others = sorted(_describe(p) for p in procs + late if p.pid not in names)
+    others = sorted(described.get(p.pid) or _describe(p) for p in procs + late if p.pid not in names)
     echo(f"stopped {len(procs) + len(late)} process(es): " + ", ".join(components))
     if others:
         echo(f"  and {len(others)} more (workers, task processes): " + "; ".join(others))
