@@ -173,21 +173,43 @@ def _norm(text: str) -> str:
 
 
 _FLAG_CACHE: dict[str, int] = {}
+_TOKEN_FLAGS: dict[str, int] = {}
+_POS_FLAG = 16
+
+
+def _token_flags(token: str) -> int:
+    """Flags of one class or id token: 1 social, 2 negative, 4 inline junk, 8 popup, 16 positive."""
+    flags = _TOKEN_FLAGS.get(token)
+    if flags is None:
+        flags = (
+            (1 if _SOCIAL_CLASS.search(token) else 0)
+            | (2 if _NEG.search(token) else 0)
+            | (4 if _INLINE_JUNK.search(token) else 0)
+            | (8 if _POPUP.search(token) else 0)
+            | (_POS_FLAG if _POS.search(token) else 0)
+        )
+        if len(_TOKEN_FLAGS) > 100_000:
+            _TOKEN_FLAGS.clear()
+        _TOKEN_FLAGS[token] = flags
+    return flags
 
 
 def _attr_flags(attrs: str) -> int:
-    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk, 8 popup (cached per string)."""
+    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk, 8 popup (cached per string).
+
+    The patterns never span whitespace, so a string's flags are those of its tokens combined; tokens
+    repeat far more across pages than whole class strings do, which keeps the regexes off the hot path.
+    """
     flags = _FLAG_CACHE.get(attrs)
     if flags is None:
-        flags = 0
-        if _SOCIAL_CLASS.search(attrs):
-            flags |= 1
-        if _NEG.search(attrs) and not _POS.search(attrs):
-            flags |= 2
-            if _INLINE_JUNK.search(attrs):
-                flags |= 4
-                if _POPUP.search(attrs):
-                    flags |= 8
+        any_flags = 0
+        for token in attrs.split():
+            any_flags |= _token_flags(token)
+        flags = any_flags & 1
+        if any_flags & 2 and not any_flags & _POS_FLAG:
+            flags |= 2 | (any_flags & 4)
+            if any_flags & 4:
+                flags |= any_flags & 8
         if len(_FLAG_CACHE) > 100_000:
             _FLAG_CACHE.clear()
         _FLAG_CACHE[attrs] = flags
@@ -425,18 +447,37 @@ def _resolve_boiler(w: _Walker) -> list[float]:
         acc += x if x > 0 else 0.0
         pos_prefix.append(acc)
     total = acc
+    # Ranges are marked through a difference array, so nesting costs nothing (O(blocks + ranges)).
+    by_class = [0] * (len(blocks) + 1)
+    by_other = [0] * (len(blocks) + 1)
     for start, end, kind in w.boiler_ranges:
         inside = pos_prefix[end] - pos_prefix[start]
         if kind == "header":
-            if any(raw[i] > 150 for i in range(start, end)):
+            if any(raw[i] > 150 for i in range(start, min(end, start + 400))):
                 continue
         elif kind != "hidden" and total > 0 and inside > 0.4 * total:
             continue
         elif kind == "hidden" and total > 0 and inside > 0.6 * total:
             continue
-        for i in range(start, end):
-            if not blocks[i].post:
-                blocks[i].boiler = True
+        marks = by_class if kind == "class" else by_other
+        marks[start] += 1
+        marks[end] -= 1
+    # Class names are weak evidence: when they would leave less than a fifth of the page's paragraph
+    # weight (the story split into sibling "widget"/"card"/"field--label-hidden" boxes), ignore them.
+    kept = 0.0
+    c = o = 0
+    for i, x in enumerate(raw):
+        c += by_class[i]
+        o += by_other[i]
+        if x > 0 and not c and not o:
+            kept += x
+    use_class = total <= 0 or kept >= 0.2 * total
+    c = o = 0
+    for i, b in enumerate(blocks):
+        c += by_class[i]
+        o += by_other[i]
+        if (o or (c and use_class)) and not b.post:
+            b.boiler = True
     weights = [_weight(b) for b in blocks]
     for i, b in enumerate(blocks):
         if weights[i] > 0 and not b.post and _COOKIE_TEXT.search(b.text):
@@ -735,6 +776,18 @@ def _org_names(site_name: str, url: str) -> list[str]:
     return [n for n in dict.fromkeys(names) if len(n) >= 3]
 
 
+_FOUNDED = re.compile(r"^(?:founded in \d{4},\s*)?(?:the )?", re.IGNORECASE)
+_COMPANY_VERB_RE = re.compile(_COMPANY_VERB, re.IGNORECASE)
+
+
+def _describes_org(text: str, orgs: list[str]) -> bool:
+    """The paragraph describes the publisher: "(Founded in 1990, )(the )Acme is a global provider of..."."""
+    head = _FOUNDED.match(text)
+    at = head.end() if head else 0
+    low = text[at : at + 200].lower()
+    return any(low.startswith(o) and _COMPANY_VERB_RE.match(text, at + len(o)) for o in orgs)
+
+
 def _separated(kept: list[_Block], i: int) -> bool:
     """Block i starts a section of its own: after an <hr>, or in another container than the story before it."""
     return kept[i].after_rule or (i > 0 and kept[i].group != kept[i - 1].group)
@@ -755,10 +808,6 @@ def _cut_tail(kept: list[_Block], orgs: list[str], authors: list[str]) -> list[_
     if n < 3:
         return kept
     lo = max(n // 2, n - 6)
-    org_re = None
-    if orgs:
-        alt = "|".join(re.escape(o) for o in orgs)
-        org_re = re.compile(rf"^(?:founded in \d{{4}},\s*)?(?:the )?(?:{alt}){_COMPANY_VERB}", re.IGNORECASE)
     for i in range(lo, n):
         b = kept[i]
         if b.post:
@@ -775,7 +824,7 @@ def _cut_tail(kept: list[_Block], orgs: list[str], authors: list[str]) -> list[_
                     or (name[0].isupper() and nxt.startswith(name.split()[0]) and len(name.split()[0]) >= 3)
                 ):
                     return kept[:i]
-        if org_re is not None and len(text) < 1500 and org_re.match(text) and _separated(kept, i):
+        if orgs and len(text) < 1500 and _describes_org(text, orgs) and _separated(kept, i):
             return kept[:i]
     if authors:
         lo = max(n // 2, n - 3)
