@@ -843,12 +843,56 @@ def _cut_tail(kept: list[_Block], orgs: list[str], authors: list[str]) -> list[_
     return kept
 
 
+# Headings that open a list of teasers ("More from Jane Doe", "Latest News", "You may also like")...
+_TEASER_HEADING = re.compile(
+    r"^(?:more (?:from|on|in|about|by|stories|news|articles|posts|like this)\b.{0,60}|"
+    r"latest(?: news| stories| articles| posts| videos)?|related(?: articles?| stories| posts| news| content| reading| coverage)?|"
+    r"read (?:next|this next)\b.{0,40}|(?:you|we think you) (?:may|might|will|would) (?:also )?(?:like|enjoy|love|be interested).{0,40}|"
+    r"recommended(?: for you| reading| stories| articles)?|most (?:popular|read|viewed|shared|recent)(?: stories| articles| posts)?|"
+    r"trending(?: now| stories| articles)?|top stories|popular (?:stories|articles|posts|now)|what to read next|"
+    r"editor'?s picks|in other news|around the web|from (?:our|the) partners|up next|keep reading)\s*[:.!]?$",
+    re.IGNORECASE,
+)
+# ... and headings that open the comment thread.
+_COMMENTS_HEADING = re.compile(
+    r"^(?:\d+ (?:comments?|responses|replies)|comments?(?: \(\d+\))?|leave a (?:reply|comment)|"
+    r"join the (?:conversation|discussion)|(?:post|add|write) a comment)\s*[:.!]?$",
+    re.IGNORECASE,
+)
+
+
+def _is_prose(b: _Block) -> bool:
+    return len(b.text) >= 150 and b.link_len < 0.3 * len(b.text) and _is_sentence_like(b)
+
+
+def _cut_teasers(kept: list[_Block]) -> list[_Block]:
+    """Drop teaser lists (a short heading such as "More from Jane Doe" or "Latest News" and the items under
+    it, up to the next paragraph of prose) and, in the second half of the story, a comment thread (from
+    a heading such as "33 Comments" or "Leave a Reply" to the end)."""
+    n = len(kept)
+    out: list[_Block] = []
+    i = 0
+    while i < n:
+        b = kept[i]
+        if not b.post and len(b.text) < 70:
+            if i > n // 2 and _COMMENTS_HEADING.match(b.text):
+                break
+            if _TEASER_HEADING.match(b.text):
+                i += 1
+                while i < n and not kept[i].post and not _is_prose(kept[i]):
+                    i += 1
+                continue
+        out.append(b)
+        i += 1
+    return out
+
+
 def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: list[str] | None = None) -> str:
     title_key = _key(title)
     w.title_key = title_key
     start, end = _select(w)
     kept = [b for b in w.blocks[start:end] if _keep(b, title_key)]
-    kept = _trim(kept)
+    kept = _trim(_cut_teasers(_trim(kept)))
     if orgs or authors:
         kept = _trim(_cut_tail(kept, orgs or [], authors or []))
     lines: list[str] = []
