@@ -93,7 +93,7 @@ _POS = re.compile(
     re.IGNORECASE,
 )
 _SOCIAL_CLASS = re.compile(
-    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|text-post-media|threads|mastodon-embed|"
+    r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|text-post-media|threads-(?:embed|post)|mastodon-embed|"
     r"fb-xfbml|fb-post|bluesky-embed|reddit-embed|x-post|embedded-post|social-embed",
     re.IGNORECASE,
 )
@@ -867,21 +867,24 @@ def _is_prose(b: _Block) -> bool:
 
 def _cut_teasers(kept: list[_Block]) -> list[_Block]:
     """Drop teaser lists (a short heading such as "More from Jane Doe" or "Latest News" and the items under
-    it, up to the next paragraph of prose) and, in the second half of the story, a comment thread (from
+    it, up to the next paragraph of prose) and, once the story has had some prose, a comment thread (from
     a heading such as "33 Comments" or "Leave a Reply" to the end)."""
     n = len(kept)
     out: list[_Block] = []
+    prose = 0  # characters of prose before the current block
     i = 0
     while i < n:
         b = kept[i]
         if not b.post and len(b.text) < 70:
-            if i > n // 2 and _COMMENTS_HEADING.match(b.text):
+            if prose >= 1000 and _COMMENTS_HEADING.match(b.text):
                 break
             if _TEASER_HEADING.match(b.text):
                 i += 1
                 while i < n and not kept[i].post and not _is_prose(kept[i]):
                     i += 1
                 continue
+        if _is_prose(b):
+            prose += len(b.text)
         out.append(b)
         i += 1
     return out
