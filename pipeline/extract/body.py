@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from html import unescape
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -875,7 +876,7 @@ def _cut_teasers(kept: list[_Block]) -> list[_Block]:
     i = 0
     while i < n:
         b = kept[i]
-        if not b.post and len(b.text) < 70:
+        if not b.post and not b.boiler and len(b.text) < 70:
             if prose >= 1000 and _COMMENTS_HEADING.match(b.text):
                 break
             if _TEASER_HEADING.match(b.text):
@@ -883,7 +884,7 @@ def _cut_teasers(kept: list[_Block]) -> list[_Block]:
                 while i < n and not kept[i].post and not _is_prose(kept[i]):
                     i += 1
                 continue
-        if _is_prose(b):
+        if not b.boiler and _is_prose(b):
             prose += len(b.text)
         out.append(b)
         i += 1
@@ -894,8 +895,9 @@ def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: lis
     title_key = _key(title)
     w.title_key = title_key
     start, end = _select(w)
-    kept = [b for b in w.blocks[start:end] if _keep(b, title_key)]
-    kept = _trim(_cut_teasers(_trim(kept)))
+    # teaser and comment headings are looked for before _keep, which drops such lines
+    kept = [b for b in _cut_teasers(w.blocks[start:end]) if _keep(b, title_key)]
+    kept = _trim(kept)
     if orgs or authors:
         kept = _trim(_cut_tail(kept, orgs or [], authors or []))
     lines: list[str] = []
@@ -912,6 +914,24 @@ def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: lis
         lines.append(b.text)
         i += 1
     return unicodedata.normalize("NFC", "\n".join(lines))
+
+
+_LD_MIN_WORDS = 100
+
+
+def _prefer_ld_body(body_text: str, ld_body: str) -> str:
+    """The JSON-LD articleBody when the page's HTML shows much less of it (a script-rendered page whose
+    story sits only in its markup); otherwise the text found in the HTML, which keeps the paragraphs."""
+    if not ld_body:
+        return body_text
+    ld_words = len(_WORD.findall(ld_body))
+    if ld_words < _LD_MIN_WORDS or len(_WORD.findall(body_text)) >= 0.5 * ld_words:
+        return body_text
+    if "<" in ld_body:  # some sites put HTML in it
+        ld_body = _TAG_RE.sub(" ", ld_body)
+    ld_body = unescape(ld_body)
+    lines = (_norm(line) for line in ld_body.replace("\r", "\n").split("\n"))
+    return unicodedata.normalize("NFC", "\n".join(line for line in lines if line))
 
 
 def extract_article(
@@ -958,6 +978,7 @@ def extract_article(
                 if len(alt) > len(body_text):
                     body_text, page_words, link_words = alt, pw2, lw2
                     page_text = _page_text(w2)
+    body_text = _prefer_ld_body(body_text, meta.ld_article_body)
     if not meta.canonical_url:
         meta.canonical_url = canonicalize_url(url)
     reason = _not_article_reason(body_text, page_text, meta, page_words, link_words)
