@@ -87,3 +87,17 @@ def test_split_restricts_the_pages(tmp_path: Path):
     assert sorted(dev + test) == [f"p{i}" for i in range(6)] and not set(dev) & set(test)
     with pytest.raises(ValueError, match="split"):
         load_dataset(d, "train")
+
+
+def test_cli_runs_the_eval_and_names_a_bad_split(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from pipeline.ops.cli import app
+
+    d = _dataset(tmp_path / "set")
+    ok = CliRunner().invoke(app, ["eval", "extraction", str(d), "--split", "all", "--json"])
+    assert ok.exit_code == 0, ok.output
+    last = json.loads(ok.output.strip().splitlines()[-1])
+    assert last["pages"] == 6 and set(last) >= {"shingle", "word", "pages", "pages_per_s"}
+    bad = CliRunner().invoke(app, ["eval", "extraction", str(d), "--split", "train"])
+    assert bad.exit_code != 0 and "--split train" in bad.output
