@@ -7,6 +7,7 @@ Elasticsearch, so any worker can pick up where another stopped.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from .alerts import log as alert_log
 from .batch import ItemBatch, ProcessSummary
 from .config import FeedConfig
 from .context import Pipeline, open_pipeline
+from .itemqueue import due_items, new_item_doc
 from .poll import PollResult, is_due, poll_feed
 from .progress import Reporter
 from .records import FeedItem, FeedState
@@ -24,6 +26,8 @@ from .store import client as ix
 
 # re-exported: the DAGs and the CLI open pipelines and read summaries through here
 __all__ = ["Pipeline", "ProcessSummary", "open_pipeline"]
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -53,19 +57,6 @@ def due_feeds(p: Pipeline, now: datetime | None = None) -> list[str]:
     now = now or _now()
     states = feed_states(p)
     return [f.id for f in p.seeds.feeds if f.enabled and is_due(states.get(f.id), now)]
-
-
-def _item_doc(item: FeedItem, now: datetime) -> dict:
-    return {
-        "item_id": item.item_id,
-        "feed_id": item.feed_id,
-        "url": item.url,
-        "title": item.title,
-        "published": item.published.isoformat() if item.published else None,
-        "discovered_at": now.isoformat(),
-        "status": "pending",
-        "attempts": 0,
-    }
 
 
 @ix.es_errors
@@ -113,7 +104,7 @@ def poll_feeds(
             for item in res.items:
                 item_id = item.item_id
                 item_feed[item_id] = fid
-                new_items.put(ix.Action(p.idx("items"), item_id, _item_doc(item, now), "create"))
+                new_items.put(ix.Action(p.idx("items"), item_id, new_item_doc(item, now), "create"))
             reporter.advance("poll")
     written = new_items.result
     unstored = {item_feed[i] for i in written.failed}
@@ -146,15 +137,12 @@ def poll_feeds(
 
 
 @ix.es_errors
-def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
-    resp = p.es.search(
-        index=p.idx("items"),
-        size=limit,
-        query={"term": {"status": "pending"}},
-        sort=[{"discovered_at": "asc"}, {"item_id": "asc"}],
-        source=False,
-    )
-    return [h["_id"] for h in resp["hits"]["hits"]]
+def pending_items(
+    p: Pipeline, limit: int = 500, *, per_host: int | None = None, exclude: list[str] | None = None
+) -> list[str]:
+    """Ids of the pending items that are due (not waiting out a backoff), oldest first, at most
+    `per_host` (settings.queue_per_host) of one host; `exclude`: ids this caller already took."""
+    return due_items(p, limit, per_host=per_host, exclude=exclude)
 
 
 @ix.es_errors
@@ -186,15 +174,18 @@ def process_items(
 class AlertSummary(BaseModel):
     emails_sent: int = 0
     hits_sent: int = 0
-    pending: int = 0
+    pending: int = 0  # what remains pending after the pass (SMTP down, or more than one pass sends)
     failed: int = 0
     error: str | None = None
 
 
 @ix.es_errors
 def queue_alerts(p: Pipeline, article_ids: list[str] | None = None, schedule: str | None = None) -> int:
-    """Record alert hits for the given articles as pending. Returns how many hits are new."""
-    return alert_log.queue_hits(p, article_ids or [], schedule)
+    """Record alert hits as pending: for every article indexed since the last pass (the watermark, all
+    rules), and for `article_ids` (a hint, such as an asset event's ids; only `schedule`'s rules when given).
+    Returns how many hits are new."""
+    new = alert_log.queue_hits(p, article_ids or [], schedule) if article_ids else 0
+    return new + alert_log.queue_since_watermark(p)
 
 
 @ix.es_errors
@@ -268,16 +259,18 @@ def run_once(
     run = RunSummary(run_id=uuid.uuid4().hex, started=_now())
     feed_ids = due_feeds(p) if only_due else [f.id for f in p.seeds.feeds if f.enabled]
     run.poll = poll_feeds(p, feed_ids, reporter)
-    seen: set[str] = set()
+    seen: list[str] = []
     while True:
-        # several batches per call, so that storing one overlaps with fetching and enriching the next
-        batch = [i for i in pending_items(p, limit=batch_size * BATCHES_PER_CALL) if i not in seen]
+        # Several batches per call, so that storing one overlaps with fetching and enriching the next.
+        # Items taken once are not taken again in this run (a retry waits for its backoff anyway).
+        batch = pending_items(p, limit=batch_size * BATCHES_PER_CALL, exclude=seen)
         if not batch:
             break
-        seen.update(batch)
+        seen += batch
         part = process_items(p, batch, reporter, store_every=batch_size)
         run.process = _merge(run.process, part)
-        run.alert_hits += queue_alerts(p, part.article_ids)
+    # Hits of everything indexed since the last pass, this run's articles and any a crash left behind.
+    run.alert_hits = queue_alerts(p)
     run.alerts = send_pending_alerts(p, "immediate")
     run.finished = _now()
     ix.bulk_write(

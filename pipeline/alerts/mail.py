@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import AlertRule, Settings, secret
 from ..records import Alert, AlertHit
 from .rules import keyword_pattern
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 class SmtpUnavailable(Exception):
@@ -200,13 +204,33 @@ def build_message(alert: Alert, mail_from: str, message_id: str) -> EmailMessage
     return msg
 
 
+class _SMTP(smtplib.SMTP):
+    """smtplib.SMTP that waits data_timeout_s for the reply to the end of the message, not the
+    command timeout: an email the server took long to acknowledge was accepted, not lost."""
+
+    def __init__(self, host: str, port: int, timeout: float, data_timeout_s: float):
+        self.data_timeout_s = data_timeout_s
+        super().__init__(host, port, timeout=timeout)
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        if self.sock is not None:
+            self.sock.settimeout(max(self.data_timeout_s, self.timeout))
+        try:
+            return super().data(msg)
+        finally:
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
+
+
 def send_email(alert: Alert, settings: Settings) -> str:
     """Deliver one alert; returns the Message-ID. Raises SmtpUnavailable naming the server."""
     msg_id = make_msgid(domain="newsmon.local")
     msg = build_message(alert, settings.mail_from, msg_id)
     server = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+        with _SMTP(
+            settings.smtp_host, settings.smtp_port, settings.smtp_timeout_s, settings.smtp_data_timeout_s
+        ) as smtp:
             if settings.smtp_starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if settings.smtp_user:
