@@ -12,9 +12,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from .records import FeedItem
+from .schedule import host_of_url
 
 if TYPE_CHECKING:
     from .context import Pipeline
@@ -25,16 +25,12 @@ log = logging.getLogger(__name__)
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
 
 
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
-
-
 def new_item_doc(item: FeedItem, now: datetime) -> dict[str, Any]:
     return {
         "item_id": item.item_id,
         "feed_id": item.feed_id,
         "url": item.url,
-        "host": host_of(item.url),
+        "host": host_of_url(item.url),  # the politeness key
         "title": item.title,
         "published": item.published.isoformat() if item.published else None,
         "discovered_at": now.isoformat(),
