@@ -325,7 +325,7 @@ def test_a_backlog_goes_out_in_bounded_emails_and_what_remains_is_reported(
         first = send_pending_alerts(p, "immediate")
         assert (first.emails_sent, first.hits_sent, first.pending) == (3, 30, 15)
         report = status_report(p)
-        assert "pending alerts 15" in report, report
+        assert "15 waiting to be sent" in report, report
         second = send_pending_alerts(p, "immediate")
         assert (second.emails_sent, second.hits_sent, second.pending) == (2, 15, 0)
     smtp.wait_for(5)

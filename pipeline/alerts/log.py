@@ -36,6 +36,7 @@ from ..store import client as ix
 from .docs import article_from_doc, statement_from_doc
 from .mail import SmtpUnavailable, compose_alert, send_email
 from .rules import match_keyword_rule, match_statement_rule
+from .schedule import THROTTLE_WINDOW, hold_reason
 
 if TYPE_CHECKING:
     from ..config import AlertRule
@@ -243,8 +244,11 @@ def _lease(p: Pipeline, held: list[_Claimed], owner: str | None, until: datetime
     return [_Claimed({**c.doc, **fields}, res.seq[c.id]) for c in held if c.id in res.seq]
 
 
-def _claim(p: Pipeline, schedule: str, owner: str, limit: int) -> list[_Claimed]:
-    now = _now()
+def _claim(
+    p: Pipeline, schedule: str, owner: str, limit: int, *, before: datetime | None, skip: list[str]
+) -> list[_Claimed]:
+    """Lease up to `limit` pending hits nobody holds (oldest first), leaving out the rules in `skip`."""
+    now = _now()  # leases run on the real clock, whatever time a caller simulates
     free = {
         "bool": {
             "should": [
@@ -254,10 +258,16 @@ def _claim(p: Pipeline, schedule: str, owner: str, limit: int) -> list[_Claimed]
             "minimum_should_match": 1,
         }
     }
+    filters: list[dict[str, Any]] = [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}, free]
+    if before is not None:
+        filters.append({"range": {"created_at": {"lt": before.isoformat()}}})
+    query: dict[str, Any] = {"bool": {"filter": filters}}
+    if skip:
+        query["bool"]["must_not"] = [{"terms": {"rule": skip}}]
     resp = p.es.search(
         index=p.idx("alerts"),
         size=limit,
-        query={"bool": {"filter": [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}, free]}},
+        query=query,
         sort=[{"created_at": "asc"}, {"alert_id": "asc"}],
         seq_no_primary_term=True,
     )
@@ -303,8 +313,9 @@ def _mark_sent(p: Pipeline, index: str, ids: list[str], message_id: str, sent_at
     fields = {
         "status": "sent",
         "sent_at": sent_at,
-        "message_id": message_id,
+        "email_id": message_id,
         "last_error": None,
+        "hold_reason": None,
         "lease_owner": None,
         "lease_until": None,
     }
@@ -349,57 +360,134 @@ def reconcile_journal(p: Pipeline) -> int:
     return marked
 
 
-def pending_count(p: Pipeline, schedule: str | None = None) -> int:
-    filters: list[dict[str, Any]] = [{"term": {"status": "pending"}}]
-    if schedule:
-        filters.append({"term": {"schedule": schedule}})
-    return ix.count(p.es, p.idx("alerts"), {"bool": {"filter": filters}})
+def emails_last_hour(p: Pipeline, rule_names: list[str], now: datetime) -> dict[str, int]:
+    """Emails each rule sent in the throttle window before `now` (the hits of one email share its `email_id`)."""
+    if not rule_names:
+        return {}
+    resp = p.es.search(
+        index=p.idx("alerts"),
+        size=0,
+        query={
+            "bool": {
+                "filter": [
+                    {"terms": {"rule": rule_names}},
+                    {"term": {"status": "sent"}},
+                    {"range": {"sent_at": {"gt": (now - THROTTLE_WINDOW).isoformat(), "lte": now.isoformat()}}},
+                ]
+            }
+        },
+        aggs={
+            "rules": {
+                "terms": {"field": "rule", "size": len(rule_names)},
+                "aggs": {"emails": {"cardinality": {"field": "email_id"}}},
+            }
+        },
+    )
+    return {b["key"]: int(b["emails"]["value"]) for b in resp["aggregations"]["rules"]["buckets"]}
 
 
-def send_pending(p: Pipeline, schedule: str = "immediate", *, owner: str | None = None) -> dict[str, Any]:
+def _pending_by_rule(p: Pipeline, schedule: str, before: datetime | None) -> dict[str, int]:
+    filters: list[dict[str, Any]] = [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}]
+    if before is not None:
+        filters.append({"range": {"created_at": {"lt": before.isoformat()}}})
+    resp = p.es.search(
+        index=p.idx("alerts"),
+        size=0,
+        query={"bool": {"filter": filters}},
+        aggs={"rules": {"terms": {"field": "rule", "size": 10000}}},
+    )
+    return {b["key"]: int(b["doc_count"]) for b in resp["aggregations"]["rules"]["buckets"]}
+
+
+class _Pass:
+    """One send_pending call: its owner, clock, limits and tallies."""
+
+    def __init__(self, p: Pipeline, schedule: str, owner: str, now: datetime, before: datetime | None):
+        self.p, self.schedule, self.owner, self.now, self.before = p, schedule, owner, now, before
+        self.rules = {r.name: r for r in p.seeds.alerts}
+        self.summary: dict[str, Any] = {
+            "emails_sent": 0,
+            "hits_sent": 0,
+            "pending": 0,
+            "held": 0,
+            "failed": 0,
+            "error": None,
+        }
+        self.held_rules: dict[str, str] = {}  # rule -> why it may not mail now
+        throttled = [r.name for r in p.seeds.alerts if r.throttle is not None]
+        self.sent_recently = emails_last_hour(p, throttled, now)
+
+    def budget_left(self) -> bool:
+        return self.summary["emails_sent"] < self.p.settings.alert_max_emails_per_pass and not self.summary["error"]
+
+
+def send_pending(
+    p: Pipeline,
+    schedule: str = "immediate",
+    *,
+    before: datetime | None = None,
+    now: datetime | None = None,
+    owner: str | None = None,
+) -> dict[str, Any]:
     """Mail the pending hits of this schedule: one email per rule and at most alert_max_hits_per_email hits,
-    at most alert_max_emails_per_pass emails; `pending` in the summary is what remains."""
-    owner = owner or new_owner()
+    at most alert_max_emails_per_pass emails; `pending` in the summary is what remains to send.
+
+    `before`: only hits recorded before this time (a digest slot carries the hits recorded before it).
+    A rule in its quiet hours or over its throttle sends nothing now: its hits stay pending with the
+    reason (`hold_reason`, counted in `held`) and go into its next email, which says how many waited.
+    """
     settings = p.settings
-    summary: dict[str, Any] = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "failed": 0, "error": None}
+    run = _Pass(p, schedule, owner or new_owner(), now or _now(), before)
     reconcile_journal(p)
-    rules = {r.name: r for r in p.seeds.alerts}
     per_email = settings.alert_max_hits_per_email
-    while summary["emails_sent"] < settings.alert_max_emails_per_pass and not summary["error"]:
-        held = _claim(p, schedule, owner, limit=per_email * 4)
-        if not held:
+    while run.budget_left():
+        claimed = _claim(p, schedule, run.owner, per_email * 4, before=before, skip=list(run.held_rules))
+        if not claimed:
             break
         by_rule: dict[str, list[_Claimed]] = defaultdict(list)
-        for c in held:
+        for c in claimed:
             by_rule[c.doc["rule"]].append(c)
         emails = [(name, hs[i : i + per_email]) for name, hs in by_rule.items() for i in range(0, len(hs), per_email)]
         for n, (rule_name, chunk) in enumerate(emails):
-            if summary["error"] or summary["emails_sent"] >= settings.alert_max_emails_per_pass:
+            if not run.budget_left():
                 _lease(p, [c for _, rest in emails[n:] for c in rest], None, None)  # let others have them now
                 break
-            _send_one(p, rules.get(rule_name), rule_name, chunk, owner, summary)
-    p.es.indices.refresh(index=p.idx("alerts"))  # so that the count below, and `status`, see this pass
-    summary["pending"] = pending_count(p, schedule)
-    if summary["pending"]:
-        log.info("%d %s alert hit(s) still pending after this pass", summary["pending"], schedule)
-    return summary
+            _send_one(run, rule_name, chunk)
+    p.es.indices.refresh(index=p.idx("alerts"))  # so that the counts below, and `status`, see this pass
+    left = _pending_by_rule(p, schedule, before)
+    run.summary["held"] = sum(n for rule, n in left.items() if rule in run.held_rules)
+    run.summary["pending"] = sum(n for rule, n in left.items() if rule not in run.held_rules)
+    if run.summary["pending"]:
+        log.info("%d %s alert hit(s) still to send after this pass", run.summary["pending"], schedule)
+    return run.summary
 
 
-def _send_one(
-    p: Pipeline, rule: AlertRule | None, rule_name: str, chunk: list[_Claimed], owner: str, summary: dict[str, Any]
-) -> None:
+def _send_one(run: _Pass, rule_name: str, chunk: list[_Claimed]) -> None:
+    p, summary, rule = run.p, run.summary, run.rules.get(rule_name)
     if rule is None:  # the rule was removed from alerts.yaml: do not mail, keep a trace
         ix.bulk_actions(
             p.es, (ix.Action(p.idx("alerts"), c.id, {"status": "dropped"}, "update", upsert=False) for c in chunk)
         )
         log.warning("%d hit(s) of rule %s dropped: the rule is no longer in alerts.yaml", len(chunk), rule_name)
         return
+    reason = run.held_rules.get(rule_name) or hold_reason(rule, run.now, run.sent_recently.get(rule_name, 0))
+    if reason is not None:
+        if rule_name not in run.held_rules:
+            log.info("alert rule %s: hits held back (%s)", rule_name, reason, extra={"rule": rule_name})
+        run.held_rules[rule_name] = reason
+        fields = {"hold_reason": reason, "lease_owner": None, "lease_until": None}
+        ix.bulk_actions(
+            p.es, (ix.Action(p.idx("alerts"), c.id, fields, "update", seq=c.seq, upsert=False) for c in chunk)
+        )
+        return
     # Renewed just before mailing, so a slow server cannot outlast the lease; a hit another sender
     # took meanwhile (our lease ran out) is left to it.
-    chunk = _lease(p, chunk, owner, _now() + timedelta(seconds=p.settings.alert_lease_s))
+    chunk = _lease(p, chunk, run.owner, _now() + timedelta(seconds=p.settings.alert_lease_s))
     if not chunk:
         return
-    alert = compose_alert(rule, _hits_of([c.doc for c in chunk]))
+    alert = compose_alert(
+        rule, _hits_of([c.doc for c in chunk]), held_back=sum(1 for c in chunk if c.doc.get("hold_reason"))
+    )
     try:
         message_id = send_email(alert, p.settings)
     except SmtpUnavailable as exc:
@@ -422,7 +510,8 @@ def _send_one(
             ),
         )
         return
-    sent_at = _now().isoformat()
+    sent_at = run.now.isoformat()
+    run.sent_recently[rule_name] = run.sent_recently.get(rule_name, 0) + 1
     ids = [c.id for c in chunk]
     _write_journal(p, ids, message_id, sent_at)
     summary["emails_sent"] += 1

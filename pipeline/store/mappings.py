@@ -153,11 +153,12 @@ ALERTS = {
         "status": _KW,  # pending | sent | dropped
         "created_at": _DATE,
         "sent_at": _DATE,
+        "email_id": _KW,  # the Message-ID of the email that carried it: the hits of one email share it
+        "hold_reason": _KW,  # why a pending hit waits (quiet hours, throttle); None once sent
         "attempts": {"type": "integer"},
         "last_error": {"type": "text"},
         "lease_owner": _KW,  # the sender that claimed the hit, until lease_until
         "lease_until": _DATE,
-        "message_id": _KW,  # of the email that carried it
     },
 }
 
@@ -187,7 +188,7 @@ INDICES: dict[str, tuple[int, dict]] = {
     "statements": (2, STATEMENTS),
     "feeds": (1, FEEDS),
     "items": (2, ITEMS),
-    "alerts": (2, ALERTS),
+    "alerts": (3, ALERTS),
     "runs": (1, RUNS),
     "cursors": (1, CURSORS),
 }
