@@ -23,11 +23,11 @@ from pydantic import BaseModel, Field
 
 from .cpu import CpuPool
 from .fetch import FetchedPage, fetch_page
-from .itemqueue import after_failure
+from .itemqueue import after_failure, parse_time
 from .net import FetchError, RefusedAddress
 from .progress import Reporter
 from .records import Article
-from .schedule import HostScheduler, host_of_url, retry_after_of
+from .schedule import HostDeferred, HostScheduler, host_of_url, retry_after_of
 from .store import client as ix
 from .store.articles import BatchMemory, store_articles
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Enriched = tuple[Article | None, str | None]
+# A host closed longer than this (Retry-After) has its remaining items put back, due when it reopens.
+MAX_HOST_WAIT_S = 60.0
 
 
 class ProcessSummary(BaseModel):
@@ -86,6 +88,7 @@ class ItemBatch:
             p.gate,
             delay_for=lambda host: max(p.settings.host_delay_s, p.robots.crawl_delay(host)),
             hold_for=retry_after_of,
+            max_wait_s=MAX_HOST_WAIT_S,
         )
         results = scheduler.run(list(self.items), host_of=lambda i: host_of_url(self.items[i]["url"]), call=self._fetch)
         try:
@@ -123,7 +126,13 @@ class ItemBatch:
 
     def _fetched(self, item_id: str, page: FetchedPage | BaseException) -> None:
         item = self.items[item_id]
-        if isinstance(page, FetchError):
+        if isinstance(page, HostDeferred):  # not an attempt: back in the queue, due when the host reopens
+            until = datetime.fromtimestamp(page.until, UTC)
+            due = max(until, parse_time(item.get("next_attempt_at")) or until)
+            reason = f"{item['url']}: not fetched, {page}"
+            error = item.get("error") or reason  # keep the last real error for status
+            self._fail(item_id, reason, "pending", error=error, next_attempt_at=due.isoformat())
+        elif isinstance(page, FetchError):
             permanent = isinstance(page, RefusedAddress) or "robots.txt" in page.reason
             reason = f"fetch failed: {page}"
             self._retry_or_fail(item_id, reason, retry_after_s=retry_after_of(page), permanent=permanent)

@@ -139,11 +139,16 @@ def poll_feeds(
 
 @ix.es_errors
 def pending_items(
-    p: Pipeline, limit: int = 500, *, per_host: int | None = None, exclude: list[str] | None = None
+    p: Pipeline,
+    limit: int = 500,
+    *,
+    per_host: int | None = None,
+    exclude: list[str] | None = None,
+    now: datetime | None = None,
 ) -> list[str]:
     """Ids of the pending items that are due (not waiting out a backoff), oldest first, at most
     `per_host` (settings.queue_per_host) of one host; `exclude`: ids this caller already took."""
-    return due_items(p, limit, per_host=per_host, exclude=exclude)
+    return due_items(p, limit, per_host=per_host, exclude=exclude, now=now)
 
 
 @ix.es_errors
