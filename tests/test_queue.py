@@ -135,6 +135,7 @@ def test_an_item_fails_for_good_when_its_window_is_spent_and_says_why(
             index=p.idx("items"), id=item_id, doc={"first_failed_at": earlier, "next_attempt_at": earlier}, refresh=True
         )
         assert pending_items(p) == [item_id]
+    with open_pipeline(settings, seeds) as p:  # a later run (this one keeps the host closed for 2 min)
         run = run_once(p)
         assert run.process.failed == 1 and run.process.retry_later == 0
         assert "gave up after 2 attempts over 2 h" in run.process.failures[url]
