@@ -13,7 +13,6 @@ if the articles had been stored one by one in item order.
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field
 from .cpu import CpuPool
 from .fetch import FetchedPage, fetch_page
 from .itemqueue import after_failure, parse_time
+from .logs import stage_logger
 from .net import FetchError, RefusedAddress
 from .progress import Reporter
 from .records import Article
@@ -34,7 +34,7 @@ from .store.articles import BatchMemory, store_articles
 if TYPE_CHECKING:
     from .context import Pipeline
 
-log = logging.getLogger(__name__)
+log = stage_logger(__name__)
 
 Enriched = tuple[Article | None, str | None]
 # A host closed longer than this (Retry-After) has its remaining items put back, due when it reopens.

@@ -8,18 +8,18 @@ up the others. It fails for good once `Settings.item_retry_hours` have passed si
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .logs import stage_logger
 from .records import FeedItem
 from .schedule import host_of_url
 
 if TYPE_CHECKING:
     from .context import Pipeline
 
-log = logging.getLogger(__name__)
+log = stage_logger(__name__)
 
 # Delay before the 1st, 2nd, 3rd and every later retry of a page.
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))

@@ -7,7 +7,6 @@ Elasticsearch, so any worker can pick up where another stopped.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +18,7 @@ from .batch import ItemBatch, ProcessSummary
 from .config import FeedConfig
 from .context import Pipeline, open_pipeline
 from .itemqueue import due_items, new_item_doc
+from .logs import stage_logger
 from .poll import PollResult, is_due, poll_feed
 from .progress import Reporter
 from .records import FeedItem, FeedState
@@ -28,7 +28,8 @@ from .store import client as ix
 # re-exported: the DAGs and the CLI open pipelines and read summaries through here
 __all__ = ["Pipeline", "ProcessSummary", "open_pipeline"]
 
-log = logging.getLogger(__name__)
+log = stage_logger(__name__)
+poll_log = stage_logger("pipeline.poll")  # poll_feeds lives here; its records name the feed
 
 
 def _now() -> datetime:
@@ -117,6 +118,7 @@ def poll_feeds(
         if res.status == "failed":
             summary.failed += 1
             summary.failures[fid] = res.error or "failed"
+            poll_log.warning("feed %s failed: %s", fid, res.error, extra={"feed": fid, "url": by_id[fid].url})
             reporter.note(f"feed failed: {res.error}")
         elif res.status == "not_modified":
             summary.not_modified += 1
@@ -124,6 +126,7 @@ def poll_feeds(
             summary.ok += 1
         if fid in unstored:
             summary.failures[fid] = f"feed '{fid}': its new items could not be stored: {written.failed}"
+            poll_log.error("%s", summary.failures[fid], extra={"feed": fid, "url": by_id[fid].url})
     summary.new_items = len(written.created)
     ix.bulk_write(
         p.es,
@@ -294,6 +297,21 @@ def run_once(
     run.alerts = send_pending_alerts(p, "immediate")
     run.digest = send_due_digest(p)
     run.finished = _now()
+    pr = run.process
+    log.info(
+        "run %s: %d feeds polled (%d failed), %d items processed: %d articles, %d failed for good, %d to retry; "
+        "%d alert hits queued, %d emails sent, %d alert hits still to send",
+        run.run_id,
+        run.poll.polled,
+        run.poll.failed,
+        pr.items,
+        pr.articles,
+        pr.failed,
+        pr.retry_later,
+        run.alert_hits,
+        run.alerts.emails_sent,
+        run.alerts.pending,
+    )
     ix.bulk_write(
         p.es,
         p.idx("runs"),

@@ -20,7 +20,6 @@ record it without mailing again.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import uuid
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from elasticsearch import ConflictError, NotFoundError
 
+from ..logs import stage_logger
 from ..records import AlertHit
 from ..store import client as ix
 from .docs import article_from_doc, statement_from_doc
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..config import AlertRule
     from ..context import Pipeline
 
-log = logging.getLogger(__name__)
+log = stage_logger(__name__)
 
 CURSOR = "alerts"
 # A pass looks this far behind the last one: an article stamped `indexed_at` just before a pass may
