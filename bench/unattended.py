@@ -177,7 +177,7 @@ def report(es_url: str, prefix: str, sites: dict[str, str], messages: list, home
     urls = Counter()
     for m in messages:
         body = m.get_body(preferencelist=("plain",)).get_content()
-        urls.update(re.findall(r"^   (http://\S+)$", body, flags=re.M))
+        urls.update(re.findall(r"^   (http://\S+?)\r?$", body, flags=re.M))
     out["alerts"]["emails"] = len(messages)
     out["alerts"]["hits_mailed_more_than_once"] = sorted(u for u, n in urls.items() if n > 1)
     out["alerts"]["distinct_hits_mailed"] = len(urls)
