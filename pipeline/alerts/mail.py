@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import AlertRule, Settings, secret
 from ..records import Alert, AlertHit
 from .rules import keyword_pattern
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 class SmtpUnavailable(Exception):
@@ -200,18 +204,45 @@ def build_message(alert: Alert, mail_from: str, message_id: str) -> EmailMessage
     return msg
 
 
+def _data(smtp: smtplib.SMTP, data_timeout_s: float, msg: Buffer | str) -> tuple[int, bytes]:
+    """DATA, waiting data_timeout_s for the reply to the end of the message, not the command timeout:
+    an email the server took long to acknowledge was accepted, not lost."""
+    if smtp.sock is not None:
+        smtp.sock.settimeout(max(data_timeout_s, smtp.timeout))
+    try:
+        return smtplib.SMTP.data(smtp, msg)
+    finally:
+        if smtp.sock is not None:
+            smtp.sock.settimeout(smtp.timeout)
+
+
+class _SMTP(smtplib.SMTP):
+    data_timeout_s = 600.0
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        return _data(self, self.data_timeout_s, msg)
+
+
+class _SMTP_SSL(smtplib.SMTP_SSL):  # noqa: N801 - mirrors smtplib.SMTP_SSL
+    data_timeout_s = 600.0
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        return _data(self, self.data_timeout_s, msg)
+
+
 def _smtp_client(settings: Settings) -> smtplib.SMTP:
     """A connected client: implicit TLS (smtp_ssl, usually port 465), else plain with optional STARTTLS."""
     context = ssl.create_default_context()
     if not settings.smtp_verify_certs:  # a connection's ssl_context "none": a self-signed relay
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    smtp: _SMTP | _SMTP_SSL
     if settings.smtp_ssl:
-        return smtplib.SMTP_SSL(
-            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context
-        )
-    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
-    if settings.smtp_starttls:
+        smtp = _SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context)
+    else:
+        smtp = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+    smtp.data_timeout_s = settings.smtp_data_timeout_s
+    if settings.smtp_starttls and not settings.smtp_ssl:
         try:
             smtp.starttls(context=context)
         except BaseException:
