@@ -6,7 +6,8 @@
 What it starts, all on loopback and all stopped at the end:
 - four local sites, each on its own address (so per-host politeness and backoff see four hosts),
   whose feeds gain a new article every `--every` seconds (120) until the last `--drain` minutes:
-  * good  127.0.0.31  answers at once; it also serves `wire.xml`, a feed whose links point at `down`
+  * good  127.0.0.31  answers at once; it also serves `wire.xml`, a feed whose links point at `down`,
+                      and `members.xml`, whose links robots.txt disallows
   * down  127.0.0.32  nothing listens: connection refused (its own feed and every wire article)
   * slow  127.0.0.33  the first request for each article stalls longer than the per-read timeout
                       (NEWSMON_HTTP_TIMEOUT_S=4, the stall is 7 s); later ones trickle the page in
@@ -20,9 +21,11 @@ What it starts, all on loopback and all stopped at the end:
 - a fresh index prefix on the Elasticsearch at NEWSMON_ES_URL (default http://127.0.0.1:9200),
   deleted at the end (--keep-index keeps it).
 
-The item retry window is cut to NEWSMON_ITEM_RETRY_HOURS=0.08 (4.8 min) so that an item of the dead
-host fails for good within the run (first failure, retry 5 min later, given up); the busy site's
-Retry-After (7 min) is longer than the first backoff (5 min), so its items show it being honoured.
+Defaults otherwise (1 s between two requests to a host, robots.txt obeyed, a 24 h retry window).
+The good host's robots.txt disallows /private/, and its `members.xml` feed links there: those items
+fail for good at once (the "failed" column). The dead host's robots.txt is unreachable, so RFC 9309
+means "disallow" for 30 min: its items wait (pending, next_attempt_at) rather than fail. The busy
+site's Retry-After (7 min) is longer than the first backoff (5 min), so its items show it honoured.
 
 At the end it stops Airflow (`newsmon airflow down`'s code), checks that no process and no port of it
 is left, and counts: items by site and status (processed, pending with next_attempt_at, failed with
@@ -62,7 +65,6 @@ READ_TIMEOUT_S = 4.0  # NEWSMON_HTTP_TIMEOUT_S for the run
 STALL_S = 7.0  # the slow site's first answer per article: longer than the read timeout
 TRICKLE_GAP_S = 1.5  # the slow site's later answers: chunks this far apart (below the read timeout)
 RETRY_AFTER_S = 420
-RETRY_HOURS = 0.08
 
 WORDS = (
     "council budget river harbor school teacher museum festival bridge railway farmer market weather storm "
@@ -123,7 +125,7 @@ class Site:
                 outcome = "200"
                 try:
                     if path == "/robots.txt":
-                        self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+                        self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
                     elif path == "/feed.xml":
                         body = site.feed(site.base, site.published()).encode()
                         if site.mode == "slow":
@@ -132,8 +134,13 @@ class Site:
                         else:
                             self._send(200, body, "application/rss+xml")
                     elif path == "/wire.xml" and site.wire_base:
-                        self._send(200, site.feed(site.wire_base, site.published(), every=2).encode(), "application/rss+xml")
-                    elif m := re.fullmatch(r"/a/(\d+)\.html", path):
+                        self._send(
+                            200, site.feed(site.wire_base, site.published(), every=2).encode(), "application/rss+xml"
+                        )
+                    elif path == "/members.xml" and site.wire_base:
+                        body = site.feed(site.base, site.published(), every=3, folder="private").encode()
+                        self._send(200, body, "application/rss+xml")
+                    elif m := re.fullmatch(r"/(?:a|private)/(\d+)\.html", path):
                         body = site.article(site.base, int(m.group(1))).encode()
                         if site.mode == "busy" and time.time() < site.busy_until:
                             outcome = "503"
@@ -190,7 +197,9 @@ class Site:
 
     def article(self, base: str, n: int) -> str:
         rnd = random.Random(f"{base}-{n}")  # every article different: no near-duplicates to fold together
-        paras = "".join("<p>" + " ".join(rnd.choice(WORDS) for _ in range(45)).capitalize() + ".</p>\n" for _ in range(4))
+        paras = "".join(
+            "<p>" + " ".join(rnd.choice(WORDS) for _ in range(45)).capitalize() + ".</p>\n" for _ in range(4)
+        )
         quote = "We will " + " ".join(rnd.choice(WORDS) for _ in range(9)) + " before the visa rules change"
         return PAGE.format(
             title=f"{self.name.title()} report {n} from {base.split('//')[1]}: new H-1B wage rules",
@@ -204,9 +213,10 @@ class Site:
             paras=paras,
         )
 
-    def feed(self, base: str, count: int, every: int = 1) -> str:
+    def feed(self, base: str, count: int, every: int = 1, folder: str = "a") -> str:
         items = "".join(
-            f"<item><title>{self.name} {n}</title><link>{base}/a/{n}.html</link><guid>{base}/a/{n}.html</guid></item>"
+            f"<item><title>{self.name} {n}</title><link>{base}/{folder}/{n}.html</link>"
+            f"<guid>{base}/{folder}/{n}.html</guid></item>"
             for n in range(1, count + 1, every)
         )
         return (
@@ -248,7 +258,8 @@ def write_seeds(dest: Path, feeds: dict[str, str]) -> None:
     for name in ("figures.yaml", "topics.yaml"):
         shutil.copy(REPO / "seeds" / name, dest / name)
     feed_list = [
-        {"id": fid, "name": fid, "url": url, "outlet": fid.title(), "poll_interval_minutes": 1} for fid, url in feeds.items()
+        {"id": fid, "name": fid, "url": url, "outlet": fid.title(), "poll_interval_minutes": 1}
+        for fid, url in feeds.items()
     ]
     (dest / "feeds.yaml").write_text(yaml.safe_dump({"poll_schedule_minutes": 1, "feeds": feed_list}))
     rules = [
@@ -266,15 +277,19 @@ def _all(es: Any, index: str, query: dict | None = None) -> list[dict]:
 
     if not es.indices.exists(index=index):
         return []
-    return [h["_source"] | {"_id": h["_id"]} for h in scan(es, index=index, query={"query": query or {"match_all": {}}})]
+    return [
+        h["_source"] | {"_id": h["_id"]} for h in scan(es, index=index, query={"query": query or {"match_all": {}}})
+    ]
 
 
-def count_items(es: Any, prefix: str, site_of_host: dict[str, str]) -> dict:
+def count_items(es: Any, prefix: str) -> dict:
+    """Items by feed (wire: articles on the dead host; members: pages robots.txt disallows)."""
     by_site: dict[str, dict] = {}
     for it in _all(es, f"{prefix}-items"):
-        host = (it.get("url") or "").split("//", 1)[-1].split(":", 1)[0]
-        site = site_of_host.get(host, host)
-        s = by_site.setdefault(site, {"items": 0, "status": Counter(), "retried": 0, "recovered": 0, "pending": [], "failed": []})
+        site = it.get("feed_id") or "?"
+        s = by_site.setdefault(
+            site, {"items": 0, "status": Counter(), "retried": 0, "recovered": 0, "pending": [], "failed": []}
+        )
         s["items"] += 1
         s["status"][it["status"]] += 1
         failed_once = bool(it.get("first_failed_at")) or int(it.get("attempts") or 0) > 0
@@ -282,7 +297,12 @@ def count_items(es: Any, prefix: str, site_of_host: dict[str, str]) -> dict:
         s["recovered"] += failed_once and it["status"] == "processed"
         if it["status"] == "pending":
             s["pending"].append(
-                {"url": it["url"], "attempts": it.get("attempts"), "next_attempt_at": it.get("next_attempt_at"), "error": it.get("error")}
+                {
+                    "url": it["url"],
+                    "attempts": it.get("attempts"),
+                    "next_attempt_at": it.get("next_attempt_at"),
+                    "error": it.get("error"),
+                }
             )
         elif it["status"] == "failed":
             s["failed"].append({"url": it["url"], "attempts": it.get("attempts"), "reason": it.get("error")})
@@ -329,9 +349,7 @@ def count_alerts(es: Any, prefix: str, messages: list[Any]) -> dict:
     received_unrecorded = [mid for mid in received if mid not in by_email]
     # every URL an email lists belongs to a hit recorded as sent in that very email
     mismatched = [
-        mid
-        for mid, e in received.items()
-        if mid in by_email and set(e["urls"]) - {h.get("url") for h in by_email[mid]}
+        mid for mid, e in received.items() if mid in by_email and set(e["urls"]) - {h.get("url") for h in by_email[mid]}
     ]
     return {
         "hits": len(hits),
@@ -348,25 +366,39 @@ def count_alerts(es: Any, prefix: str, messages: list[Any]) -> dict:
     }
 
 
+def _readable(raw: str) -> str:
+    """A task-log record (Airflow writes JSON lines) as `time level logger: message`."""
+    try:
+        rec = json.loads(raw)
+    except ValueError:
+        return raw.strip()
+    if not isinstance(rec, dict):
+        return raw.strip()
+    return f"{rec.get('timestamp', '')} {rec.get('level', '')} {rec.get('logger', '')}: {rec.get('event', '')}"
+
+
 def log_lines(home: Path, sites: dict[str, str]) -> dict[str, list[str]]:
     """The task-log lines that named each failure: the dead host, the stalled reads, the 503s."""
     patterns = {
         "down": (re.escape(sites["down"].split("//")[1]), r"refused|failed|not fetched"),
         "slow": (re.escape(sites["slow"].split("//")[1]), r"time ?out|timed out|Timeout"),
-        "busy": (re.escape(sites["busy"].split("//")[1]), r"503|Retry-After|retry"),
+        "busy": (re.escape(sites["busy"].split("//")[1].split(":")[0]), r"503|Retry-After|asked us to wait"),
     }
     found: dict[str, list[str]] = {k: [] for k in patterns}
     counts: Counter[str] = Counter()
     for path in sorted((home / "logs").rglob("*.log"), key=lambda p: p.stat().st_mtime):
         if "dag_id=" not in str(path):
             continue
-        for line in path.read_text(errors="replace").splitlines():
+        for raw in path.read_text(errors="replace").splitlines():
+            line = _readable(raw)
             for name, (host, what) in patterns.items():
                 if re.search(host, line) and re.search(what, line):
                     counts[name] += 1
                     if len(found[name]) < 4:
-                        rel = path.relative_to(home / "logs")
-                        found[name].append(f"{rel}: {line.strip()[:600]}")
+                        task = "/".join(
+                            p for p in path.relative_to(home / "logs").parts if p.startswith(("dag_id", "task_id"))
+                        )
+                        found[name].append(f"[{task}] {line[:500]}")
     return {"counts": dict(counts), **found}
 
 
@@ -407,9 +439,12 @@ def markdown(r: dict) -> str:
         "",
         "Sites: " + "; ".join(f"`{k}` {v}" for k, v in r["setup"]["sites"].items()) + ".",
         "",
-        "## Items (work queue) by site",
+        "## Items (work queue) by feed",
         "",
-        "| site | items | processed | pending | failed | retried (failed at least once) | retried, then processed |",
+        "`wire` (on the good host) links to articles on the dead host; `members` (on the good host) links to "
+        "pages its robots.txt disallows; the `down` feed itself is on the dead host.",
+        "",
+        "| feed | items | processed | pending | failed | retried (failed at least once) | retried, then processed |",
         "|---|---|---|---|---|---|---|",
     ]
     for site, s in sorted(r["items"].items()):
@@ -420,7 +455,9 @@ def markdown(r: dict) -> str:
         )
     for site, s in sorted(r["items"].items()):
         for it in s["pending"][:3]:
-            lines.append(f"- {site} pending: {it['url']} attempts {it['attempts']}, next attempt {it['next_attempt_at']}: {it['error']}")
+            lines.append(
+                f"- {site} pending: {it['url']} attempts {it['attempts']}, next attempt {it['next_attempt_at']}: {it['error']}"
+            )
         for it in s["failed"][:3]:
             lines.append(f"- {site} failed: {it['url']} attempts {it['attempts']}: {it['reason']}")
     c, a = r["content"], r["alerts"]
@@ -515,6 +552,7 @@ def main() -> int:
     feeds = {
         "good": f"{good.base}/feed.xml",
         "wire": f"{good.base}/wire.xml",  # on the good host, linking to articles on the dead one
+        "members": f"{good.base}/members.xml",  # links under /private/, which robots.txt disallows
         "down": f"{down_base}/feed.xml",
         "slow": f"{slow.base}/feed.xml",
         "busy": f"{busy.base}/feed.xml",
@@ -532,7 +570,6 @@ def main() -> int:
             "NEWSMON_SEEDS_DIR": str(work / "seeds"),
             "NEWSMON_ALLOW_PRIVATE": "127.0.0.0/8",
             "NEWSMON_HTTP_TIMEOUT_S": str(READ_TIMEOUT_S),
-            "NEWSMON_ITEM_RETRY_HOURS": str(RETRY_HOURS),
             "NEWSMON_LOG_LEVEL": "info",
             "NEWSMON_STATE_DIR": str(work / "var"),
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
@@ -558,8 +595,7 @@ def main() -> int:
         result["dag_runs"], result["task_states"] = dag_runs, task_states
         es = Elasticsearch(es_url)
         es.indices.refresh(index=f"{prefix}-*")
-        site_of_host = {v.split("//")[1].split(":")[0]: k for k, v in sites.items()}
-        result["items"] = count_items(es, prefix, site_of_host)
+        result["items"] = count_items(es, prefix)
         result["content"] = count_content(es, prefix)
         result["alerts"] = count_alerts(es, prefix, inbox.messages)
         es.close()
@@ -593,11 +629,13 @@ def main() -> int:
         and not a["emails_listing_other_hits"]
         and not a["emails_without_hits_in_index"],
         "no hit left pending": not a["pending_hits"],
-        "every good-site item processed": items.get("good", {}).get("status", {}).get("processed", 0) == items.get("good", {}).get("items", -1),
+        "every good-feed item processed": items.get("good", {}).get("status", {}).get("processed", 0)
+        == items.get("good", {}).get("items", -1),
         "task logs name the dead host": bool(lg["down"]),
         "task logs name the slow host's timeouts": bool(lg["slow"]),
         "task logs name the busy host's 503": bool(lg["busy"]),
-        "nothing left running after down": not result["leftovers"]["processes"] and not result["leftovers"]["ports_in_use"],
+        "nothing left running after down": not result["leftovers"]["processes"]
+        and not result["leftovers"]["ports_in_use"],
     }
     result = {
         "what": "unattended soak run under the Airflow scheduler with a dead, a slow and a 503 site",
@@ -619,7 +657,7 @@ def main() -> int:
             "settings": {
                 "poll_schedule_minutes": 1,
                 "NEWSMON_HTTP_TIMEOUT_S": READ_TIMEOUT_S,
-                "NEWSMON_ITEM_RETRY_HOURS": RETRY_HOURS,
+                "NEWSMON_ITEM_RETRY_HOURS": "24 (default)",
                 "new_articles_until_min": max(0.0, args.minutes - args.drain),
             },
         },
