@@ -90,7 +90,7 @@ def one(text: str, figures=FIGURES, **want):
     hits = [s for s in sts if all(getattr(s, k) == v for k, v in want.items())]
     assert len(hits) == 1, f"wanted one {want}, got {[(s.speaker_name, s.kind, s.text) for s in sts]}"
     s = hits[0]
-    assert text[s.start : s.end] == s.text
+    assert s.text == " ".join(text[a:b] for a, b in s.fragments or [(s.start, s.end)])
     if s.mention_start is not None:
         assert text[s.mention_start : s.mention_end] == s.speaker_mention
     return s
@@ -119,14 +119,17 @@ def test_seed_article_details():
     gold = json.loads((seed / "expected.json").read_text(encoding="utf-8"))
     sts = attribute_statements(text, FIGURES)
     mark_repeats_within(sts)
-    assert len(sts) == len(gold["statements"])  # nothing extra ("war", "America first", the BBC sentence)
+    people = [s for s in sts if s.speaker_kind == "person"]
+    assert len(people) == len(gold["statements"])  # nothing extra ("war", "America first")
+    # the BBC's report is an organisation's statement, stored apart from people's
+    assert [(s.speaker_name, s.speaker_kind) for s in sts if s.speaker_kind != "person"] == [("BBC", "organization")]
     post = next(s for s in sts if s.kind == "post")
     assert post.speaker_id == "elon-musk" and post.speaker_mention == "Elon Musk"
     rep = next(s for s in sts if s.text.startswith("I’ve been very clear") and s.kind == "direct")
     assert rep.repeat_of == post.key
     assert sum(1 for s in sts if s.repeat_of) == 1
     for s in sts:
-        assert text[s.start : s.end] == s.text
+        assert text[s.start : s.end] == s.text and not s.fragments
 
 
 # ------------------------------------------------------------------ quote marks and cues
@@ -167,11 +170,28 @@ def test_inverted_cue_with_role_noun():
     assert s.speaker_mention.startswith("the senator")
 
 
-def test_cue_inside_quote_splits_two_statements():
+def test_quote_cut_by_its_cue_is_one_record_with_fragments():
+    # '"A," X said. "B."': one statement (as PolNeAR annotates it), its two pieces kept as fragments
     text = '"We are done with this," Noem said. "The border is closed."'
     sts = attribute_statements(text, FIGURES)
-    assert [(s.speaker_id, s.kind) for s in sts] == [("kristi-noem", "direct"), ("kristi-noem", "direct")]
-    assert sts[1].text == "The border is closed."
+    assert [(s.speaker_id, s.kind) for s in sts] == [("kristi-noem", "direct")]
+    assert sts[0].fragments == [(1, 22), (37, 58)]
+    assert [text[a:b] for a, b in sts[0].fragments] == ["We are done with this", "The border is closed."]
+    assert sts[0].text == "We are done with this The border is closed."
+
+
+def test_interrupted_quote_is_one_record():
+    text = '"We will enforce the law," Noem said, "and we will not apologize for it."'
+    (s,) = attribute_statements(text, FIGURES)
+    assert s.speaker_id == "kristi-noem" and s.kind == "direct" and len(s.fragments) == 2
+    assert (s.start, s.end) == (s.fragments[0][0], s.fragments[1][1])
+
+
+def test_second_quote_with_its_own_cue_is_a_second_record():
+    text = 'Noem posted on X, "The program is broken," adding, "We will fix it soon."'
+    sts = attribute_statements(text, FIGURES)
+    assert [s.text for s in sts] == ["The program is broken", "We will fix it soon."]
+    assert all(s.speaker_id == "kristi-noem" and not s.fragments for s in sts)
 
 
 def test_multi_paragraph_quote_unbalanced_at_break():
@@ -222,11 +242,11 @@ def test_reported_speech_later_clarified_that():
     assert s.text == "the system needed to be replaced"
 
 
-def test_reported_speech_by_outlet_is_not_a_statement():
-    assert (
-        attribute_statements("The BBC reported that both Trump and Vance have been critical of the program.", FIGURES)
-        == []
-    )
+def test_reported_speech_by_outlet_is_an_organization_statement():
+    sts = attribute_statements("The BBC reported that both Trump and Vance have been critical of the program.", FIGURES)
+    assert [(s.speaker_name, s.speaker_kind, s.speaker_id, s.kind) for s in sts] == [
+        ("BBC", "organization", None, "indirect")
+    ]
 
 
 def test_partial_quote_inside_sentence():

@@ -403,8 +403,10 @@ def eval_statements(
         None, "--seed", help="Check the gold statements of a seed-article folder instead."
     ),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+    dump: Path | None = typer.Option(None, "--dump", help="Write one JSON line per article: the stored records."),
+    labels: Path | None = typer.Option(None, "--labels", help="Score hand labels of real pages (JSON lines)."),
 ) -> None:
-    """Score statement extraction and attribution."""
+    """Score the statement records the pipeline stores (PolNeAR folder, seed article or real-page labels)."""
     from ..evaluation import statements as ev
 
     if seed is not None:
@@ -412,9 +414,14 @@ def eval_statements(
         if not result.get("ok", True):
             raise typer.Exit(1)
         return
+    if labels is not None:
+        from ..evaluation import statement_labels
+
+        statement_labels.run_labels_eval(labels, json_out=json_out, dump=dump)
+        return
     if directory is None or not directory.is_dir():
-        _fail("give a PolNeAR-format folder, or --seed FOLDER")
-    ev.run_statements_eval(directory, json_out=json_out)
+        _fail("give a PolNeAR-format folder, --seed FOLDER or --labels FILE")
+    ev.run_statements_eval(directory, json_out=json_out, dump=dump)
 
 
 @eval_app.command("topics")

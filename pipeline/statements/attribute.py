@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.config import Figure
-from pipeline.records import Statement
+from pipeline.records import SpeakerKind, Statement
 from pipeline.statements.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
 from pipeline.statements.speakers import (
     FEMALE_ROLES,
@@ -520,13 +520,11 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                         hit = _find_cue_before(masked, ls, pp.start + len(ptxt) - 1)
                 if hit is None:
                     continue
-            if kind == "partial" and (n_words < 2 or not _partial_ok(text, masked, q, hit)):
-                continue
             cue, cs, ce, men = hit
-            if prev_in_para is not None and prev_in_para.cue_pos == cs and cs >= 0 and kind == "direct":
-                # '"A," he said, "B."': one quote interrupted by its cue
+            if prev_in_para is not None and prev_in_para.cue_pos == cs and cs >= 0 and starts_clause:
+                # '"A," he said, "B."' (B may go on in lower case): one quote interrupted by its cue
                 f = Found(
-                    kind,
+                    "direct",
                     ts,
                     te,
                     q.start,
@@ -541,6 +539,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                 out.append(f)
                 prev_in_para = f
                 last_direct = f
+                continue
+            if kind == "partial" and (n_words < 2 or not _partial_ok(text, masked, q, hit)):
                 continue
             ent = tracker.resolve(men, men.start, s_lo)
             group += 1
@@ -755,28 +755,83 @@ def _keep_person(f: Found) -> bool:
 # ------------------------------------------------------------------ public API
 
 
+def speaker_kind(f: Found) -> SpeakerKind:
+    """'person', 'organization' (an outlet, agency, party, document) or 'unknown' (an unresolved pronoun, "officials")."""
+    m = f.mention
+    if f.entity is not None:
+        return "person" if f.entity.is_person else "organization"
+    if m is None or m.kind == "pronoun":
+        return "unknown"
+    if m.kind == "role":
+        if m.head in NONPERSON_ROLES:
+            return "organization"
+        if m.head in GENERIC_ROLES or m.head.endswith("s"):
+            return "unknown"
+        return "person"
+    return "organization" if looks_like_org(m.text) else "person"
+
+
+def _continues(text: str, head: Found, a: Found, b: Found) -> bool:
+    """Is b (grouped with a by extract) the same statement as the record headed by head?
+
+    Yes for a quote cut by its cue ('"A," he said, "B."' or '"A," he said. "B."') and for a quote
+    left open across a paragraph break. No when b has a speech verb of its own in between
+    ('"A," adding, "B."'): that is a second statement by the same speaker.
+    """
+    if b.kind != "direct" or a.kind != "direct":
+        return False
+    gap_lo, gap_hi = a.span_end, b.span_start
+    for m in CUE_RE.finditer(text, gap_lo, gap_hi):
+        if m.start() != head.cue_pos:
+            return False
+    return True
+
+
 def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:
-    """Statements in an article's text (paragraphs separated by "\\n"), attributed to speakers."""
+    """Statements in an article's text (paragraphs separated by "\\n"), attributed to speakers.
+
+    One record per statement: the fragments of an interrupted quote ('"A," he said, "B."') and the
+    cue-less continuations of a quote in the same paragraph are one record, whose `fragments` keep
+    each piece's offsets. These records are what the statements index stores and what
+    `newsmon eval statements` scores.
+    """
     from pipeline.statements.novelty import statement_key
 
+    groups: dict[int, list[Found]] = {}
+    for f in extract(text, figures, persons_only=False):
+        if f.mention is not None:
+            groups.setdefault(f.group, []).append(f)
+    records: list[list[Found]] = []
+    for group in groups.values():
+        group.sort(key=lambda f: f.start)
+        records.append([group[0]])
+        for f in group[1:]:
+            if _continues(text, records[-1][0], records[-1][-1], f):
+                records[-1].append(f)
+            else:
+                records.append([f])
     out = []
-    for f in extract(text, figures, persons_only=True):
-        ent, m = f.entity, f.mention
-        if m is None:  # persons_only already dropped these
-            continue
+    for parts in records:
+        head = parts[0]
+        ent, m = head.entity, head.mention
+        assert m is not None
+        kind = speaker_kind(head)
         name = ent.name if ent is not None else m.text
         st = Statement(
             speaker_id=ent.figure_id if ent is not None else None,
             speaker_name=name,
             speaker_mention=m.text,
+            speaker_kind=kind,
             mention_start=m.start,
             mention_end=m.end,
-            text=text[f.start : f.end],
-            kind=f.kind,
-            cue=f.cue,
-            start=f.start,
-            end=f.end,
+            text=" ".join(text[f.start : f.end] for f in parts),
+            kind=head.kind,
+            cue=head.cue,
+            start=parts[0].start,
+            end=parts[-1].end,
+            fragments=[(f.start, f.end) for f in parts] if len(parts) > 1 else [],
         )
         st.key = statement_key(st.speaker_id or st.speaker_name, st.text)
         out.append(st)
+    out.sort(key=lambda s: (s.start, s.end))
     return out
