@@ -56,6 +56,7 @@ class Statement(BaseModel):
     speaker_name: str  # canonical name when tracked, else the name as written
     speaker_mention: str  # the name, pronoun or role noun the statement was attributed through
     speaker_kind: SpeakerKind = "person"
+    speaker_title: str = ""  # title or office written with the name ("Homeland Security Secretary")
     mention_start: int | None = None
     mention_end: int | None = None
     text: str

@@ -24,15 +24,20 @@ from pipeline.statements.speakers import (
     NON_NAME_CAPS,
     NONPERSON_ROLES,
     PERSON_PRONOUNS,
+    TITLE_ROLE,
     TITLE_WORDS,
     AliasIndex,
     Mention,
+    _tokens,
     build_alias_index,
+    ends_sentence,
     looks_like_org,
     mention_after,
     norm_name,
+    split_title,
     strip_titles,
     subject_before,
+    trim_name,
 )
 
 # ------------------------------------------------------------------ lexicons
@@ -56,7 +61,9 @@ _SPEECH = (
     "revealed|reveals|indicated|indicates|estimated|estimates|speculated|hinted|assured|reminded|informed|"
     "found|finds|showed|shows|concluded|argue|claim|believe|think|warn|note|insist|contend|agree|"
     "acknowledge|admit|predict|suggest|explain|urge|write|announce|deny|maintain|complain|fear|hope|"
-    "ask|recall|declare|testify|emphasize|stress|confirm|report|allege|assert|according to"
+    "ask|recall|declare|testify|emphasize|stress|confirm|report|allege|assert|interjected|interjects|"
+    "interrupted|signalled|signaled|signals|signalling|signaling|objected|protested|threatened|"
+    "acknowledging|cautioning|vowing|pledging|arguing|warns|according to"
 )
 CUE_RE = re.compile(r"\b(" + _SPEECH + r")\b", re.I)
 # Verbs that introduce reported speech ("X said (that) ...") — mental-state verbs included
@@ -98,6 +105,10 @@ _OBJECT_VERBS = {
 _THAT_CLAUSE_START = re.compile(
     r"(?:that\s+)?(?=(?:he|she|they|it|we|i|you|there|the|a|an|his|her|their|its|this|these|those|"
     r"our|no|some|many|most|all|[A-Z][\w'’.-]*|\d)\b)"
+)
+_DATELINE = re.compile(r"[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*")
+_PRONOUN_CLAUSE = re.compile(
+    r"(?:he|she|they|we|i|it|there)\s+(?:was|were|is|are|would|will|had|has|have|could|did|does|do)\b"
 )
 _DATE_ADJUNCT = re.compile(
     r"^\s*(?:on\s+|late\s+|early\s+|last\s+|this\s+|in\s+an?\s+(?:interview|statement|speech|post|tweet|"
@@ -158,43 +169,64 @@ class Tracker:
     )
 
     def _prepass(self) -> None:
-        for m in self._CAPSEQ.finditer(self.masked):
-            raw = m.group()
-            s = m.start()
-            words = raw.split()
-            while words and words[0].lower().rstrip(".") in NON_NAME_CAPS:
-                s += len(words[0])
-                s += len(self.masked[s:]) - len(self.masked[s:].lstrip())
-                words = words[1:]
-            if not words:
-                continue
-            name = " ".join(words)
-            if name.endswith(("'s", "’s")):
-                name = name[:-2]
-            ent = self._resolve_name(name, s, register=False)
-            if ent is None:
-                continue
-            self.history.append((s, ent))
-            if ent.figure_id:
-                self.present.add(ent.figure_id)
-            last = norm_name(ent.name).split()[-1] if ent.name else ""
-            if ent.is_person and len(ent.name.split()) >= 2:
-                self.by_surname.setdefault(last, []).append((s, ent))
-            # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
-            after = self.masked[m.end() : m.end() + 90]
-            am = re.match(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]", after)
-            if am and ent.is_person:
-                for w in re.findall(r"[a-z-]+", am.group(1).lower()):
-                    self.roles.setdefault(w, []).append((s, ent))
-            pm = re.search(
-                r"(?:^|\s)(?:the\s+)?([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\s*$", self.masked[max(0, s - 40) : s]
-            )
-            if pm and ent.is_person:
-                for w in pm.group(1).split():
-                    self.roles.setdefault(w, []).append((s, ent))
+        masked = self.masked
+        # words written in lower case somewhere, and capitalised words seen mid-sentence (so names):
+        # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not
+        self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
+        self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
+        for m in self._CAPSEQ.finditer(masked):
+            toks = _tokens(m.group(), m.start())
+            segments: list[list[tuple[int, int, str]]] = [[]]
+            for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
+                segments[-1].append(t)
+                if ends_sentence(t[2]):
+                    segments.append([])
+            for seg in segments:
+                self._register(trim_name(seg))
 
-    def _resolve_name(self, name: str, pos: int, register: bool = True) -> Entity | None:
+    def _register(self, seg: list[tuple[int, int, str]]) -> None:
+        if not seg:
+            return
+        masked = self.masked
+        title, name = split_title(seg)
+        if not name:
+            return
+        s, e = name[0][0], name[-1][1]
+        text = masked[s:e].rstrip(".")
+        if text.endswith(("'s", "’s")):
+            text = text[:-2]
+        title_text = masked[title[0][0] : title[-1][1]] if title else ""
+        ent = self._resolve_name(text, s, title=title_text)
+        if ent is None:
+            return
+        self.history.append((s, ent))
+        if ent.figure_id:
+            self.present.add(ent.figure_id)
+        if not ent.is_person:
+            return
+        if len(ent.name.split()) >= 2:
+            self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
+        # the role words written with the name: "Sen." (senator), "deputy chief of staff", "the billionaire"
+        words = [w.lower().rstrip(".") for w in title_text.split()]
+        pm = re.search(r"((?:[a-z][a-z-]+\s+){1,5})$", masked[max(0, s - 60) : s])
+        if pm:
+            words += pm.group(1).split()
+        # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
+        am = re.match(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]", masked[e : e + 90])
+        if am:
+            words += re.findall(r"[a-z-]+", am.group(1).lower())
+        for w in words:
+            self.roles.setdefault(TITLE_ROLE.get(w, w), []).append((s, ent))
+
+    def _resolve_name(self, name: str, pos: int, title: str = "") -> Entity | None:
         idx = self.idx
+        if title:
+            ids = idx.lookup_exact(f"{title} {name}")  # "Secretary Noem", "Border czar Tom Homan"
+            if len(ids) == 1:
+                fid = next(iter(ids))
+                return Entity(idx.figures[fid].name, fid, _figure_gender(idx.figures[fid]))
+            if re.match(r"(?i)(mrs|ms|miss|mr)\.?$", title.split()[-1]):
+                name = f"{title.split()[-1]} {name}"  # keep the honorific for gender
         ids = idx.lookup_exact(name)
         if len(ids) > 1:
             ids = {i for i in ids if i in self.present} or ids
@@ -230,6 +262,8 @@ class Tracker:
                 return Entity(f.name, fid, _figure_gender(f))
             if looks_like_org(bare) or len(w) < 2:
                 return Entity(bare, None, "", is_person=False)
+            if w in self.lower_words and bare not in self.mid_caps and not gender:
+                return None  # a common word opening a sentence or heading ("Physician", "Save")
             if name != bare or gender:
                 return Entity(bare, None, gender)
             # single capitalised word, never seen with a first name: keep as written
@@ -240,7 +274,7 @@ class Tracker:
 
     def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:
         if m.kind in ("name", "handle"):
-            return self._resolve_name(m.text, pos)
+            return self._resolve_name(m.text, pos, title=m.title)
         if m.kind == "pronoun":
             if m.head not in PERSON_PRONOUNS or m.head in ("we", "they", "i"):
                 return None
@@ -264,6 +298,9 @@ class Tracker:
             if head in GENERIC_ROLES or head.endswith("s") and head not in ("boss",):
                 return None
             words = re.findall(r"[a-z-]+", m.text.lower())
+            if head in NONPERSON_ROLES:
+                # "the White House said", "the influential daily wrote": an organisation, never a nearby person
+                return Entity(m.text, None, "", is_person=False)
             if not re.match(r"(?i)(the|this|that)\b", m.text):
                 # "a spokesman", "one official": someone new, not an earlier person
                 return None
@@ -421,7 +458,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
             post_paras.update((pi - 1, pi))
             ns, ne = p.start + m.start("name"), p.start + m.end("name")
             men = Mention(ns, ne, text[ns:ne], "name")
-            ent = tracker._resolve_name(men.text, ns)
+            ent = tracker._resolve_name(men.text, ns) if men.text.strip() else None
             if ent is None or ent.figure_id is None:
                 hs, he = p.start + m.start("handle"), p.start + m.end("handle")
                 ids = idx.lookup_exact(text[hs:he])
@@ -543,6 +580,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
             if kind == "partial" and (n_words < 2 or not _partial_ok(text, masked, q, hit)):
                 continue
             ent = tracker.resolve(men, men.start, s_lo)
+            if ent is None and men.kind == "name":
+                continue  # not a name after all ("Physician said" under a heading)
             group += 1
             f = Found(kind, ts, te, q.start, q.end, men, ent, cue, group, pi, cue_pos=cs)
             out.append(f)
@@ -643,41 +682,7 @@ def _indirect(
         if cue in _NON_INDIRECT and cue not in ("told", "tells", "tell"):
             continue
         men = subject_before(masked, s_lo, cs)
-        if men is not None:
-            # "X said (that) CLAUSE" / "X told Y (that) CLAUSE"
-            after = ce
-            rest = masked[after:s_hi]
-            if cue in _OBJECT_VERBS:
-                om = re.match(
-                    r"\s+(?:(?:the|a|an|his|her|their)\s+)?(?:[A-Z][\w.'’&-]*\s+){0,5}?(?:[A-Z][\w.'’&-]*|reporters|"
-                    r"him|her|them|us|me|supporters|voters|lawmakers|the\s+\w+|an?\s+\w+(?:\s+\w+)?|\w+)(?=\s+that\b|\s*,|\s+(?:he|she|they|it|we|i|the)\b)",
-                    rest,
-                )
-                if om:
-                    rest_off = om.end()
-                else:
-                    rest_off = 0
-            else:
-                rest_off = 0
-            dm = _DATE_ADJUNCT.match(rest[rest_off:])
-            if dm:
-                rest_off += dm.end()
-            tail = rest[rest_off:]
-            lead = len(tail) - len(tail.lstrip(" ,"))
-            tail2 = tail[lead:]
-            if tail2.startswith(('"', "“", "'", "‘", ":")) or tail2 == "":
-                continue
-            if cue in _OBJECT_VERBS and not rest_off and cue in ("told", "tells", "tell"):
-                continue
-            has_that = tail2.startswith("that ")
-            if cue in _INDIRECT_ONLY_THAT and not has_that:
-                continue
-            if not has_that and not _THAT_CLAUSE_START.match(tail2):
-                continue
-            if not has_that and re.match(r"(?:on|in|at|to|for|with|by|of|about|from)\b", tail2):
-                continue
-            cstart = after + rest_off + lead + (5 if has_that else 0)
-            _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, cut=True, sent_lo=s_lo)
+        if men is not None and _preposed(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out):
             continue
         # post-posed: "CLAUSE, X said." / "CLAUSE, said X."
         before = masked[s_lo:cs]
@@ -689,7 +694,7 @@ def _indirect(
         if CUE_RE.search(before[:comma]) and not re.search(r"\bthat\b", before[:comma]):
             pass
         men2 = subject_before(masked, s_lo + comma + 1, cs)
-        if men2 is None or men2.start - (s_lo + comma + 1) > 2:
+        if men2 is None or (men2.title_start if men2.title else men2.start) - (s_lo + comma + 1) > 2:
             men2 = mention_after(masked, ce + 1, s_hi)
             if men2 is None or masked[s_lo + comma + 1 : cs].strip():
                 continue
@@ -701,6 +706,61 @@ def _indirect(
         if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
             continue  # that was a direct quote
         _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, cut=False, sent_lo=s_lo)
+
+
+def _preposed(
+    text: str,
+    masked: str,
+    s_lo: int,
+    s_hi: int,
+    cue: str,
+    ce: int,
+    men: Mention,
+    pi: int,
+    tracker: Tracker,
+    out: list[Found],
+) -> bool:
+    """'X said (that) CLAUSE' / 'X told Y (that) CLAUSE'. False when the sentence may instead be
+    post-posed ('CLAUSE, X said on Monday.'), so the caller tries that reading."""
+    start = men.title_start if men.title else men.start
+    done = not masked[s_lo:start].rstrip().endswith(",")
+    # "X said (that) CLAUSE" / "X told Y (that) CLAUSE"
+    after = ce
+    rest = masked[after:s_hi]
+    if cue in _OBJECT_VERBS:
+        om = re.match(
+            r"\s+(?:(?:the|a|an|his|her|their)\s+)?(?:[A-Z][\w.'’&-]*\s+){0,5}?(?:[A-Z][\w.'’&-]*|reporters|"
+            r"him|her|them|us|me|supporters|voters|lawmakers|the\s+\w+|an?\s+\w+(?:\s+\w+)?|\w+)(?=\s+that\b|\s*,|\s+(?:he|she|they|it|we|i|the)\b)",
+            rest,
+        )
+        if om:
+            rest_off = om.end()
+        else:
+            rest_off = 0
+    else:
+        rest_off = 0
+    dm = _DATE_ADJUNCT.match(rest[rest_off:])
+    if dm:
+        rest_off += dm.end()
+    tail = rest[rest_off:]
+    lead = len(tail) - len(tail.lstrip(" ,"))
+    tail2 = tail[lead:]
+    if tail2.startswith(('"', "“", "'", "‘", ":")) or tail2 == "":
+        return done
+    if cue in _OBJECT_VERBS and not rest_off and cue in ("told", "tells", "tell"):
+        return done
+    has_that = tail2.startswith("that ")
+    if cue in _INDIRECT_ONLY_THAT and not has_that:
+        return done
+    if cue in ("added", "adds", "adding", "add") and not (has_that or _PRONOUN_CLAUSE.match(tail2)):
+        return done  # "Ovechkin added a goal", "The team added a late touchdown": not speech
+    if not has_that and not _THAT_CLAUSE_START.match(tail2):
+        return done
+    if not has_that and re.match(r"(?:on|in|at|to|for|with|by|of|about|from)\b", tail2):
+        return done
+    cstart = after + rest_off + lead + (5 if has_that else 0)
+    _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, cut=True, sent_lo=s_lo)
+    return True
 
 
 def _add_indirect(
@@ -723,6 +783,9 @@ def _add_indirect(
     s, e = cstart, cend
     while s < e and text[s] in " ,":
         s += 1
+    dm = _DATELINE.match(text, s, e)
+    if dm:
+        s = dm.end()  # "WASHINGTON (AP) — ": the dateline is not what was said
     while e > s and (text[e - 1].isspace() or text[e - 1] in ".,;:!?"):
         e -= 1
     if len(text[s:e].split()) < 3:
@@ -733,6 +796,8 @@ def _add_indirect(
     if any(f.kind == "indirect" and f.start == s and f.end == e for f in out):
         return
     ent = tracker.resolve(men, men.start, sent_lo)
+    if ent is None and men.kind == "name":
+        return
     _GROUP_COUNTER[0] += 1
     out.append(Found("indirect", s, e, s, e, men, ent, cue, _GROUP_COUNTER[0], pi))
     tracker.note_speaker(men.start, ent)
@@ -822,6 +887,7 @@ def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:
             speaker_name=name,
             speaker_mention=m.text,
             speaker_kind=kind,
+            speaker_title=m.title,
             mention_start=m.start,
             mention_end=m.end,
             text=" ".join(text[f.start : f.end] for f in parts),

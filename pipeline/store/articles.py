@@ -93,6 +93,7 @@ def statement_doc(s: Statement, sid: str, article: Article, article_id: str, fir
         "speaker_name": s.speaker_name,
         "speaker_mention": s.speaker_mention,
         "speaker_kind": s.speaker_kind,
+        "speaker_title": s.speaker_title,
         "mention_start": s.mention_start,
         "mention_end": s.mention_end,
         "tracked": s.speaker_id is not None,

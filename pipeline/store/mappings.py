@@ -78,6 +78,7 @@ STATEMENTS = {
         "speaker_name": _TEXT_KW,
         "speaker_mention": _KW,
         "speaker_kind": _KW,  # person | organization | unknown
+        "speaker_title": _KW,
         "mention_start": {"type": "integer"},
         "mention_end": {"type": "integer"},
         "tracked": {"type": "boolean"},
@@ -169,7 +170,7 @@ RUNS = {
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
     "articles": (2, ARTICLES),
-    "statements": (3, STATEMENTS),  # v3: speaker_kind, fragments (one document per interrupted quote)
+    "statements": (3, STATEMENTS),  # v3: speaker_kind, speaker_title, fragments (one document per interrupted quote)
     "feeds": (1, FEEDS),
     "items": (1, ITEMS),
     "alerts": (1, ALERTS),
