@@ -433,6 +433,29 @@ def _subject_of_sentence(masked: str, lo: int, hi: int) -> Cue | None:
     return vm.group(1), men.end + vm.start(1), men.end + vm.end(1), men
 
 
+def _post_start(text: str, masked: str, paras: list, last: int, taken: set[int], author: str) -> int:
+    """First paragraph of an embedded post whose last paragraph is `last`: a post keeps its lines
+    (text, then a link line), while the article's own words about it stop the walk back: a speech
+    verb, the author's name, a line ending with ':' or a long paragraph of prose."""
+    surname = author.split()[-1].lower() if author.split() else ""
+    first, total = last, paras[last].end - paras[last].start
+    while first > 0 and last - first < 5 and first - 1 not in taken:
+        p = paras[first - 1]
+        line = text[p.start : p.end]
+        total += len(line)
+        if (
+            len(line) > 200
+            or total > 700
+            or line.rstrip().endswith(":")
+            or _SIGNATURE.match(line)
+            or CUE_RE.search(masked[p.start : p.end])
+            or (surname and surname in line.lower())
+        ):
+            break
+        first -= 1
+    return first
+
+
 def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     for s, e in sents:
         if s <= pos < e:
@@ -465,9 +488,11 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
                 if len(ids) == 1:
                     fig = idx.figures[next(iter(ids))]
                     ent = Entity(fig.name, fig.id, _figure_gender(fig))
-            s, e = _trim(text, body.start, body.end)
+            first = _post_start(text, masked, paras, pi - 1, post_paras, ent.name if ent else men.text)
+            post_paras.update(range(first, pi))
+            s, e = _trim(text, paras[first].start, body.end)
             group += 1
-            out.append(Found("post", s, e, body.start, body.end, men, ent, "posted", group, pi - 1))
+            out.append(Found("post", s, e, paras[first].start, body.end, men, ent, "posted", group, first))
 
     by_para: dict[int, list[Quote]] = {}
     for q in quotes:
