@@ -6,6 +6,7 @@ nouns, and an alias index built once per figures list.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -501,6 +502,7 @@ _TITLE_PREFIX = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def norm_name(s: str) -> str:
     s = s.replace("’", "'").strip().lower()
     s = re.sub(r"\b([a-z])\.\s*(?=[a-z]\.)", r"\1", s)  # j.d. -> jd.
@@ -509,6 +511,7 @@ def norm_name(s: str) -> str:
     return s.strip(" .,")
 
 
+@functools.lru_cache(maxsize=65536)
 def strip_titles(name: str) -> str:
     out = _TITLE_PREFIX.sub("", name.strip())
     return out or name
