@@ -161,7 +161,7 @@ def repeats(s: Statement, earlier: dict) -> bool:
 
     The one place where novelty's rule is applied to stored candidates (pipeline.statements.novelty owns it).
     """
-    return bool(earlier["key"] == s.key or novelty.is_near_repeat(earlier["text"], s.text))
+    return bool(earlier["key"] == s.key or novelty.is_near_repeat(s.text, earlier["text"]))
 
 
 def _speaker(d: dict) -> str:
