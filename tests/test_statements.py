@@ -233,7 +233,7 @@ def test_reported_speech_told_outlet_that():
     )
     assert s.speaker_id == "donald-trump" and s.cue == "told"
     assert s.text == "he supports visas for highly skilled workers"
-    assert s.speaker_mention == "President-elect Trump"
+    assert (s.speaker_title, s.speaker_mention) == ("President-elect", "Trump")  # the title kept apart
 
 
 def test_reported_speech_later_clarified_that():

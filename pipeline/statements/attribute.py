@@ -187,7 +187,7 @@ class Tracker:
         self._prepass()
 
     _CAPSEQ = re.compile(
-        r"(?:@\w+)|(?:(?:[A-Z][\w'’.-]*|de|van|von|der|da|del|bin|al)\s+){0,4}[A-Z][\w'’-]*(?:\s+(?:Jr|Sr)\.?)?"
+        r"(?:@\w+)|\b(?:(?:[A-Z][\w'’.-]*|de|van|von|der|da|del|bin|al)\s+){0,6}[A-Z][\w'’-]*(?:\s+(?:Jr|Sr)\.?)?"
     )
 
     def _prepass(self) -> None:
@@ -292,6 +292,11 @@ class Tracker:
             return Entity(bare, None, gender, is_person=not looks_like_org(name))
         if looks_like_org(name):
             return Entity(name, None, "", is_person=False)
+        # "Van Der Beek" after "James Van Der Beek": the fuller name the article gave
+        key = norm_name(bare)
+        for _, ent in reversed(self.by_surname.get(key.split()[-1], [])):
+            if ent.name != bare and norm_name(ent.name).endswith(" " + key):
+                return ent
         return Entity(bare, None, gender)
 
     def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:

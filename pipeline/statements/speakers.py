@@ -68,6 +68,7 @@ ORG_WORDS = {
     "policy", "studies", "research", "index", "media", "tv", "radio", "channel", "world", "international",
     "national", "federal", "state", "city", "county", "club", "society", "alliance", "forum", "caucus",
     "nation", "states", "america", "watch", "leaks", "wikileaks", "x", "senators", "command",
+    "tumblr", "instagram", "youtube", "tiktok", "reddit", "netflix", "spotify", "rights", "brothers", "band",
 }
 # fmt: on
 
@@ -186,7 +187,13 @@ TITLE_ROLE = {"sen": "senator", "gov": "governor", "rep": "representative", "gen
 
 
 def is_title_word(word: str) -> bool:
-    return word.lower().rstrip(".,").replace("’", "'") in TITLE_LEX or word.lower().startswith(("then-", "ex-"))
+    w = word.rstrip(".,")
+    return (
+        w.lower().replace("’", "'") in TITLE_LEX
+        or w.lower().startswith(("then-", "ex-"))
+        or (w.isupper() and 2 <= len(w) <= 4 and w.isalpha())  # "Browns DL Sheldon Richardson", "CEO"
+        or bool(re.fullmatch(r"[A-Z][a-z]+-[a-z]+", w))  # "Singer-guitarist Tom Johnston"
+    )
 
 
 def ends_sentence(word: str) -> bool:
@@ -209,7 +216,7 @@ def split_title(toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, 
     if k == len(toks) or k == 0:
         return [], toks
     title = toks[:k]
-    if not any(t[2].lower().rstrip(".") in _TITLE_ONLY for t in title):
+    if not any(t[2].lower().rstrip(".") in _TITLE_ONLY or is_title_word(t[2]) and t[2][:1].isupper() for t in title):
         return [], toks  # "Homeland Security Kristi Noem"? not a title we know: keep as written
     return title, toks[k:]
 
