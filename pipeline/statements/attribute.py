@@ -12,6 +12,7 @@ Public entry point: attribute_statements(text, figures) -> list[Statement].
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -180,7 +181,8 @@ class Tracker:
         self.masked = masked
         self.idx = idx
         self.history: list[tuple[int, Entity]] = []  # person mentions by position
-        self.speakers: list[tuple[int, Entity]] = []
+        self.speakers: list[tuple[int, Entity]] = []  # quotes' speakers, by position
+        self.said_by: list[tuple[int, Entity]] = []  # subjects of speech verbs, by position
         self.by_surname: dict[str, list[tuple[int, Entity]]] = {}
         self.roles: dict[str, list[tuple[int, Entity]]] = {}
         self.present: set[str] = set()
@@ -205,6 +207,16 @@ class Tracker:
                     segments.append([])
             for seg in segments:
                 self._register(trim_name(seg))
+        # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
+        # reported-speech sentence finds that speaker even before reported speech is attributed
+        for cm in CUE_RE.finditer(masked):
+            men = subject_before(masked, max(0, cm.start() - 150), cm.start())
+            if men is not None and men.kind == "name":
+                ent = self._resolve_name(men.text, men.start, title=men.title)
+                if ent is not None and ent.is_person:
+                    self.said_by.append((men.start, ent))
+        self.history.sort(key=lambda c: c[0])
+        self.said_by.sort(key=lambda c: c[0])
 
     def _register(self, seg: list[tuple[int, int, str]]) -> None:
         if not seg:
@@ -306,17 +318,16 @@ class Tracker:
             if m.head not in PERSON_PRONOUNS or m.head in ("we", "they", "i"):
                 return None
             want = "f" if m.head == "she" else "m"
-            # 1) a person named earlier in the same sentence; 2) the last speaker nearby;
-            # 3) the last person named
-            pools = [[c for c in self.history if sent_lo <= c[0] < pos]] if sent_lo is not None else []
-            pools += [[c for c in self.speakers if pos - c[0] < 1500], self.history]
+            # 1) a person named earlier in the same sentence; 2) the last speaker nearby (of a quote,
+            # or the subject of any speech verb before it); 3) the last person named
+            pools = [self._before(self.history, pos, pos - sent_lo)] if sent_lo is not None else []
+            pools += [
+                self._before(self.speakers, pos, 1500) + self._before(self.said_by, pos, 1500),
+                self._before(self.history, pos, 3000),
+            ]
             for pool in pools:
-                for p, ent in reversed(pool):
-                    if p >= pos or not ent.is_person:
-                        continue
-                    if pos - p > 3000:
-                        break
-                    if ent.gender and ent.gender != want:
+                for _, ent in sorted(pool, key=lambda c: c[0], reverse=True):
+                    if not ent.is_person or ent.gender and ent.gender != want:
                         continue
                     return ent
             return None
@@ -350,7 +361,14 @@ class Tracker:
 
     def note_speaker(self, pos: int, ent: Entity | None) -> None:
         if ent is not None and ent.is_person:
-            self.speakers.append((pos, ent))
+            bisect.insort(self.speakers, (pos, ent), key=lambda c: c[0])
+
+    @staticmethod
+    def _before(entries: list[tuple[int, Entity]], pos: int, window: int) -> list[tuple[int, Entity]]:
+        """The entries (sorted by position) in [pos - window, pos): a bisection, so resolving stays linear."""
+        hi = bisect.bisect_left(entries, pos, key=lambda c: c[0])
+        lo = bisect.bisect_left(entries, pos - window, key=lambda c: c[0])
+        return entries[lo:hi]
 
 
 def _figure_gender(f: Figure) -> str:
