@@ -356,9 +356,11 @@ def test_polnear_dev_direct_targets():
     dev = shared("eval", "statements", "polnear", "dev")
     res = evaluate(dev)
     assert res["counts"]["dir_gold"] == 369  # the README's count of direct contents in dev
-    assert res["direct"]["f1"] >= 0.85, res["direct"]
-    assert res["direct"]["speaker_accuracy"] >= 0.90, res["direct"]
-    assert res["all"]["speech_verb_recall"] >= 0.55, res["all"]
+    # scored on the stored records (issue 11 targets: direct F1 0.88, speaker 0.95, all F1 0.60)
+    assert res["direct"]["f1"] >= 0.88, res["direct"]
+    assert res["direct"]["speaker_accuracy"] >= 0.95, res["direct"]
+    assert res["all"]["f1"] >= 0.55, res["all"]
+    assert res["all"]["speech_verb_recall"] >= 0.70, res["all"]
 
 
 def test_eval_json_last_line(capsys):
@@ -371,3 +373,107 @@ def test_eval_json_last_line(capsys):
     assert set(data) == {"direct", "all", "articles", "articles_per_s"}
     assert set(data["direct"]) >= {"precision", "recall", "f1", "speaker_accuracy"}
     assert data["articles"] == 84
+
+
+# ------------------------------------------------------------------ one truth: the eval scores the stored records
+
+ARTICLE = (
+    '"We will enforce the law," Noem said, "and we will not apologize for it."\n'
+    "Schumer said that the plan would fail in the Senate.\n"
+)
+ANN = (
+    "T1\tContent 0 74\t" + ARTICLE[0:74] + "\n"
+    "T2\tSource 75 79\tNoem\n"
+    "T3\tCue 80 84\tsaid\n"
+    "E1\tAttribution:T3 Content:T1 Cue:T3 Source:T2\n"
+)
+
+
+def polnear_folder(tmp_path: Path) -> Path:
+    (tmp_path / "text").mkdir(parents=True)
+    (tmp_path / "attributions").mkdir(parents=True)
+    (tmp_path / "text" / "a1.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "attributions" / "a1_x.ann").write_text(ANN, encoding="utf-8")
+    return tmp_path
+
+
+def test_eval_dump_is_the_stored_records(tmp_path, capsys):
+    from pipeline.evaluation.statements import load_figures, run_statements_eval
+
+    folder = polnear_folder(tmp_path / "polnear")
+    dump = tmp_path / "dump.jsonl"
+    run_statements_eval(folder, json_out=True, dump=dump)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["direct"]["f1"] == 1.0 and summary["direct"]["speaker_accuracy"] == 1.0
+    (line,) = [json.loads(x) for x in dump.read_text(encoding="utf-8").splitlines()]
+    stored = attribute_statements(ARTICLE, load_figures())
+    mark_repeats_within(stored)
+    assert line["article"] == "a1"
+    assert [(d["start"], d["end"], d["kind"], d["speaker"], d["speaker_id"]) for d in line["statements"]] == [
+        (s.start, s.end, s.kind, s.speaker_name, s.speaker_id) for s in stored
+    ]
+    first = line["statements"][0]
+    assert set(first) >= {
+        "start",
+        "end",
+        "direct",
+        "kind",
+        "speaker_start",
+        "speaker_end",
+        "speaker",
+        "speaker_id",
+        "repeat_of",
+    }
+    assert first["direct"] and len(first["fragments"]) == 2  # the interrupted quote is one record
+    assert ARTICLE[first["speaker_start"] : first["speaker_end"]] == "Noem"
+
+
+def test_labels_eval_scores_stored_records_of_real_pages(tmp_path, capsys):
+    from pipeline.evaluation.statement_labels import run_labels_eval
+
+    pages = tmp_path / "pages"
+    (pages / "html").mkdir(parents=True)
+    body = "".join(f"<p>{p}</p>" for p in ARTICLE.splitlines()) + "<p>" + "Filler words for the page. " * 30 + "</p>"
+    html = (
+        f"<html><head><title>Noem visit</title></head><body><article><h1>Noem visit</h1>{body}</article></body></html>"
+    )
+    (pages / "html" / "p1.html").write_text(html, encoding="utf-8")
+    (pages / "ground-truth.json").write_text(json.dumps({"p1": {"url": "https://x.example/a", "articleBody": ""}}))
+    labels = tmp_path / "labels.jsonl"
+    gold = [
+        {
+            "speaker": "Noem",
+            "canonical": "Kristi Noem",
+            "kind": "direct",
+            "text": "We will enforce the law, and we will not apologize for it.",
+        },
+        {
+            "speaker": "Schumer",
+            "canonical": "Someone Else",
+            "kind": "indirect",
+            "text": "the plan would fail in the Senate",
+        },
+    ]
+    labels.write_text(json.dumps({"page": "p1", "statements": gold}) + "\n", encoding="utf-8")
+    res = run_labels_eval(labels, json_out=True, pages=pages)
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == res
+    assert res["labels"] == 2 and res["found"] == 1.0
+    assert res["speaker_accuracy"] == 0.5  # Schumer is not "Someone Else": a wrong speaker counts
+
+
+def test_real_page_labels_file_is_well_formed():
+    rows = [json.loads(x) for x in (REPO / "tests" / "statement_labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 30 and sum(len(r["statements"]) for r in rows) >= 150
+    for r in rows:
+        for st in r["statements"]:
+            assert set(st) == {"speaker", "canonical", "kind", "text"}
+            assert st["kind"] in ("direct", "indirect", "partial", "post")
+
+
+def test_real_page_labels_speakers():
+    from pipeline.evaluation.statement_labels import run_labels_eval
+
+    shared("eval", "extraction", "ground-truth.json")
+    res = run_labels_eval(REPO / "tests" / "statement_labels.jsonl", json_out=True)
+    assert res["found"] >= 0.80, res
+    assert res["speaker_accuracy"] >= 0.90, res

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
+train_app = typer.Typer(help="Build the shipped models from ../shared data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
@@ -48,6 +50,7 @@ def main_options(
 
 app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(kibana_app, name="kibana")
 app.add_typer(alerts_app, name="alerts")
@@ -394,6 +397,20 @@ def eval_extraction(
     if not directory.is_dir():
         _fail(f"{directory}: not a folder")
     run_extraction_eval(directory, json_out=json_out, baseline=baseline)
+
+
+@train_app.command("statements")
+def train_statements(
+    directory: Path = typer.Argument(..., help="PolNeAR train folder (text/, attributions/)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the model (default: the shipped one)."),
+) -> None:
+    """Train the statement sequence model (CRF) on PolNeAR train; writes the model and its provenance."""
+    from ..statements import model
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not a folder")
+    info = model.train(directory, out or model.DATA)
+    print(json.dumps({k: v for k, v in info.items() if k != "cue_words"}))
 
 
 @eval_app.command("statements")

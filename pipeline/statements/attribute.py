@@ -34,6 +34,7 @@ from pipeline.statements.speakers import (
     ends_sentence,
     looks_like_org,
     mention_after,
+    name_before,
     norm_name,
     split_title,
     strip_titles,
@@ -508,7 +509,7 @@ def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     return sents[-1] if sents else (pos, pos)
 
 
-def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list[Found]:
+def extract(text: str, figures: list[Figure], persons_only: bool = True, use_model: bool = True) -> list[Found]:
     idx = build_alias_index(figures)
     paras = paragraphs(text)
     quotes = find_quotes(text, paras)
@@ -667,6 +668,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
         # reported speech, sentence by sentence
         for s_lo, s_hi in sents:
             _indirect(text, masked, s_lo, s_hi, pi, tracker, out, para_lo)
+            if use_model and not any(f.span_start < s_hi and f.span_end > s_lo for f in out[para_lo:]):
+                _modelled(text, masked, s_lo, s_hi, pi, tracker, out)
     for f in out:
         f.group = f.group or 0
     out.sort(key=lambda f: (f.start, f.end))
@@ -840,6 +843,44 @@ def _preposed(
     cstart = after + rest_off + lead + (5 if has_that else 0)
     _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, para_lo, cut=True, sent_lo=s_lo)
     return True
+
+
+def _modelled(text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tracker, out: list[Found]) -> None:
+    """Attributions the rules missed in this sentence, from the sequence model (pipeline.statements.model)."""
+    from pipeline.statements.model import tag_sentence
+
+    for t in tag_sentence(text, masked, s_lo, s_hi):
+        if t.source is None:
+            continue  # a statement needs a speaker
+        cs, ce = t.content
+        ss, se = t.source
+        if len(text[cs:ce].split()) < 3:
+            continue
+        men = _source_mention(text, masked, ss, se)
+        if men is None:
+            continue
+        ent = tracker.resolve(men, men.start, s_lo)
+        if ent is None and men.kind == "name":
+            continue
+        _GROUP_COUNTER[0] += 1
+        cue = text[t.cue[0] : t.cue[1]].lower() if t.cue else ""
+        out.append(Found("indirect", cs, ce, cs, ce, men, ent, cue, _GROUP_COUNTER[0], pi))
+        tracker.note_speaker(men.start, ent)
+
+
+def _source_mention(text: str, masked: str, ss: int, se: int) -> Mention | None:
+    """The speaker mention inside a tagged Source span: its name, pronoun or role noun phrase."""
+    src = text[ss:se]
+    low = src.lower()
+    if low in PERSON_PRONOUNS or low in ("he", "she", "it", "they", "we", "i"):
+        return Mention(ss, se, src, "pronoun", low)
+    men = name_before(masked, ss, se)
+    if men is not None:
+        return men
+    words = src.split()
+    if not words:
+        return None
+    return Mention(ss, se, src, "role", words[-1].lower().strip(".,"))
 
 
 def _add_indirect(

@@ -8,6 +8,7 @@ by the same speaker. Only first sightings may trigger "new statement" alerts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -20,6 +21,7 @@ _ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|…)\s*")
 _WORD = re.compile(r"[\w']+")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_statement(text: str) -> str:
     """Fold quote marks, whitespace, case and trailing punctuation."""
     t = unicodedata.normalize("NFKC", text)
@@ -53,12 +55,14 @@ _CONTRACTIONS = [
 _ELLIPSIS_MARK = "\x00"  # stands for an ellipsis among the words: what the reporter cut
 
 
-def _words(text: str) -> list[str]:
-    """Normalised words with contractions spelled out, an ellipsis kept as a mark."""
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """Normalised words with contractions spelled out, an ellipsis kept as a mark (cached: a statement
+    is compared with every earlier one by its speaker)."""
     t = _ELLIPSIS.sub(f" {_ELLIPSIS_MARK} ", normalise_statement(text))
     for rx, rep in _CONTRACTIONS:
         t = rx.sub(rep, t)
-    return [w for w in re.findall(r"[\w']+|\x00", t)]
+    return tuple(re.findall(r"[\w']+|\x00", t))
 
 
 _NEGATIONS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "nowhere"}
@@ -93,6 +97,9 @@ def is_near_repeat(text: str, earlier: str, min_words: int = 5) -> bool:
     content = [w for w in new if w != _ELLIPSIS_MARK]
     if len(content) < min_words or len(content) > len(old) + MAX_REWORDED_RUN:
         return False
+    old_words = set(old)
+    if sum(w not in old_words for w in content) > MAX_REWORDED_SHARE * len(content):
+        return False  # most words must be there at all: a cheap test before aligning
     sm = SequenceMatcher(None, new, old, autojunk=False)
     unmatched = 0
     for op, i1, i2, j1, j2 in sm.get_opcodes():
