@@ -43,7 +43,9 @@ class TopicLabel(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-StatementKind = Literal["direct", "indirect", "partial", "post"]
+# stance: a position, intention or belief attributed without a speech verb ("Cotton wants to cut ...",
+# "Trump seemed to back ..."), found by the sequence model; stored and searchable, never alerted on
+StatementKind = Literal["direct", "indirect", "partial", "post", "stance"]
 # who a statement is by: a person, an organisation (outlet, agency, party, document) or unknown
 # (an unresolved pronoun, "officials")
 SpeakerKind = Literal["person", "organization", "unknown"]

@@ -396,7 +396,7 @@ def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose:
             row["repeat_ok"] = p.repeat_of is None
         rows.append(row)
     # the gold lists people's statements: what an outlet or agency said is stored apart (speaker_kind)
-    people = [p for p in preds if p.speaker_kind == "person"]
+    people = [p for p in preds if p.speaker_kind == "person" and p.kind != "stance"]
     bad_sentences = []
     for ns in gold.get("not_statements", []):
         at = text.find(ns)
@@ -404,7 +404,7 @@ def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose:
             continue
         if any(p.start < at + len(ns) and p.end > at for p in people):
             bad_sentences.append(ns)
-    extra = [p.text[:70] for i, p in enumerate(preds) if i not in matched.values() and p.speaker_kind == "person"]
+    extra = [p.text[:70] for i, p in enumerate(preds) if i not in matched.values() and p in people]
     correct = sum(1 for r in rows if r["found"] and r["speaker_ok"] and r["kind_ok"])
     res = {
         "statements": len(gstm),
