@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pipeline.config import Figure
 from pipeline.records import SpeakerKind, Statement
+from pipeline.statements.model import trie_pattern
 from pipeline.statements.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
 from pipeline.statements.speakers import (
     FEMALE_ROLES,
@@ -69,27 +70,7 @@ _SPEECH = (
 )
 
 
-def _trie_pattern(words: list[str]) -> str:
-    """A regex matching exactly these words, as a prefix trie: Python's re tries a plain alternation of
-    some 200 verbs one by one at every position, which made cue search most of the stage's time."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(root)
-
-
-CUE_RE = re.compile(r"\b(" + _trie_pattern(sorted(set(_SPEECH.split("|")))) + r")\b", re.I)
+CUE_RE = re.compile(r"\b(" + trie_pattern(sorted(set(_SPEECH.split("|")))) + r")\b", re.I)
 # Verbs that introduce reported speech ("X said (that) ...") — mental-state verbs included
 # because PolNeAR's attributions cover beliefs too.
 # fmt: off
@@ -668,8 +649,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
         # reported speech, sentence by sentence
         for s_lo, s_hi in sents:
             _indirect(text, masked, s_lo, s_hi, pi, tracker, out, para_lo)
-            if use_model and not any(f.span_start < s_hi and f.span_end > s_lo for f in out[para_lo:]):
-                _modelled(text, masked, s_lo, s_hi, pi, tracker, out)
+            if use_model:
+                _modelled(text, masked, s_lo, s_hi, pi, tracker, out, para_lo)
     for f in out:
         f.group = f.group or 0
     out.sort(key=lambda f: (f.start, f.end))
@@ -850,7 +831,9 @@ _SCARE_QUOTE = re.compile(r"[\"“”„«»][^\"“”„«»\s]+[\"“”„«
 MODEL_MIN_WORDS = 3  # 2 gave the same dev F1 at lower precision
 
 
-def _modelled(text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tracker, out: list[Found]) -> None:
+def _modelled(
+    text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tracker, out: list[Found], para_lo: int
+) -> None:
     """Attributions the rules missed in this sentence, from the sequence model (pipeline.statements.model)."""
     from pipeline.statements.model import tag_sentence
 
@@ -858,6 +841,8 @@ def _modelled(text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tr
         cs, ce = t.content
         if len(text[cs:ce].split()) < MODEL_MIN_WORDS:
             continue
+        if any(f.span_start < ce and f.span_end > cs for f in out[para_lo:]):
+            continue  # the rules have this one
         cue = text[t.cue[0] : t.cue[1]].lower() if t.cue is not None else ""
         sports_add = cue.startswith("add") and t.cue is not None and not _PRONOUN_OR_THAT.match(text, t.cue[1], cs + 1)
         if sports_add or _SCARE_QUOTE.search(text, cs, ce):
