@@ -21,6 +21,7 @@ from pathlib import Path
 from pipeline.config import PROJECT_ROOT, Figure
 from pipeline.records import Statement
 from pipeline.statements import attribute_statements
+from pipeline.statements.model import polnear_articles
 from pipeline.statements.novelty import mark_repeats_within
 
 QUOTE_CHARS = '"“”'  # double quote marks only: this gives the README's 369 direct contents in dev
@@ -206,16 +207,8 @@ def _prf(tp_p: int, n_p: int, tp_g: int, n_g: int) -> tuple[float, float, float]
 
 
 def articles(directory: Path) -> list[tuple[str, Path, Path]]:
-    directory = Path(directory)
-    anns: dict[str, list[Path]] = {}
-    for a in sorted((directory / "attributions").glob("*.ann")):
-        base = a.stem.rsplit("_", 1)[0]
-        anns.setdefault(base, []).append(a)
-    out = []
-    for t in sorted((directory / "text").glob("*.txt")):
-        if t.stem in anns:
-            out.append((t.stem, t, sorted(anns[t.stem], key=lambda p: p.name)[0]))
-    return out
+    """(name, text, first .ann in name order) per article: the same reading the model's training uses."""
+    return polnear_articles(Path(directory))
 
 
 def evaluate(

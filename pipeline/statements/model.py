@@ -213,13 +213,19 @@ def _ann_spans(path: Path) -> list[tuple[str, int, int]]:
     return sorted(out, key=lambda x: LABELS.index(x[0]))
 
 
+def polnear_articles(directory: Path) -> list[tuple[str, Path, Path]]:
+    """(name, text file, first .ann file in name order) of a PolNeAR-format folder."""
+    anns: dict[str, list[Path]] = {}
+    for a in sorted((directory / "attributions").glob("*.ann")):
+        anns.setdefault(a.stem.rsplit("_", 1)[0], []).append(a)
+    return [(t.stem, t, anns[t.stem][0]) for t in sorted((directory / "text").glob("*.txt")) if t.stem in anns]
+
+
 def train(train_dir: Path, out_dir: Path = DATA) -> dict:
     """Train the CRF on a PolNeAR-format folder; write the model and its provenance; return the provenance."""
     import pycrfsuite
 
-    from pipeline.evaluation.statements import articles
-
-    docs = articles(train_dir)
+    docs = polnear_articles(train_dir)
     if not docs:
         raise SystemExit(f"{train_dir}: no PolNeAR articles (text/*.txt with attributions/*.ann)")
     cue_counts: dict[str, int] = {}
