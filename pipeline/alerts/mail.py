@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import AlertRule, Settings, secret
@@ -204,22 +204,51 @@ def build_message(alert: Alert, mail_from: str, message_id: str) -> EmailMessage
     return msg
 
 
-class _SMTP(smtplib.SMTP):
-    """smtplib.SMTP that waits data_timeout_s for the reply to the end of the message, not the
-    command timeout: an email the server took long to acknowledge was accepted, not lost."""
+class _LongDataReply:
+    """Waits data_timeout_s for the reply to the end of the message, not the command timeout: an
+    email the server took long to acknowledge was accepted, not lost (and must not be sent again)."""
 
-    def __init__(self, host: str, port: int, timeout: float, data_timeout_s: float):
-        self.data_timeout_s = data_timeout_s
-        super().__init__(host, port, timeout=timeout)
+    data_timeout_s: float = 600.0
+    sock: Any
+    timeout: float
 
     def data(self, msg: Buffer | str) -> tuple[int, bytes]:
         if self.sock is not None:
             self.sock.settimeout(max(self.data_timeout_s, self.timeout))
         try:
-            return super().data(msg)
+            return super().data(msg)  # type: ignore[misc]
         finally:
             if self.sock is not None:
                 self.sock.settimeout(self.timeout)
+
+
+class _SMTP(_LongDataReply, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_LongDataReply, smtplib.SMTP_SSL):
+    pass
+
+
+def _smtp_client(settings: Settings) -> smtplib.SMTP:
+    """A connected client: implicit TLS (smtp_ssl, usually port 465), else plain with optional STARTTLS."""
+    context = ssl.create_default_context()
+    if not settings.smtp_verify_certs:  # a connection's ssl_context "none": a self-signed relay
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if settings.smtp_ssl:
+        tls = _SMTPSSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context)
+        tls.data_timeout_s = settings.smtp_data_timeout_s
+        return tls
+    smtp = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+    smtp.data_timeout_s = settings.smtp_data_timeout_s
+    if settings.smtp_starttls:
+        try:
+            smtp.starttls(context=context)
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
 
 
 def send_email(alert: Alert, settings: Settings) -> str:
@@ -228,11 +257,7 @@ def send_email(alert: Alert, settings: Settings) -> str:
     msg = build_message(alert, settings.mail_from, msg_id)
     server = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
-        with _SMTP(
-            settings.smtp_host, settings.smtp_port, settings.smtp_timeout_s, settings.smtp_data_timeout_s
-        ) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
+        with _smtp_client(settings) as smtp:
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, secret(settings.smtp_password))
             smtp.send_message(msg)
