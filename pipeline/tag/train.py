@@ -1,0 +1,249 @@
+"""Training the immigration-policy model (``newsmon train topics FILE``).
+
+Data: labelled articles, read by `load_labelled` (AllSides JSONL or a CAP-style CSV). Only the
+AllSides dev file (../shared/eval/topics/allsides-dev.jsonl) and data newsmon writes itself may be
+used; docs/topics.md records the provenance of the shipped model.
+
+Each article is seen in three views, so the model learns to decide a headline alone as well as a
+full story: title only, title plus first sentence, and the whole text. The weights are a logistic
+regression (scikit-learn, L2) over `features.py`; features seen in fewer than MIN_DF views are
+dropped, which keeps the file small. Calibration per length class and the threshold come from
+held-out folds of the training data (CAL_FOLDS), never from the data the weights were fitted on.
+The threshold is the one with the best F1 at THRESHOLD_BASE_RATE, averaged over short and full
+texts. Deterministic: the same file always gives the same model (and version).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Topic
+
+from .features import LENGTH_CLASSES, LengthClass, featurize, first_sentence, split_parts
+from .model import TopicModel
+
+log = logging.getLogger(__name__)
+
+C = 10.0  # inverse L2 strength
+MIN_DF = 3
+CAL_FOLDS = 3
+BASE_RATE = 0.03  # immigration-policy stories in a general news stream: the calibration target
+THRESHOLD_BASE_RATE = 0.02
+SEED = 0
+CAP_IMMIGRATION = "9"  # Comparative Agendas Project major topic code
+
+
+@dataclass(frozen=True)
+class LabelledItem:
+    id: str
+    title: str
+    text: str
+    label: bool
+    gold_topic: str = ""
+    source: str = ""
+
+
+def load_labelled(path: Path) -> list[LabelledItem]:
+    """AllSides JSONL (``ID, title, content_original, is_immigration``) or CAP CSV (``title, summary, majortopic``)."""
+    if path.suffix.lower() == ".csv":
+        return _load_cap_csv(path)
+    items = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {n}: not valid JSON ({exc})") from exc
+            if "is_immigration" not in row:
+                raise ValueError(f"{path}, line {n}: no 'is_immigration' field")
+            items.append(
+                LabelledItem(
+                    id=str(row.get("ID") or n),
+                    title=row.get("title") or "",
+                    text=row.get("content_original") or row.get("text") or "",
+                    label=bool(row["is_immigration"]),
+                    gold_topic=str(row.get("topic") or ""),
+                    source=str(row.get("source") or ""),
+                )
+            )
+    return items
+
+
+def _load_cap_csv(path: Path) -> list[LabelledItem]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"title", "summary", "majortopic"} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: CSV needs columns title, summary, majortopic; missing {', '.join(sorted(missing))}")
+        items = []
+        for n, row in enumerate(reader, 2):
+            major = (row.get("majortopic") or "").strip()
+            major = major[:-2] if major.endswith(".0") else major
+            items.append(
+                LabelledItem(
+                    id=str(row.get("id") or row.get("ID") or n),
+                    title=row.get("title") or "",
+                    text=row.get("summary") or "",
+                    label=major == CAP_IMMIGRATION,
+                    gold_topic=major,
+                )
+            )
+    return items
+
+
+def view(item: LabelledItem, length_class: LengthClass) -> tuple[str, str]:
+    """(title, text) of one view of an article: the title alone, title and first sentence, or all."""
+    if length_class == "title":
+        return item.title, ""
+    if length_class == "short":
+        return item.title, first_sentence(item.text)
+    return item.title, item.text
+
+
+def fold_of(items: Sequence[LabelledItem], k: int, seed: int = SEED) -> list[int]:
+    """Stratified fold number per item, deterministic: positives and negatives dealt out in id-hash order."""
+    import hashlib
+
+    def key(i: int) -> str:
+        return hashlib.sha256(f"{seed}:{items[i].id}:{i}".encode()).hexdigest()
+
+    folds = [0] * len(items)
+    for label in (True, False):
+        idx = sorted((i for i, it in enumerate(items) if it.label == label), key=key)
+        for n, i in enumerate(idx):
+            folds[i] = n % k
+    return folds
+
+
+class _Views:
+    """The featurized views of a set of articles, computed once and shared by all fits."""
+
+    def __init__(self, items: Sequence[LabelledItem], topic: Topic) -> None:
+        self.items = items
+        self.feats: list[dict[str, float]] = []
+        self.labels: list[bool] = []
+        self.owner: list[int] = []
+        self.length_class: list[LengthClass] = []
+        for i, item in enumerate(items):
+            for lc in LENGTH_CLASSES:
+                title, text = view(item, lc)
+                if lc != "title" and not text.strip():
+                    continue
+                parts = split_parts(title, text)
+                self.feats.append(featurize(parts, topic))
+                self.labels.append(item.label)
+                self.owner.append(i)
+                self.length_class.append(parts.length_class)
+
+
+def _fit_weights(feats: list[dict[str, float]], labels: list[bool]) -> tuple[dict[str, float], float]:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    df: dict[str, int] = {}
+    for f in feats:
+        for k in f:
+            df[k] = df.get(k, 0) + 1
+    keep = {k for k, n in df.items() if n >= MIN_DF or not k.startswith(("w:", "t:"))}
+    vec = DictVectorizer(sort=True)
+    x = vec.fit_transform([{k: v for k, v in f.items() if k in keep} for f in feats])
+    lr = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
+    lr.fit(x, labels)
+    names = vec.get_feature_names_out()
+    weights = {str(n): round(float(w), 5) for n, w in zip(names, lr.coef_[0], strict=True) if abs(w) >= 1e-4}
+    return weights, round(float(lr.intercept_[0]), 5)
+
+
+def _raw(weights: dict[str, float], intercept: float, f: dict[str, float]) -> float:
+    return intercept + sum(v * weights.get(k, 0.0) for k, v in f.items())
+
+
+def _platt(scores: list[float], labels: list[bool]) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e6, max_iter=1000)
+    lr.fit([[s] for s in scores], labels)
+    return float(lr.coef_[0][0]), float(lr.intercept_[0])
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def f1_at_base_rate(scores: list[float], labels: list[bool], threshold: float, base_rate: float) -> float:
+    """F1 with negatives weighted so that positives make up ``base_rate`` of the stream."""
+    pos = sum(labels)
+    neg = len(labels) - pos
+    if not pos or not neg:
+        return 0.0
+    w = (1 - base_rate) / base_rate * pos / neg
+    tp = sum(1 for s, y in zip(scores, labels, strict=True) if y and s >= threshold)
+    fp = w * sum(1 for s, y in zip(scores, labels, strict=True) if not y and s >= threshold)
+    if not tp:
+        return 0.0
+    p, r = tp / (tp + fp), tp / pos
+    return 2 * p * r / (p + r)
+
+
+def train_model(items: Sequence[LabelledItem], topic: Topic, provenance: dict[str, Any] | None = None) -> TopicModel:
+    """Fit weights on all items; calibration and threshold from CAL_FOLDS held-out folds."""
+    if len({it.label for it in items}) < 2:
+        raise ValueError("training needs both positive and negative articles")
+    views = _Views(items, topic)
+    folds = fold_of(items, CAL_FOLDS)
+    held_out: list[float] = [0.0] * len(views.feats)
+    for k in range(CAL_FOLDS):
+        train_idx = [j for j, o in enumerate(views.owner) if folds[o] != k]
+        weights, intercept = _fit_weights([views.feats[j] for j in train_idx], [views.labels[j] for j in train_idx])
+        for j, o in enumerate(views.owner):
+            if folds[o] == k:
+                held_out[j] = _raw(weights, intercept, views.feats[j])
+    weights, intercept = _fit_weights(views.feats, views.labels)
+
+    prior = sum(it.label for it in items) / len(items)
+    shift = _logit(BASE_RATE) - _logit(prior)
+    calibration: dict[str, tuple[float, float]] = {}
+    calibrated: dict[str, tuple[list[float], list[bool]]] = {}
+    for lc in LENGTH_CLASSES:
+        idx = [j for j, c in enumerate(views.length_class) if c == lc]
+        if len({views.labels[j] for j in idx}) < 2:
+            raise ValueError(f"training data has no positive or no negative {lc} texts to calibrate on")
+        slope, offset = _platt([held_out[j] for j in idx], [views.labels[j] for j in idx])
+        calibration[lc] = (round(slope, 5), round(offset + shift, 5))
+        probs = [1 / (1 + math.exp(-max(-30.0, min(30.0, slope * held_out[j] + offset + shift)))) for j in idx]
+        calibrated[lc] = (probs, [views.labels[j] for j in idx])
+
+    candidates = [round(0.05 * i, 2) for i in range(1, 20)]
+    threshold = max(
+        candidates,
+        key=lambda t: sum(f1_at_base_rate(*calibrated[lc], t, THRESHOLD_BASE_RATE) for lc in ("short", "full")),
+    )
+    info = dict(provenance or {})
+    info.update(
+        {
+            "items": len(items),
+            "positives": sum(it.label for it in items),
+            "method": f"logistic regression (scikit-learn, C={C}, min_df={MIN_DF}) over features.py; "
+            f"Platt calibration per length class on {CAL_FOLDS} held-out folds",
+            "threshold_rule": f"best mean F1 of short and full texts at a {THRESHOLD_BASE_RATE:.0%} base rate",
+        }
+    )
+    log.info("trained topic model: %d weights, threshold %.2f", len(weights), threshold)
+    return TopicModel(
+        topic=topic.id,
+        weights=weights,
+        intercept=intercept,
+        calibration=calibration,
+        threshold=threshold,
+        base_rate=BASE_RATE,
+        provenance=info,
+    )
