@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
+train_app = typer.Typer(help="Retrain models from labelled data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
@@ -48,6 +49,7 @@ def main_options(
 
 app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(kibana_app, name="kibana")
 app.add_typer(alerts_app, name="alerts")
@@ -417,17 +419,23 @@ def eval_statements(
     ev.run_statements_eval(directory, json_out=json_out)
 
 
-@eval_app.command("topics")
-def eval_topics(
-    path: Path = typer.Argument(..., help="JSONL with title, content_original and is_immigration."),
-    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-) -> None:
-    """Precision and recall of the immigration-policy tagger."""
-    from ..evaluation.topics import evaluate_topics, print_report
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
-    seeds = load_seeds(_settings().seeds_dir)
-    result = evaluate_topics(path, seeds.topics)
-    print_report(result, json_out=json_out)
+
+@eval_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def eval_topics(ctx: typer.Context) -> None:
+    """Immigration-policy tagging: P/R/F1 and speed (FILE [--cv K] [--title-only] [--json] [--dump F]; --help)."""
+    from ..evaluation.topics import main as topics_main
+
+    sys.exit(topics_main(list(ctx.args)))
+
+
+@train_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def train_topics(ctx: typer.Context) -> None:
+    """Retrain the immigration-policy model from labelled articles (FILE [--out PATH]; --help)."""
+    from ..tag.train import main as train_main
+
+    sys.exit(train_main(list(ctx.args)))
 
 
 # ------------------------------------------------------------------ airflow

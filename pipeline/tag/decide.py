@@ -44,7 +44,7 @@ def decide_topics(title: str, text: str, topics: list[Topic], model: TopicModel 
     for topic in topics:
         rule_score, rule_terms = phrase_scores[topic.id]
         if model is not None and topic.use_model and model.topic == topic.id:
-            score, feats = model.score(parts, topic)
+            score, feats = model.score(parts, topic, rule_score)
             terms = list(dict.fromkeys([*rule_terms, *model.terms(feats)]))[:MAX_TERMS]
             version, threshold = model.version, model.threshold
         else:

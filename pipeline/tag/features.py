@@ -66,7 +66,7 @@ def first_sentence(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+    return _TOKEN.findall(text.lower().replace("’", "'"))
 
 
 def _bag(words: list[str], prefix: str, out: dict[str, float]) -> None:
@@ -84,20 +84,23 @@ def _bag(words: list[str], prefix: str, out: dict[str, float]) -> None:
         out[k] = v / norm
 
 
-def featurize(parts: TextParts, topic: Topic | None) -> dict[str, float]:
-    """Feature name -> value for one text (the model's input)."""
+def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None = None) -> dict[str, float]:
+    """Feature name -> value for one text (the model's input). ``phrase_score``: the topic's phrase
+    score of title and body when the caller has it already (saves a pass over the text)."""
     title_words = tokens(parts.title)
     feats: dict[str, float] = {}
     # the title counts twice and the lede (also part of the body) once more: they say what a story is about
     _bag(title_words + title_words + tokens(parts.lede) + tokens(parts.body), "w:", feats)
     _bag(title_words, "t:", feats)
     if topic is not None:
-        feats.update(rule_features(parts, topic))
+        feats.update(rule_features(parts, topic, phrase_score))
     feats["len:" + parts.length_class] = 1.0
     return feats
 
 
-def rule_features(parts: TextParts, topic: Topic) -> dict[str, float]:
-    whole = score_article(parts.title, parts.body, [topic])[topic.id][0]
+def rule_features(parts: TextParts, topic: Topic, phrase_score: float | None = None) -> dict[str, float]:
+    if phrase_score is None:
+        phrase_score = score_article(parts.title, parts.body, [topic])[topic.id][0]
+    whole = phrase_score
     title = score_article("", parts.title, [topic])[topic.id][0] if parts.title else 0.0
     return {"r:all": RULE_GAIN * squash(whole), "r:title": RULE_GAIN * squash(title)}

@@ -9,6 +9,7 @@ from pipeline.config import Figure
 
 from .rules import _WORD, _PhraseIndex
 
+
 @dataclass
 class _FigureMatcher:
     index: _PhraseIndex[tuple[int, bool]]  # payload: (figure index, is bare surname)

@@ -34,6 +34,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "immigration_policy.json.gz"
 MAX_TERMS = 8
 MAX_SENTENCES = 2
+MAX_SENTENCES_READ = 30  # evidence is looked for in the opening sentences, where a story says what it is
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
@@ -61,9 +62,11 @@ class TopicModel:
         z = max(-30.0, min(30.0, slope * raw + offset))
         return 1.0 / (1.0 + math.exp(-z))
 
-    def score(self, parts: TextParts, topic: Topic | None) -> tuple[float, dict[str, float]]:
+    def score(
+        self, parts: TextParts, topic: Topic | None, phrase_score: float | None = None
+    ) -> tuple[float, dict[str, float]]:
         """Calibrated probability of the topic, and the features it was computed from."""
-        feats = featurize(parts, topic)
+        feats = featurize(parts, topic, phrase_score)
         return self.probability(self.raw_score(feats), parts.length_class), feats
 
     def terms(self, feats: dict[str, float]) -> list[str]:
@@ -86,6 +89,8 @@ class TopicModel:
         w = self.weights
         ranked: list[tuple[float, int, str]] = []
         for i, m in enumerate(_SENTENCE.finditer(parts.body)):
+            if i >= MAX_SENTENCES_READ:
+                break
             sentence = " ".join(m.group().split())
             words = tokens(sentence)
             value = sum(w.get("w:" + t, 0.0) for t in words)

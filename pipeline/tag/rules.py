@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from pipeline.config import Figure, Topic
+from pipeline.config import Topic
 
 TITLE_WEIGHT = 2.0  # a phrase in the title counts this much on top of the body
 SATURATION = 0.5  # each further body occurrence of a phrase adds this fraction of the previous one
@@ -153,7 +153,6 @@ def _first_words(phrase: str) -> set[str]:
 class _Owner:
     id: str
     parent: str | None
-    threshold: float
 
 
 @dataclass
@@ -173,8 +172,6 @@ def _cache_key(topics: list[Topic]) -> tuple:
     return tuple(
         (
             t.id,
-            t.threshold,
-            t.subtopic_threshold,
             tuple(sorted(t.keywords.items())),
             tuple((s.id, tuple(sorted(s.keywords.items()))) for s in t.subtopics),
         )
@@ -194,12 +191,12 @@ def _compile(topics: list[Topic]) -> _Compiled:
     structure: list[tuple[int, list[int]]] = []
     for t in topics:
         ti = len(owners)
-        owners.append(_Owner(t.id, None, t.threshold))
+        owners.append(_Owner(t.id, None))
         owner_phrases.append({_normal(k): w for k, w in t.keywords.items()})
         subs = []
         for s in t.subtopics:
             subs.append(len(owners))
-            owners.append(_Owner(s.id, t.id, t.subtopic_threshold))
+            owners.append(_Owner(s.id, t.id))
             owner_phrases.append({_normal(k): w for k, w in s.keywords.items()})
         for k in [*t.keywords, *(k for s in t.subtopics for k in s.keywords)]:
             display.setdefault(_normal(k), " ".join(k.split()))

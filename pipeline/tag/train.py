@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 C = 10.0  # inverse L2 strength
 MIN_DF = 3
+MIN_WEIGHT = 0.02  # smaller weights are left out of the file: they barely move a score
 CAL_FOLDS = 3
 BASE_RATE = 0.03  # immigration-policy stories in a general news stream: the calibration target
 THRESHOLD_BASE_RATE = 0.02
@@ -83,7 +84,9 @@ def _load_cap_csv(path: Path) -> list[LabelledItem]:
         reader = csv.DictReader(fh)
         missing = {"title", "summary", "majortopic"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"{path}: CSV needs columns title, summary, majortopic; missing {', '.join(sorted(missing))}")
+            raise ValueError(
+                f"{path}: CSV needs columns title, summary, majortopic; missing {', '.join(sorted(missing))}"
+            )
         items = []
         for n, row in enumerate(reader, 2):
             major = (row.get("majortopic") or "").strip()
@@ -125,46 +128,53 @@ def fold_of(items: Sequence[LabelledItem], k: int, seed: int = SEED) -> list[int
 
 
 class _Views:
-    """The featurized views of a set of articles, computed once and shared by all fits."""
+    """The featurized views of a set of articles as one sparse matrix, built once and shared by all fits."""
 
     def __init__(self, items: Sequence[LabelledItem], topic: Topic) -> None:
-        self.items = items
-        self.feats: list[dict[str, float]] = []
+        from scipy.sparse import csr_matrix
+
         self.labels: list[bool] = []
         self.owner: list[int] = []
         self.length_class: list[LengthClass] = []
+        columns: dict[str, int] = {}
+        indptr, indices, values = [0], [], []
         for i, item in enumerate(items):
             for lc in LENGTH_CLASSES:
                 title, text = view(item, lc)
                 if lc != "title" and not text.strip():
                     continue
                 parts = split_parts(title, text)
-                self.feats.append(featurize(parts, topic))
+                for k, v in featurize(parts, topic).items():
+                    indices.append(columns.setdefault(k, len(columns)))
+                    values.append(v)
+                indptr.append(len(indices))
                 self.labels.append(item.label)
                 self.owner.append(i)
                 self.length_class.append(parts.length_class)
+        self.names = sorted(columns, key=columns.__getitem__)
+        self.matrix = csr_matrix((values, indices, indptr), shape=(len(indptr) - 1, len(columns)))
+        self.always_kept = [j for j, n in enumerate(self.names) if not n.startswith(("w:", "t:"))]
 
+    def fit(self, rows: list[int]) -> tuple[dict[str, float], float]:
+        """Weights and intercept of a logistic regression on these rows (features in >= MIN_DF of them)."""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
 
-def _fit_weights(feats: list[dict[str, float]], labels: list[bool]) -> tuple[dict[str, float], float]:
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+        x = self.matrix[rows]
+        df = np.asarray((x != 0).sum(axis=0)).ravel()
+        df[self.always_kept] = MIN_DF
+        cols = np.flatnonzero(df >= MIN_DF)
+        lr = LogisticRegression(C=C, max_iter=2000)
+        lr.fit(x[:, cols], [self.labels[j] for j in rows])
+        weights = {
+            self.names[c]: round(float(w), 5) for c, w in zip(cols, lr.coef_[0], strict=True) if abs(w) >= MIN_WEIGHT
+        }
+        return weights, round(float(lr.intercept_[0]), 5)
 
-    df: dict[str, int] = {}
-    for f in feats:
-        for k in f:
-            df[k] = df.get(k, 0) + 1
-    keep = {k for k, n in df.items() if n >= MIN_DF or not k.startswith(("w:", "t:"))}
-    vec = DictVectorizer(sort=True)
-    x = vec.fit_transform([{k: v for k, v in f.items() if k in keep} for f in feats])
-    lr = LogisticRegression(C=C, max_iter=5000, tol=1e-6)
-    lr.fit(x, labels)
-    names = vec.get_feature_names_out()
-    weights = {str(n): round(float(w), 5) for n, w in zip(names, lr.coef_[0], strict=True) if abs(w) >= 1e-4}
-    return weights, round(float(lr.intercept_[0]), 5)
-
-
-def _raw(weights: dict[str, float], intercept: float, f: dict[str, float]) -> float:
-    return intercept + sum(v * weights.get(k, 0.0) for k, v in f.items())
+    def raw(self, weights: dict[str, float], intercept: float, row: int) -> float:
+        start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+        cols, vals = self.matrix.indices[start:end], self.matrix.data[start:end]
+        return intercept + sum(float(v) * weights.get(self.names[c], 0.0) for c, v in zip(cols, vals, strict=True))
 
 
 def _platt(scores: list[float], labels: list[bool]) -> tuple[float, float]:
@@ -200,14 +210,13 @@ def train_model(items: Sequence[LabelledItem], topic: Topic, provenance: dict[st
         raise ValueError("training needs both positive and negative articles")
     views = _Views(items, topic)
     folds = fold_of(items, CAL_FOLDS)
-    held_out: list[float] = [0.0] * len(views.feats)
+    held_out: list[float] = [0.0] * len(views.labels)
     for k in range(CAL_FOLDS):
-        train_idx = [j for j, o in enumerate(views.owner) if folds[o] != k]
-        weights, intercept = _fit_weights([views.feats[j] for j in train_idx], [views.labels[j] for j in train_idx])
+        weights, intercept = views.fit([j for j, o in enumerate(views.owner) if folds[o] != k])
         for j, o in enumerate(views.owner):
             if folds[o] == k:
-                held_out[j] = _raw(weights, intercept, views.feats[j])
-    weights, intercept = _fit_weights(views.feats, views.labels)
+                held_out[j] = views.raw(weights, intercept, j)
+    weights, intercept = views.fit(list(range(len(views.labels))))
 
     prior = sum(it.label for it in items) / len(items)
     shift = _logit(BASE_RATE) - _logit(prior)
@@ -247,3 +256,53 @@ def train_model(items: Sequence[LabelledItem], topic: Topic, provenance: dict[st
         base_rate=BASE_RATE,
         provenance=info,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``newsmon train topics FILE``: train on FILE and write the model file."""
+    import argparse
+    import hashlib
+    import sys
+
+    from pipeline.config import ConfigError, load_seeds
+
+    from .model import DEFAULT_MODEL, content_version, model_bytes
+
+    parser = argparse.ArgumentParser(prog="newsmon train topics", description=main.__doc__)
+    parser.add_argument("path", type=Path, help="labelled articles: AllSides JSONL or CAP CSV")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
+    parser.add_argument("--seeds", type=Path, default=None, help="seeds folder (default: the project's seeds/)")
+    parser.add_argument("--check", action="store_true", help="only check that training reproduces --out exactly")
+    args = parser.parse_args(argv)
+    if not args.path.exists():
+        print(f"{args.path}: file not found", file=sys.stderr)
+        return 2
+    try:
+        seeds = load_seeds(args.seeds)
+        topic = next((t for t in seeds.topics if t.id == "immigration_policy"), None)
+        if topic is None:
+            raise ValueError("topics.yaml has no 'immigration_policy' topic to train")
+        items = load_labelled(args.path)
+    except (ConfigError, ValueError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    provenance = {"file": args.path.name, "sha256": hashlib.sha256(args.path.read_bytes()).hexdigest()}
+    model = train_model(items, topic, provenance)
+    data = model_bytes(model)
+    version = content_version(data)
+    if args.check:
+        old = args.out.read_bytes() if args.out.exists() else b""
+        same = old == data
+        print(f"{args.out}: {'reproduced' if same else 'DIFFERS from the rebuild'} ({version})")
+        return 0 if same else 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(
+        f"wrote {args.out} ({len(data) // 1024} KiB, version {version}): {len(model.weights)} weights, "
+        f"threshold {model.threshold}, trained on {len(items)} articles of {args.path.name}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
