@@ -26,7 +26,7 @@ from typing import Any
 
 from pipeline.config import ConfigError, Topic, load_seeds
 from pipeline.tag import IMMIGRATION_TOPIC, TopicModel, decide_topics, load_model
-from pipeline.tag.train import LabelledItem, fold_of, load_labelled, train_model, view
+from pipeline.tag.train import HelpFormatter, LabelledItem, featurized_views, fold_of, load_labelled, train_model, view
 
 
 def _view_of(title_only: bool, lede_only: bool) -> str:
@@ -65,10 +65,11 @@ def cross_validate(
     folds = fold_of(items, k, seed=1)
     preds: list[dict[str, Any]] = [{} for _ in items]
     seconds = 0.0
+    views = featurized_views(items, topic)  # once: a fold's training reads its rows
     for fold in range(k):
-        train = [it for it, f in zip(items, folds, strict=True) if f != fold]
+        train_idx = [i for i, f in enumerate(folds) if f != fold]
         test_idx = [i for i, f in enumerate(folds) if f == fold]
-        model = train_model(train, topic)
+        model = train_model(items, topic, views=views, subset=train_idx)
         fold_preds, s = predict([items[i] for i in test_idx], topics, model, length_view)
         seconds += s
         for i, p in zip(test_idx, fold_preds, strict=True):
@@ -236,7 +237,9 @@ def write_dump(path: Path, preds: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="newsmon eval topics", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="newsmon eval topics", description=__doc__.splitlines()[0], formatter_class=HelpFormatter
+    )
     parser.add_argument("path", type=Path, help="AllSides JSONL or CAP CSV (title,summary,majortopic)")
     parser.add_argument("--json", action="store_true", help="end with one summary JSON line")
     parser.add_argument("--dump", type=Path, default=None, help="write one JSON line per item")

@@ -6,9 +6,11 @@ one scale:
 
 * ``w:`` words and word pairs of the whole text (title and lede counted twice), log-scaled counts;
 * ``t:`` words and word pairs of the title alone, so that a headline can be decided on its own;
-* ``r:`` the seeds' phrase scores (rules.py) of the title and of the whole text, squashed to
-  0..1 and scaled up (RULE_GAIN) so the model leans on them: what a user adds to
-  seeds/topics.yaml moves the decision even before the model is retrained;
+* ``r:`` the seeds' phrase scores (rules.py) of the title and of the whole text (log-scaled, so a
+  story full of strong phrases keeps counting; times RULE_GAIN so that regularisation holds them
+  back less than single words): what a user adds to seeds/topics.yaml moves the decision even
+  before the model is retrained;
+  each also per length class (``r:all@short``), as phrases weigh more in a short text;
 * ``len:`` which length class the text falls in (title only, short, full), a bias per class.
 """
 
@@ -21,7 +23,7 @@ from typing import Literal
 
 from pipeline.config import Topic
 
-from .rules import score_article, squash
+from .rules import score_article
 
 LengthClass = Literal["title", "short", "full"]
 LENGTH_CLASSES: tuple[LengthClass, ...] = ("title", "short", "full")
@@ -30,7 +32,7 @@ MAX_TITLE_CHARS = 400
 MAX_BODY_CHARS = 20_000  # about 3,000 words: enough to say what a story is about; bounds the cost
 MAX_LEDE_CHARS = 400
 SHORT_WORDS = 80  # a body of fewer words (a feed summary, a brief) is a "short" text
-RULE_GAIN = 3.0
+RULE_GAIN = 2.0
 
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’\-]*\w)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘']?[A-Z0-9])")
@@ -55,6 +57,8 @@ def split_parts(title: str, text: str) -> TextParts:
     title = " ".join((title or "").split())[:MAX_TITLE_CHARS]
     body = (text or "")[:MAX_BODY_CHARS].strip()
     lede = first_sentence(body)
+    if not title:  # an untitled text (a brief, a page whose headline was lost): its lede stands in
+        title = lede
     n_words = len(body.split()) if body else 0
     length_class: LengthClass = "title" if n_words == 0 else "short" if n_words < SHORT_WORDS else "full"
     return TextParts(title, lede, body, length_class)
@@ -93,7 +97,9 @@ def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None 
     _bag(title_words + title_words + tokens(parts.lede) + tokens(parts.body), "w:", feats)
     _bag(title_words, "t:", feats)
     if topic is not None:
-        feats.update(rule_features(parts, topic, phrase_score))
+        for name, value in rule_features(parts, topic, phrase_score).items():
+            feats[name] = value
+            feats[f"{name}@{parts.length_class}"] = value  # how much phrases count depends on length
     feats["len:" + parts.length_class] = 1.0
     return feats
 
@@ -101,6 +107,8 @@ def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None 
 def rule_features(parts: TextParts, topic: Topic, phrase_score: float | None = None) -> dict[str, float]:
     if phrase_score is None:
         phrase_score = score_article(parts.title, parts.body, [topic])[topic.id][0]
-    whole = phrase_score
     title = score_article("", parts.title, [topic])[topic.id][0] if parts.title else 0.0
-    return {"r:all": RULE_GAIN * squash(whole), "r:title": RULE_GAIN * squash(title)}
+    return {
+        "r:all": RULE_GAIN * math.log1p(max(phrase_score, 0.0)),
+        "r:title": RULE_GAIN * math.log1p(max(title, 0.0)),
+    }

@@ -15,6 +15,7 @@ texts. Deterministic: the same file always gives the same model (and version).
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import logging
@@ -177,6 +178,11 @@ class _Views:
         return intercept + sum(float(v) * weights.get(self.names[c], 0.0) for c, v in zip(cols, vals, strict=True))
 
 
+def featurized_views(items: Sequence[LabelledItem], topic: Topic) -> _Views:
+    """All views of all items, featurized once (for `train_model` on subsets)."""
+    return _Views(items, topic)
+
+
 def _platt(scores: list[float], labels: list[bool]) -> tuple[float, float]:
     from sklearn.linear_model import LogisticRegression
 
@@ -204,26 +210,37 @@ def f1_at_base_rate(scores: list[float], labels: list[bool], threshold: float, b
     return 2 * p * r / (p + r)
 
 
-def train_model(items: Sequence[LabelledItem], topic: Topic, provenance: dict[str, Any] | None = None) -> TopicModel:
-    """Fit weights on all items; calibration and threshold from CAL_FOLDS held-out folds."""
+def train_model(
+    items: Sequence[LabelledItem],
+    topic: Topic,
+    provenance: dict[str, Any] | None = None,
+    views: _Views | None = None,
+    subset: Sequence[int] | None = None,
+) -> TopicModel:
+    """Fit weights on the items (or on ``subset`` of them, with ``views`` of all items already
+    featurized, as cross-validation does); calibration and threshold from CAL_FOLDS held-out folds."""
+    if subset is not None:
+        items = [items[i] for i in subset]
     if len({it.label for it in items}) < 2:
         raise ValueError("training needs both positive and negative articles")
-    views = _Views(items, topic)
-    folds = fold_of(items, CAL_FOLDS)
-    held_out: list[float] = [0.0] * len(views.labels)
+    if views is None or subset is None:
+        views, subset = _Views(items, topic), range(len(items))
+    inner = dict(zip(subset, fold_of(items, CAL_FOLDS), strict=True))  # item index in views -> fold
+    rows = [j for j, o in enumerate(views.owner) if o in inner]
+    held_out: dict[int, float] = {}
     for k in range(CAL_FOLDS):
-        weights, intercept = views.fit([j for j, o in enumerate(views.owner) if folds[o] != k])
-        for j, o in enumerate(views.owner):
-            if folds[o] == k:
+        weights, intercept = views.fit([j for j in rows if inner[views.owner[j]] != k])
+        for j in rows:
+            if inner[views.owner[j]] == k:
                 held_out[j] = views.raw(weights, intercept, j)
-    weights, intercept = views.fit(list(range(len(views.labels))))
+    weights, intercept = views.fit(rows)
 
     prior = sum(it.label for it in items) / len(items)
     shift = _logit(BASE_RATE) - _logit(prior)
     calibration: dict[str, tuple[float, float]] = {}
     calibrated: dict[str, tuple[list[float], list[bool]]] = {}
     for lc in LENGTH_CLASSES:
-        idx = [j for j, c in enumerate(views.length_class) if c == lc]
+        idx = [j for j in rows if views.length_class[j] == lc]
         if len({views.labels[j] for j in idx}) < 2:
             raise ValueError(f"training data has no positive or no negative {lc} texts to calibrate on")
         slope, offset = _platt([held_out[j] for j in idx], [views.labels[j] for j in idx])
@@ -258,9 +275,15 @@ def train_model(items: Sequence[LabelledItem], topic: Topic, provenance: dict[st
     )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse help that starts with "Usage:", like the rest of the newsmon CLI."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix or "Usage: ")
+
+
 def main(argv: list[str] | None = None) -> int:
     """``newsmon train topics FILE``: train on FILE and write the model file."""
-    import argparse
     import hashlib
     import sys
 
@@ -268,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .model import DEFAULT_MODEL, content_version, model_bytes
 
-    parser = argparse.ArgumentParser(prog="newsmon train topics", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="newsmon train topics", description=main.__doc__, formatter_class=HelpFormatter
+    )
     parser.add_argument("path", type=Path, help="labelled articles: AllSides JSONL or CAP CSV")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL, help=f"model file (default {DEFAULT_MODEL})")
     parser.add_argument("--seeds", type=Path, default=None, help="seeds folder (default: the project's seeds/)")
