@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,15 +75,11 @@ def tokens(text: str) -> list[str]:
 
 
 def _bag(words: list[str], prefix: str, out: dict[str, float]) -> None:
-    counts: dict[str, int] = {}
-    for w in words:
-        if w not in STOPWORDS:
-            counts[prefix + w] = counts.get(prefix + w, 0) + 1
-    for a, b in zip(words, words[1:], strict=False):
-        if a not in STOPWORDS or b not in STOPWORDS:
-            key = f"{prefix}{a} {b}"
-            counts[key] = counts.get(key, 0) + 1
-    weighted = {k: 1.0 + math.log(n) for k, n in counts.items()}
+    stop = STOPWORDS
+    counts = Counter(prefix + w for w in words if w not in stop)  # Counter counts in C
+    counts.update(f"{prefix}{a} {b}" for a, b in zip(words, words[1:], strict=False) if a not in stop or b not in stop)
+    log = math.log
+    weighted = {k: 1.0 + log(n) for k, n in counts.items()}
     norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
     for k, v in weighted.items():
         out[k] = v / norm

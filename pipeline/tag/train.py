@@ -32,7 +32,7 @@ from .model import TopicModel
 
 log = logging.getLogger(__name__)
 
-C = 10.0  # inverse L2 strength
+C = 2.0  # inverse L2 strength (10 did as well on dev, with twice the weights)
 MIN_DF = 3
 MIN_WEIGHT = 0.02  # smaller weights are left out of the file: they barely move a score
 CAL_FOLDS = 3
