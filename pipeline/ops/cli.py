@@ -388,14 +388,23 @@ def kibana_setup(
 def eval_extraction(
     directory: Path = typer.Argument(..., help="Folder with html/<id>.html and ground-truth.json."),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-    baseline: str | None = typer.Option(None, help="Also time and score a baseline: 'trafilatura'."),
+    baseline: str | None = typer.Option(
+        None, help="Also time and score a baseline group: 'trafilatura' (default and favor_precision)."
+    ),
+    split: str = typer.Option(
+        "test", help="Which fixed half of the pages: 'dev' (for looking at failures), 'test' (for reporting) or 'all'."
+    ),
+    dump: Path | None = typer.Option(None, help="Write one JSON line per page with the extractor's output."),
+    worst: int = typer.Option(0, help="List the N pages with the lowest word F1."),
 ) -> None:
-    """Score the extractor on a benchmark folder (word 4-gram shingle F1)."""
+    """Score the extractor on a benchmark folder (shingle F1 and WCXB word F1)."""
     from ..evaluation.extraction import run_extraction_eval
 
     if not directory.is_dir():
         _fail(f"{directory}: not a folder")
-    run_extraction_eval(directory, json_out=json_out, baseline=baseline)
+    if split not in ("all", "dev", "test"):
+        _fail(f"--split {split}: use all, dev or test")
+    run_extraction_eval(directory, json_out=json_out, baseline=baseline, split=split, dump=dump, worst=worst)
 
 
 @eval_app.command("statements")
