@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import heapq
 import json
 import logging
 import math
@@ -71,17 +72,14 @@ class TopicModel:
 
     def terms(self, feats: dict[str, float]) -> list[str]:
         """Words and word pairs that pushed the score up most."""
-        contrib = sorted(
-            ((v * self.weights.get(k, 0.0), k) for k, v in feats.items() if k[:2] in ("w:", "t:")),
-            reverse=True,
-        )
+        w = self.weights
+        contrib = ((v * w[k], k) for k, v in feats.items() if k in w and k[:2] in ("w:", "t:"))
         out: list[str] = []
-        for value, key in contrib:
-            term = key[2:]
+        for value, key in heapq.nlargest(2 * MAX_TERMS, contrib):  # a pair of the same word in w: and t:
             if value <= 0 or len(out) >= MAX_TERMS:
                 break
-            if term not in out:
-                out.append(term)
+            if key[2:] not in out:
+                out.append(key[2:])
         return out
 
     def sentences(self, parts: TextParts) -> list[str]:
