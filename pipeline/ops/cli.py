@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ app = typer.Typer(
 )
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
-train_app = typer.Typer(help="Retrain models from labelled data.", no_args_is_help=True)
+train_app = typer.Typer(help="Build the shipped models from ../shared data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
@@ -407,6 +408,20 @@ def eval_extraction(
     run_extraction_eval(directory, json_out=json_out, baseline=baseline, split=split, dump=dump, worst=worst)
 
 
+@train_app.command("statements")
+def train_statements(
+    directory: Path = typer.Argument(..., help="PolNeAR train folder (text/, attributions/)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the model (default: the shipped one)."),
+) -> None:
+    """Train the statement sequence model (CRF) on PolNeAR train; writes the model and its provenance."""
+    from ..statements import model
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not a folder")
+    info = model.train(directory, out or model.DATA)
+    print(json.dumps({k: v for k, v in info.items() if k != "cue_words"}))
+
+
 @eval_app.command("statements")
 def eval_statements(
     directory: Path | None = typer.Argument(None, help="PolNeAR-format folder (text/, attributions/)."),
@@ -414,8 +429,10 @@ def eval_statements(
         None, "--seed", help="Check the gold statements of a seed-article folder instead."
     ),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+    dump: Path | None = typer.Option(None, "--dump", help="Write one JSON line per article: the stored records."),
+    labels: Path | None = typer.Option(None, "--labels", help="Score hand labels of real pages (JSON lines)."),
 ) -> None:
-    """Score statement extraction and attribution."""
+    """Score the statement records the pipeline stores (PolNeAR folder, seed article or real-page labels)."""
     from ..evaluation import statements as ev
 
     if seed is not None:
@@ -423,9 +440,14 @@ def eval_statements(
         if not result.get("ok", True):
             raise typer.Exit(1)
         return
+    if labels is not None:
+        from ..evaluation import statement_labels
+
+        statement_labels.run_labels_eval(labels, json_out=json_out, dump=dump)
+        return
     if directory is None or not directory.is_dir():
-        _fail("give a PolNeAR-format folder, or --seed FOLDER")
-    ev.run_statements_eval(directory, json_out=json_out)
+        _fail("give a PolNeAR-format folder, --seed FOLDER or --labels FILE")
+    ev.run_statements_eval(directory, json_out=json_out, dump=dump)
 
 
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
@@ -464,6 +486,17 @@ def airflow_down() -> None:
     from .airflow_local import airflow_down as down
 
     sys.exit(down(PROJECT_ROOT))
+
+
+@airflow_app.command("clean")
+def airflow_clean(
+    days: int | None = typer.Option(None, help="keep this many days (default NEWSMON_AIRFLOW_RETENTION_DAYS, 30)"),
+    every_hours: float = typer.Option(0, help="repeat every N hours (the housekeeper `up` starts); 0: once"),
+) -> None:
+    """Remove Airflow metadata (DAG runs, task instances, XComs, ...) older than the retention (`airflow db clean`)."""
+    from .airflow_local import airflow_clean as clean
+
+    sys.exit(clean(PROJECT_ROOT, days=days or _settings().airflow_retention_days, every_hours=every_hours))
 
 
 def main() -> None:  # pragma: no cover
