@@ -213,11 +213,8 @@ def main() -> int:
     sites = {"good": good.base, "down": f"http://127.0.0.12:{down_port}", "slow": slow.base, "busy": busy.base}
     write_seeds(work / "seeds", {name: f"{base}/feed.xml" for name, base in sites.items()})
     controller, smtp_port, messages = smtp_catcher()
-    host_port = args.es_url.split("://", 1)[1]
     os.environ.update(
         {
-            "AIRFLOW_CONN_NEWSMON_ES": f"http://{host_port}",
-            "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{smtp_port}",
             "NEWSMON_ES_URL": args.es_url,
             "NEWSMON_SMTP_PORT": str(smtp_port),
             "NEWSMON_INDEX_PREFIX": prefix,
@@ -231,6 +228,8 @@ def main() -> int:
         }
     )
     home = work / "airflow"
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        os.environ.pop(var, None)  # `airflow up` stores the connections, built from these settings
     state = None
     try:
         state = start_airflow(REPO, home=home, port=free_port(), settings=load_settings(), smtp_sink=False, timeout=180)
