@@ -4,7 +4,7 @@
 
 Four local sites, each with its own feed, serve new articles as time passes (one every two minutes
 per site): `good` answers at once; `down` refuses connections for the whole run; `slow` waits
-20 s before every answer; `busy` answers 503 with `Retry-After: 600` for the first ten minutes, then
+10 s before every answer (within the 15 s read timeout); `busy` answers 503 with `Retry-After: 600` for the first ten minutes, then
 normally. Airflow (`newsmon airflow` machinery: scheduler, DAG processor, triggerer, API server, a
 1-minute poll schedule) runs against a throw-away index prefix and a local SMTP catcher, and nobody
 touches anything until the end. Then it prints (and with --json, as the last line) per site the items
@@ -208,16 +208,13 @@ def main() -> int:
     prefix = f"unattended-{uuid.uuid4().hex[:8]}"
     work = Path(tempfile.mkdtemp(prefix="newsmon-unattended-"))
     down_port = free_port()  # nothing listens there
-    good, slow = Site("good", "127.0.0.11"), Site("slow", "127.0.0.13", delay_s=20.0)
+    good, slow = Site("good", "127.0.0.11"), Site("slow", "127.0.0.13", delay_s=10.0)
     busy = Site("busy", "127.0.0.14", busy_until=time.time() + 600)
     sites = {"good": good.base, "down": f"http://127.0.0.12:{down_port}", "slow": slow.base, "busy": busy.base}
     write_seeds(work / "seeds", {name: f"{base}/feed.xml" for name, base in sites.items()})
     controller, smtp_port, messages = smtp_catcher()
-    host_port = args.es_url.split("://", 1)[1]
     os.environ.update(
         {
-            "AIRFLOW_CONN_NEWSMON_ES": f"http://{host_port}",
-            "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{smtp_port}",
             "NEWSMON_ES_URL": args.es_url,
             "NEWSMON_SMTP_PORT": str(smtp_port),
             "NEWSMON_INDEX_PREFIX": prefix,
@@ -231,6 +228,8 @@ def main() -> int:
         }
     )
     home = work / "airflow"
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        os.environ.pop(var, None)  # `airflow up` stores the connections, built from these settings
     state = None
     try:
         state = start_airflow(REPO, home=home, port=free_port(), settings=load_settings(), smtp_sink=False, timeout=180)

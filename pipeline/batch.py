@@ -64,6 +64,23 @@ def _ok() -> dict[str, Any]:
     return {"last_attempt_at": _iso(), "last_attempt_ok": True, "next_attempt_at": None}
 
 
+def published_order(items: dict[str, dict[str, Any]]) -> list[str]:
+    """Item ids by published time (discovery time when the feed gave none), then id: when an original
+    and its re-report arrive in one batch, the original is stored first and the re-report is its repeat."""
+
+    def when(item_id: str) -> tuple[datetime, str]:
+        item = items[item_id]
+        for field in ("published", "discovered_at"):
+            try:
+                t = datetime.fromisoformat(str(item.get(field)))
+            except ValueError:
+                continue
+            return (t if t.tzinfo else t.replace(tzinfo=UTC)), item_id
+        return datetime.max.replace(tzinfo=UTC), item_id
+
+    return sorted(items, key=when)
+
+
 class ItemBatch:
     """One process_items call: the items, what became of each, and the chunks still to store."""
 
@@ -73,7 +90,7 @@ class ItemBatch:
         self.p, self.items, self.cpu, self.reporter = p, items, cpu, reporter
         self.feeds = {f.id: f for f in p.seeds.feeds}
         self.summary = ProcessSummary(items=len(items))
-        order = list(items)
+        order = published_order(items)
         size = max(1, store_every)
         self.chunks = [order[i : i + size] for i in range(0, len(order), size)]
         self.updates: dict[str, dict[str, Any]] = {}  # item id -> its new fields, until its chunk is marked
@@ -134,11 +151,11 @@ class ItemBatch:
             self._fail(item_id, reason, "pending", error=error, next_attempt_at=due.isoformat())
         elif isinstance(page, FetchError):
             permanent = isinstance(page, (RefusedAddress, RobotsDisallowed))
-            retry_after_s = retry_after_of(page)
-            if isinstance(page, RobotsUnavailable):  # RFC 9309: disallowed until robots.txt is asked again
-                retry_after_s = max(0.0, (page.retry_at - datetime.now(UTC)).total_seconds())
+            wait = retry_after_of(page)
+            if isinstance(page, RobotsUnavailable):  # disallow until robots.txt is asked for again
+                wait = max(wait or 0.0, (page.retry_at - datetime.now(UTC)).total_seconds())
             reason = f"fetch failed: {page}"
-            self._retry_or_fail(item_id, reason, retry_after_s=retry_after_s, permanent=permanent)
+            self._retry_or_fail(item_id, reason, retry_after_s=wait, permanent=permanent)
         elif isinstance(page, BaseException):
             self._fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
         else:

@@ -18,14 +18,19 @@ from .fetch import FetchedPage
 from .records import Article
 from .statements.attribute import attribute_statements
 from .statements.novelty import mark_repeats_within, statement_key
-from .tag import mentioned_figures, tag_article
+from .tag import decide_topics, mentioned_figures
 from .urls import canonicalize_url
 
 
 def enrich_article(article: Article, seeds: Seeds) -> Article:
     """Topics, people mentioned, statements (with repeats inside the article linked) and SimHash."""
     article = article.model_copy()
-    article.topics = tag_article(article.title, article.text, seeds.topics)
+    decision = decide_topics(article.title, article.text, seeds.topics)
+    article.topics = decision.labels
+    article.is_immigration_policy = decision.is_immigration_policy
+    article.topic_score = decision.score
+    article.topic_evidence = decision.sentences
+    article.topic_model = decision.model_version
     article.people = mentioned_figures(f"{article.title}\n{article.text}", seeds.figures)
     statements = attribute_statements(article.text, seeds.figures)
     for s in statements:

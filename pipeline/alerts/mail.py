@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import AlertRule, Settings, secret
@@ -204,30 +204,30 @@ def build_message(alert: Alert, mail_from: str, message_id: str) -> EmailMessage
     return msg
 
 
-def _data(smtp: smtplib.SMTP, data_timeout_s: float, msg: Buffer | str) -> tuple[int, bytes]:
-    """DATA, waiting data_timeout_s for the reply to the end of the message, not the command timeout:
-    an email the server took long to acknowledge was accepted, not lost."""
-    if smtp.sock is not None:
-        smtp.sock.settimeout(max(data_timeout_s, smtp.timeout))
-    try:
-        return smtplib.SMTP.data(smtp, msg)
-    finally:
-        if smtp.sock is not None:
-            smtp.sock.settimeout(smtp.timeout)
+class _LongDataReply:
+    """Waits data_timeout_s for the reply to the end of the message, not the command timeout: an
+    email the server took long to acknowledge was accepted, not lost (and must not be sent again)."""
 
-
-class _SMTP(smtplib.SMTP):
-    data_timeout_s = 600.0
+    data_timeout_s: float = 600.0
+    sock: Any
+    timeout: float
 
     def data(self, msg: Buffer | str) -> tuple[int, bytes]:
-        return _data(self, self.data_timeout_s, msg)
+        if self.sock is not None:
+            self.sock.settimeout(max(self.data_timeout_s, self.timeout))
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
 
 
-class _SMTP_SSL(smtplib.SMTP_SSL):  # noqa: N801 - mirrors smtplib.SMTP_SSL
-    data_timeout_s = 600.0
+class _SMTP(_LongDataReply, smtplib.SMTP):
+    pass
 
-    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
-        return _data(self, self.data_timeout_s, msg)
+
+class _SMTPSSL(_LongDataReply, smtplib.SMTP_SSL):
+    pass
 
 
 def _smtp_client(settings: Settings) -> smtplib.SMTP:
@@ -236,13 +236,13 @@ def _smtp_client(settings: Settings) -> smtplib.SMTP:
     if not settings.smtp_verify_certs:  # a connection's ssl_context "none": a self-signed relay
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    smtp: _SMTP | _SMTP_SSL
     if settings.smtp_ssl:
-        smtp = _SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context)
-    else:
-        smtp = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+        tls = _SMTPSSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context)
+        tls.data_timeout_s = settings.smtp_data_timeout_s
+        return tls
+    smtp = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
     smtp.data_timeout_s = settings.smtp_data_timeout_s
-    if settings.smtp_starttls and not settings.smtp_ssl:
+    if settings.smtp_starttls:
         try:
             smtp.starttls(context=context)
         except BaseException:

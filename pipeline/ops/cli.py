@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
+train_app = typer.Typer(help="Build the shipped models from ../shared data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
@@ -90,6 +92,7 @@ def main_options(
 
 app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(kibana_app, name="kibana")
 app.add_typer(alerts_app, name="alerts")
@@ -497,6 +500,20 @@ def eval_extraction(
     run_extraction_eval(directory, json_out=json_out, baseline=baseline, split=split, dump=dump, worst=worst)
 
 
+@train_app.command("statements")
+def train_statements(
+    directory: Path = typer.Argument(..., help="PolNeAR train folder (text/, attributions/)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the model (default: the shipped one)."),
+) -> None:
+    """Train the statement sequence model (CRF) on PolNeAR train; writes the model and its provenance."""
+    from ..statements import model
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not a folder")
+    info = model.train(directory, out or model.DATA)
+    print(json.dumps({k: v for k, v in info.items() if k != "cue_words"}))
+
+
 @eval_app.command("statements")
 def eval_statements(
     directory: Path | None = typer.Argument(None, help="PolNeAR-format folder (text/, attributions/)."),
@@ -504,8 +521,10 @@ def eval_statements(
         None, "--seed", help="Check the gold statements of a seed-article folder instead."
     ),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+    dump: Path | None = typer.Option(None, "--dump", help="Write one JSON line per article: the stored records."),
+    labels: Path | None = typer.Option(None, "--labels", help="Score hand labels of real pages (JSON lines)."),
 ) -> None:
-    """Score statement extraction and attribution."""
+    """Score the statement records the pipeline stores (PolNeAR folder, seed article or real-page labels)."""
     from ..evaluation import statements as ev
 
     if seed is not None:
@@ -513,22 +532,33 @@ def eval_statements(
         if not result.get("ok", True):
             raise typer.Exit(1)
         return
+    if labels is not None:
+        from ..evaluation import statement_labels
+
+        statement_labels.run_labels_eval(labels, json_out=json_out, dump=dump)
+        return
     if directory is None or not directory.is_dir():
-        _fail("give a PolNeAR-format folder, or --seed FOLDER")
-    ev.run_statements_eval(directory, json_out=json_out)
+        _fail("give a PolNeAR-format folder, --seed FOLDER or --labels FILE")
+    ev.run_statements_eval(directory, json_out=json_out, dump=dump)
 
 
-@eval_app.command("topics")
-def eval_topics(
-    path: Path = typer.Argument(..., help="JSONL with title, content_original and is_immigration."),
-    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-) -> None:
-    """Precision and recall of the immigration-policy tagger."""
-    from ..evaluation.topics import evaluate_topics, print_report
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
-    seeds = load_seeds(_settings().seeds_dir)
-    result = evaluate_topics(path, seeds.topics)
-    print_report(result, json_out=json_out)
+
+@eval_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def eval_topics(ctx: typer.Context) -> None:
+    """Immigration-policy tagging: P/R/F1 and speed (FILE [--cv K] [--title-only] [--json] [--dump F]; --help)."""
+    from ..evaluation.topics import main as topics_main
+
+    sys.exit(topics_main(list(ctx.args)))
+
+
+@train_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def train_topics(ctx: typer.Context) -> None:
+    """Retrain the immigration-policy model from labelled articles (FILE [--out PATH]; --help)."""
+    from ..tag.train import main as train_main
+
+    sys.exit(train_main(list(ctx.args)))
 
 
 # ------------------------------------------------------------------ airflow

@@ -58,6 +58,10 @@ ARTICLES = {
             },
         },
         "topic_labels": _KW,  # flat copy of topics.label for simple filters and Kibana
+        "is_immigration_policy": {"type": "boolean"},
+        "topic_score": {"type": "float"},  # immigration-policy score, 0..1, calibrated
+        "topic_evidence": {"type": "text", "index": False},  # sentences that drove the decision
+        "topic_model": _KW,  # model version
         "people": _KW,
         "statement_count": {"type": "integer"},
         "simhash": {"type": "long"},
@@ -77,6 +81,8 @@ STATEMENTS = {
         "speaker_id": _KW,
         "speaker_name": _TEXT_KW,
         "speaker_mention": _KW,
+        "speaker_kind": _KW,  # person | organization | unknown
+        "speaker_title": _KW,
         "mention_start": {"type": "integer"},
         "mention_end": {"type": "integer"},
         "tracked": {"type": "boolean"},
@@ -85,6 +91,8 @@ STATEMENTS = {
         "cue": _KW,
         "start": {"type": "integer"},
         "end": {"type": "integer"},
+        # an interrupted quote is one document: its pieces' [start, end] offsets, in order
+        "fragments": {"type": "integer", "index": False},
         "article_id": _KW,
         "article_url": _KW,
         "article_title": _TEXT,
@@ -197,14 +205,14 @@ RUNS = {
 
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
-    "articles": (2, ARTICLES),
-    "statements": (2, STATEMENTS),
+    "articles": (3, ARTICLES),  # v3: is_immigration_policy, topic_score, topic_evidence, topic_model
+    "statements": (3, STATEMENTS),  # v3: speaker_kind, speaker_title, fragments (one document per interrupted quote)
     "feeds": (1, FEEDS),
     "items": (2, ITEMS),
     "alerts": (3, ALERTS),
     "runs": (1, RUNS),
-    "robots": (1, ROBOTS),
     "cursors": (1, CURSORS),
+    "robots": (1, ROBOTS),
 }
 
 # Text fields that get an `english`-analyzed `<field>.stemmed` subfield where the cluster has the analyzer.
