@@ -33,6 +33,12 @@ from .inflate import BoundedDecoder, DecodeError
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Special-purpose blocks that some Python versions still call global: IETF protocol assignments
+# (192.0.0.192 is a cloud metadata address), carrier NAT, benchmarking, local-use NAT64.
+_NOT_GLOBAL = [
+    ipaddress.ip_network(n)
+    for n in ("192.0.0.0/24", "100.64.0.0/10", "198.18.0.0/15", "240.0.0.0/4", "64:ff9b:1::/48", "2001::/23")
+]
 
 
 class FetchError(Exception):
@@ -76,7 +82,7 @@ def is_public(ip: IP) -> bool:
             return False
     # is_global leaves out 100.64.0.0/10 (carrier NAT, where cloud metadata services live), 192.0.0.0/24
     # and the rest of the IANA special-purpose registries that is_private misses.
-    return ip.is_global and not ip.is_multicast
+    return ip.is_global and not ip.is_multicast and not any(ip in net for net in _NOT_GLOBAL)
 
 
 def normalize_host(host: str) -> str:
@@ -123,7 +129,9 @@ class AddressPolicy:
         except ValueError as exc:  # "Invalid IPv6 URL", a port out of range
             raise FetchError(url, f"not a valid URL ({exc})", permanent=True) from None
         if parts.scheme not in ("http", "https"):
-            raise FetchError(url, f"unsupported scheme '{parts.scheme}' (only http and https are fetched)", permanent=True)
+            raise FetchError(
+                url, f"unsupported scheme '{parts.scheme}' (only http and https are fetched)", permanent=True
+            )
         if not host:
             raise FetchError(url, "no host in URL", permanent=True)
         try:

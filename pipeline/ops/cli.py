@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..config import PROJECT_ROOT, ConfigError, Settings, load_seeds, load_settings
+from ..config import PROJECT_ROOT, ConfigError, Settings, install_log_masking, load_seeds, load_settings, mask_url
 from .console import RichReporter, console, err, print_summary
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ def main_options(
     ),
 ) -> None:
     """newsmon: poll news feeds, extract, tag, attribute statements, index and alert."""
+    install_log_masking()
 
 
 app.add_typer(es_app, name="es")
@@ -56,7 +57,8 @@ ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    # Messages carry URLs, titles and server text: never read them as markup, never show a password.
+    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -224,7 +226,11 @@ def es_setup() -> None:
         _fail(str(exc))
     for a in actions:
         console.print(f"  {a}")
-    console.print(f"indices ready at {settings.es_url} (prefix '{settings.index_prefix}')")
+    console.print(
+        f"indices ready at {mask_url(settings.es_url)} (prefix '{settings.index_prefix}')",
+        markup=False,
+        highlight=False,
+    )
 
 
 @es_app.command("start")
@@ -277,7 +283,8 @@ def alerts_list(
         when = ["daily digest" if r.schedule == "daily" else "immediately"]
         when += [f"at most {r.throttle}/hour"] if r.throttle else []
         when += [f"quiet {r.quiet_hours} {r.timezone}"] if r.quiet_hours else []
-        table.add_row(r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+        cells = (r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+        table.add_row(*(escape(c) for c in cells))
     console.print(table)
 
 
@@ -425,7 +432,10 @@ def eval_topics(
     """Precision and recall of the immigration-policy tagger."""
     from ..evaluation.topics import evaluate_topics, print_report
 
-    seeds = load_seeds(_settings().seeds_dir)
+    try:
+        seeds = load_seeds(_settings().seeds_dir)
+    except ConfigError as exc:
+        _fail(str(exc))
     result = evaluate_topics(path, seeds.topics)
     print_report(result, json_out=json_out)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
+from ..config import mask_url
 from ..context import Pipeline
 from ..run import feed_states
 from ..store import client as ix
 
 
 def status_report(p: Pipeline) -> str:
-    lines = [f"Elasticsearch: {p.settings.es_url} (prefix '{p.settings.index_prefix}')", ""]
+    lines = [f"Elasticsearch: {escape(mask_url(p.settings.es_url))} (prefix '{p.settings.index_prefix}')", ""]
     lines.append("[bold]Index counts[/]")
     for kind in ("articles", "statements", "items", "alerts", "feeds", "runs"):
         try:
@@ -22,14 +25,16 @@ def status_report(p: Pipeline) -> str:
     lines.append(f"  search: {ix.word_forms_status(p.es, p.settings.index_prefix)}")
     lines += ["", "[bold]Feeds[/]"]
     states = feed_states(p)
-    ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified"))
+    ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified", "truncated"))
     lines.append(f"  {len(p.seeds.feeds)} configured, {ok} healthy, {len(p.seeds.feeds) - ok} failing or never polled")
     for f in p.seeds.feeds:
         st = states.get(f.id)
         if st is None:
             lines.append(f"  [dim]{f.id:<28} never polled[/]")
+        elif st.last_status == "truncated":
+            lines.append(f"  [yellow]{f.id:<28} cut off: {escape(st.last_error or '')}[/]")
         elif st.last_status == "failed":
-            lines.append(f"  [red]{f.id:<28} failed x{st.consecutive_errors}: {st.last_error}[/]")
+            lines.append(f"  [red]{f.id:<28} failed x{st.consecutive_errors}: {escape(st.last_error or '')}[/]")
     resp = p.es.search(index=p.idx("runs"), size=1, sort=[{"started": "desc"}])
     lines += ["", "[bold]Last run[/]"]
     if resp["hits"]["hits"]:
