@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from .cpu import CpuPool
 from .fetch import FetchedPage, fetch_page
-from .net import FetchError, RefusedAddress
+from .net import FetchError
 from .progress import Reporter
 from .records import Article
 from .schedule import HostScheduler, host_of_url, retry_after_of
@@ -104,11 +104,21 @@ class ItemBatch:
         item = self.items[item_id]
         if isinstance(page, FetchError):
             attempts = int(item.get("attempts") or 0) + 1
-            permanent = isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
+            # permanent: refused address, 4xx other than 429, not a web page, redirect loop (pipeline.fetch)
+            permanent = page.permanent or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
             status = "failed" if permanent else "pending"
-            self._fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
+            self._fail(
+                item_id,
+                page.reason,
+                status,
+                note=f"feed '{item['feed_id']}': fetch failed: {page}",
+                error=str(page),
+                attempts=attempts,
+            )
         elif isinstance(page, BaseException):
-            self._fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
+            self._fail(
+                item_id, f"feed '{item['feed_id']}': fetching {item['url']} failed: {type(page).__name__}: {page}"
+            )
         else:
             self.pages[item_id] = page
             self.enriching[item_id] = self.cpu.enrich(item, page, self.feeds.get(item["feed_id"]))
@@ -133,7 +143,8 @@ class ItemBatch:
             self._fail(item_id, reason, "failed" if attempts >= MAX_ATTEMPTS else "pending", attempts=attempts)
             return None
         except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
-            self._fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())
+            reason = f"feed '{item['feed_id']}': processing {item['url']} failed: {type(exc).__name__}: {exc}"
+            self._fail(item_id, reason, processed_at=_iso())
             return None
         finally:
             self.pages.pop(item_id, None)

@@ -25,7 +25,9 @@ def status_report(p: Pipeline) -> str:
     lines.append(f"  search: {ix.word_forms_status(p.es, p.settings.index_prefix)}")
     lines += ["", "[bold]Feeds[/]"]
     states = feed_states(p)
-    ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified", "truncated"))
+    ok = sum(
+        1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified", "truncated")
+    )
     lines.append(f"  {len(p.seeds.feeds)} configured, {ok} healthy, {len(p.seeds.feeds) - ok} failing or never polled")
     for f in p.seeds.feeds:
         st = states.get(f.id)

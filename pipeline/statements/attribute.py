@@ -12,6 +12,7 @@ Public entry point: attribute_statements(text, figures) -> list[Statement].
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -214,8 +215,9 @@ class Tracker:
             # a full name with this surname earlier (or later) in the article
             cands = self.by_surname.get(w)
             if cands:
-                before = [c for c in cands if c[0] <= pos] or cands
-                return before[-1][1]
+                # cands are in text order: the last one at or before pos, by bisection (linear time overall)
+                i = bisect.bisect_right(cands, pos, key=_pos)
+                return cands[i - 1][1] if i else cands[-1][1]
             fids = idx.surname.get(w, set())
             if len(fids) > 1:
                 fids = {i for i in fids if i in self.present}
@@ -247,8 +249,12 @@ class Tracker:
             want = "f" if m.head == "she" else "m"
             # 1) a person named earlier in the same sentence; 2) the last speaker nearby;
             # 3) the last person named
-            pools = [[c for c in self.history if sent_lo <= c[0] < pos]] if sent_lo is not None else []
-            pools += [[c for c in self.speakers if pos - c[0] < 1500], self.history]
+            # history is in text order: take only the windows the loop below can use (linear time overall)
+            hist = self.history
+            end = bisect.bisect_left(hist, pos, key=_pos)
+            pools = [hist[bisect.bisect_left(hist, sent_lo, 0, end, key=_pos) : end]] if sent_lo is not None else []
+            pools += [[c for c in self.speakers if pos - c[0] < 1500]]
+            pools += [hist[bisect.bisect_left(hist, pos - 3000, 0, end, key=_pos) : end]]
             for pool in pools:
                 for p, ent in reversed(pool):
                     if p >= pos or not ent.is_person:
@@ -268,9 +274,10 @@ class Tracker:
                 # "a spokesman", "one official": someone new, not an earlier person
                 return None
             for w in [head] + words[::-1]:
-                cands = [c for c in self.roles.get(w, []) if c[0] < pos]
-                if cands and w not in ("the",):
-                    return cands[-1][1]
+                role = self.roles.get(w, [])
+                i = bisect.bisect_left(role, pos, key=_pos)  # in text order: the last one before pos
+                if i and w not in ("the",):
+                    return role[i - 1][1]
                 fids = {i for i in self.idx.role_words.get(w, set()) if i in self.present}
                 if len(fids) == 1:
                     fid = next(iter(fids))
@@ -287,6 +294,10 @@ class Tracker:
     def note_speaker(self, pos: int, ent: Entity | None) -> None:
         if ent is not None and ent.is_person:
             self.speakers.append((pos, ent))
+
+
+def _pos(c: tuple[int, Entity]) -> int:
+    return c[0]
 
 
 def _figure_gender(f: Figure) -> str:
@@ -397,10 +408,27 @@ def _subject_of_sentence(masked: str, lo: int, hi: int) -> Cue | None:
 
 
 def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    for s, e in sents:
-        if s <= pos < e:
-            return s, e
+    i = bisect.bisect_right(sents, pos, key=lambda se: se[0]) - 1  # spans are in order, apart
+    if i >= 0 and sents[i][0] <= pos < sents[i][1]:
+        return sents[i]
     return sents[-1] if sents else (pos, pos)
+
+
+MAX_SENTENCE = 1500  # characters; real sentences are far shorter, and every cue re-reads its sentence
+
+
+def _bounded(masked: str, sents: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences longer than MAX_SENTENCE (unpunctuated junk) cut at spaces into pieces that are not,
+    so that the per-cue work stays constant and the whole pass linear in the text length."""
+    out = []
+    for lo, hi in sents:
+        while hi - lo > MAX_SENTENCE:
+            cut = masked.rfind(" ", lo + MAX_SENTENCE // 2, lo + MAX_SENTENCE)
+            cut = cut + 1 if cut > lo else lo + MAX_SENTENCE
+            out.append((lo, cut))
+            lo = cut
+        out.append((lo, hi))
+    return out
 
 
 def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list[Found]:
@@ -440,17 +468,21 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
     for pi, p in enumerate(paras):
         if pi in post_paras:
             continue
-        sents = sentences(masked, p.start, p.end)
+        sents = _bounded(masked, sentences(masked, p.start, p.end))
         pqs = by_para.get(pi, [])
         quote_sents: set[tuple[int, int]] = set()
         prev_in_para: Found | None = None
+        para_mark = len(out)
         for qi, q in enumerate(pqs):
             s_lo, s_hi = _sentence_of(sents, q.start)
             if q.end > s_hi:
                 s_hi = q.end
             # other quotes of the same sentence bound the frames
-            prev_q_end = max([o.end for o in pqs[:qi] if o.end <= q.start and o.end > s_lo] or [s_lo])
-            next_q_start = min([o.start for o in pqs[qi + 1 :] if o.start < s_hi] or [s_hi])
+            # quotes are in order and apart: the neighbours are the previous and the next one
+            prev_q_end = s_lo
+            if qi and s_lo < pqs[qi - 1].end <= q.start:
+                prev_q_end = pqs[qi - 1].end
+            next_q_start = pqs[qi + 1].start if qi + 1 < len(pqs) and pqs[qi + 1].start < s_hi else s_hi
             inner = text[q.inner_start : q.inner_end]
             n_words = len(inner.split())
             ts, te = _trim(text, q.inner_start, q.inner_end)
@@ -555,8 +587,9 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True) -> list
         # (handled by the continuation rule above, since that paragraph opens with a quote)
 
         # reported speech, sentence by sentence
+        found_here = _ParaFinds(out[para_mark:])
         for s_lo, s_hi in sents:
-            _indirect(text, masked, s_lo, s_hi, pi, tracker, out, quotes)
+            _indirect(text, masked, s_lo, s_hi, pi, tracker, out, quotes, found_here)
     for f in out:
         f.group = f.group or 0
     out.sort(key=lambda f: (f.start, f.end))
@@ -598,6 +631,31 @@ def _was_open(quotes: list[Quote], f: Found) -> bool:
 _GROUP_COUNTER = [100000]
 
 
+class _ParaFinds:
+    """A paragraph's direct and partial quotes in text order, and its reported-speech spans so far:
+    what the reported-speech pass looks up for every cue, found by bisection rather than by scanning
+    every find of the article (which made long articles quadratic)."""
+
+    def __init__(self, finds: list[Found]):
+        self.quotes = sorted((f for f in finds if f.kind in ("direct", "partial")), key=lambda f: f.span_start)
+        self.starts = [f.span_start for f in self.quotes]
+        self.indirect: set[tuple[int, int]] = set()
+
+    def overlapping(self, lo: int, hi: int) -> list[Found]:
+        """Quotes overlapping [lo, hi); quotes do not overlap each other, so their ends are in order too."""
+        i = bisect.bisect_left(self.starts, hi)
+        hits = []
+        while i > 0 and self.quotes[i - 1].span_end > lo:
+            i -= 1
+            hits.append(self.quotes[i])
+        return hits
+
+    def covered(self, s: int, e: int) -> bool:
+        """Whether one direct quote spans all of [s, e)."""
+        i = bisect.bisect_right(self.starts, s)
+        return any(f.kind == "direct" and f.span_end >= e for f in self.quotes[max(0, i - 2) : i])
+
+
 def _indirect(
     text: str,
     masked: str,
@@ -607,10 +665,11 @@ def _indirect(
     tracker: Tracker,
     out: list[Found],
     quotes: list[Quote],
+    here: _ParaFinds,
 ) -> None:
     sent = masked[s_lo:s_hi]
     # direct quotes already claimed this sentence's cue?
-    claimed = [f for f in out if f.para == pi and f.span_start < s_hi and f.span_end > s_lo]
+    claimed = here.overlapping(s_lo, s_hi)
     for m in CUE_RE.finditer(sent):
         cue = m.group().lower()
         cs, ce = s_lo + m.start(), s_lo + m.end()
@@ -638,7 +697,7 @@ def _indirect(
                 cend = s_hi
             else:
                 cstart, cend = s_lo, cs
-            _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, cut=False, sent_lo=s_lo)
+            _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, cut=False, sent_lo=s_lo, here=here)
             continue
         if cue in _NON_INDIRECT and cue not in ("told", "tells", "tell"):
             continue
@@ -677,7 +736,7 @@ def _indirect(
             if not has_that and re.match(r"(?:on|in|at|to|for|with|by|of|about|from)\b", tail2):
                 continue
             cstart = after + rest_off + lead + (5 if has_that else 0)
-            _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, cut=True, sent_lo=s_lo)
+            _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, cut=True, sent_lo=s_lo, here=here)
             continue
         # post-posed: "CLAUSE, X said." / "CLAUSE, said X."
         before = masked[s_lo:cs]
@@ -700,7 +759,7 @@ def _indirect(
         body = masked[cstart:cend]
         if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
             continue  # that was a direct quote
-        _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, cut=False, sent_lo=s_lo)
+        _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, cut=False, sent_lo=s_lo, here=here)
 
 
 def _add_indirect(
@@ -715,6 +774,8 @@ def _add_indirect(
     out: list[Found],
     cut: bool,
     sent_lo: int | None = None,
+    *,
+    here: _ParaFinds,
 ) -> None:
     if cut:
         cm = _CLAUSE_CUT.search(masked, cstart, cend)
@@ -728,10 +789,9 @@ def _add_indirect(
     if len(text[s:e].split()) < 3:
         return
     # a reported-speech clause that is only a direct quote is already covered
-    if any(f.kind == "direct" and f.span_start <= s and f.span_end >= e for f in out):
+    if here.covered(s, e) or (s, e) in here.indirect:
         return
-    if any(f.kind == "indirect" and f.start == s and f.end == e for f in out):
-        return
+    here.indirect.add((s, e))
     ent = tracker.resolve(men, men.start, sent_lo)
     _GROUP_COUNTER[0] += 1
     out.append(Found("indirect", s, e, s, e, men, ent, cue, _GROUP_COUNTER[0], pi))
