@@ -22,7 +22,6 @@ from .statements.novelty import mark_repeats_within, statement_key
 from .tag import mentioned_figures, tag_article
 from .urls import canonicalize_url
 
-
 # Hard caps on the text each stage reads (characters). The longest real articles are under 100,000
 # characters; past these a page is junk or an attack, and every stage stays within seconds.
 MAX_TAG_CHARS = 500_000
