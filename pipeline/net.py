@@ -14,8 +14,10 @@ http_total_timeout_s, however slowly a server trickles bytes.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -262,13 +264,18 @@ class CheckedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying context for every client: loading the CA bundle takes a noticeable fraction of a second."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _CheckedTransport(httpx.HTTPTransport):
     """httpx's transport over a connection pool that connects through CheckedBackend."""
 
-    def __init__(self, backend: CheckedBackend):
-        super().__init__(trust_env=False)
+    def __init__(self, backend: CheckedBackend):  # httpx's __init__ would only build a pool to throw away
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
@@ -360,6 +367,8 @@ class HttpClient:
             raise FetchError(url, f"timed out waiting for the {phase} ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+        except httpx.InvalidURL as exc:
+            raise FetchError(url, f"not a valid URL ({exc})", permanent=True) from None
         finally:
             _deadline.at = None
 
