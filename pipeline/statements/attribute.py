@@ -149,6 +149,7 @@ class Tracker:
         self.idx = idx
         self.history: list[tuple[int, Entity]] = []  # person mentions by position
         self.speakers: list[tuple[int, Entity]] = []
+        self._speakers_by_pos: list[tuple[int, int]] = []  # (position, index in speakers), sorted
         self.by_surname: dict[str, list[tuple[int, Entity]]] = {}
         self.roles: dict[str, list[tuple[int, Entity]]] = {}
         self.present: set[str] = set()
@@ -253,7 +254,7 @@ class Tracker:
             hist = self.history
             end = bisect.bisect_left(hist, pos, key=_pos)
             pools = [hist[bisect.bisect_left(hist, sent_lo, 0, end, key=_pos) : end]] if sent_lo is not None else []
-            pools += [[c for c in self.speakers if pos - c[0] < 1500]]
+            pools += [self._recent_speakers(pos, 1500)]
             pools += [hist[bisect.bisect_left(hist, pos - 3000, 0, end, key=_pos) : end]]
             for pool in pools:
                 for p, ent in reversed(pool):
@@ -285,8 +286,8 @@ class Tracker:
                     return Entity(f.name, fid, _figure_gender(f))
             # "the billionaire said" right after someone spoke: that speaker
             want = "f" if head in FEMALE_ROLES else ""
-            for p, ent in reversed(self.speakers):
-                if p < pos and pos - p < 1500 and ent.is_person and (not want or ent.gender != "m"):
+            for _p, ent in reversed(self._recent_speakers(pos, 1500)):
+                if ent.is_person and (not want or ent.gender != "m"):
                     return ent
             return None
         return None
@@ -294,6 +295,15 @@ class Tracker:
     def note_speaker(self, pos: int, ent: Entity | None) -> None:
         if ent is not None and ent.is_person:
             self.speakers.append((pos, ent))
+            bisect.insort(self._speakers_by_pos, (pos, len(self.speakers) - 1))
+
+    def _recent_speakers(self, pos: int, span: int) -> list[tuple[int, Entity]]:
+        """Speakers noted at positions in (pos - span, pos), in the order they were noted. Speakers are
+        noted nearly but not quite in text order, so a position index finds them without a full scan."""
+        by_pos = self._speakers_by_pos
+        lo = bisect.bisect_right(by_pos, (pos - span, len(self.speakers)))
+        hi = bisect.bisect_left(by_pos, (pos, -1))
+        return [self.speakers[i] for _, i in sorted(by_pos[lo:hi], key=lambda pi: pi[1])]
 
 
 def _pos(c: tuple[int, Entity]) -> int:
