@@ -15,11 +15,12 @@ from pipeline.config import FeedConfig, load_seeds
 from pipeline.enrich import prepare_article
 from pipeline.fetch import FetchedPage, HttpStatusError, fetch_page
 from pipeline.net import FetchError, HttpClient
-from pipeline.poll import MAX_FEED_ENTRIES, poll_feed
+from pipeline.poll import poll_feed
 
 from .server import HostileServer, send
 
 MB = 1024 * 1024
+MAX_FEED_ENTRIES = 20_000  # pipeline.poll.MAX_FEED_ENTRIES (checked below)
 
 
 def rss_mb() -> int:
@@ -182,6 +183,9 @@ def tiny_entries_feed(size: int) -> bytes:
 
 
 def test_feed_of_tiny_entries_is_parsed_in_bounded_memory(server, make_settings):
+    import pipeline.poll
+
+    assert getattr(pipeline.poll, "MAX_FEED_ENTRIES", None) == MAX_FEED_ENTRIES
     body = tiny_entries_feed(10 * MB)
     server.add("/tiny.xml", lambda h: send(h, 200, body, ctype="application/rss+xml"))
     http = HttpClient(make_settings(max_feed_bytes=12 * MB))

@@ -9,7 +9,6 @@ import pytest
 from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
-from pipeline.config import mask_url
 from pipeline.ops.cli import app
 
 from .server import HostileServer, send
@@ -30,6 +29,8 @@ COMMANDS = [
 
 
 def test_mask_url():
+    from pipeline.config import mask_url
+
     assert mask_url("at http://elastic:pw@host:9200/x and https://u:p%40ss@h/") == (
         "at http://elastic:***@host:9200/x and https://u:***@h/"
     )
