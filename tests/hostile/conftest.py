@@ -7,6 +7,7 @@ column shows the process's peak so far, marked with '<='.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -61,6 +62,7 @@ def pytest_terminal_summary(terminalreporter):
     tr.section("hostile-input suite: case, result, time, peak RSS")
     width = max(len(n.split("::", 1)[-1]) for n in _RESULTS)
     tr.write_line(f"{'case':<{width}}  {'result':<7} {'time':>8}  {'peak RSS':>9}")
+    rows: list[str] = []
     for nodeid, r in _RESULTS.items():
         case = nodeid.split("::", 1)[-1]
         peak = r.get("peak_mb")
@@ -68,3 +70,8 @@ def pytest_terminal_summary(terminalreporter):
         secs = r.get("seconds")
         secs_s = "-" if secs is None else f"{secs:.2f} s"
         tr.write_line(f"{case:<{width}}  {r.get('outcome', '?'):<7} {secs_s:>8}  {peak_s:>9}")
+        rows.append(f"| {case} | {r.get('outcome', '?')} | {secs_s} | {peak_s} |")
+    report = os.environ.get("NEWSMON_HOSTILE_REPORT")
+    if report:
+        table = ["| case | result | time | peak RSS |", "|---|---|---|---|", *rows]
+        Path(report).write_text("\n".join(table) + "\n", encoding="utf-8")

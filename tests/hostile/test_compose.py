@@ -63,11 +63,14 @@ def test_generated_secrets_pass(tmp_path):
     infra = tmp_path / "infra"
     infra.mkdir()
     shutil.copy(REPO / "infra" / "make-secrets.sh", infra)
+    env_file = infra / ".env"
+    env_file.write_text("AIRFLOW_UID=1000\n")  # what infra/README.md has Linux users write first
     made = subprocess.run(["sh", str(infra / "make-secrets.sh")], capture_output=True, text=True, timeout=30)
     assert made.returncode == 0, made.stderr
-    env_file = infra / ".env"
     assert oct(env_file.stat().st_mode & 0o777) == "0o600"
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert values["AIRFLOW_UID"] == "1000"
     assert check(**values).returncode == 0
+    before = env_file.read_text()
     again = subprocess.run(["sh", str(infra / "make-secrets.sh")], capture_output=True, text=True, timeout=30)
-    assert again.returncode == 1  # never overwrites
+    assert again.returncode == 0 and env_file.read_text() == before  # never replaces a secret
