@@ -228,9 +228,3 @@ def article_ids_from_events(triggering_asset_events: Any) -> list[str] | None:
             return None  # too many to carry: let the pipeline look at everything pending
         ids.extend(str(i) for i in extra.get("article_ids") or [])
     return sorted(set(ids)) or None
-
-
-def run_type(dag_run: Any) -> str:
-    """'scheduled', 'asset_triggered', 'manual', ... of a DAG run from the task context."""
-    value = getattr(dag_run, "run_type", "") if dag_run is not None else ""
-    return str(getattr(value, "value", value)).lower()

@@ -2,8 +2,10 @@
 
 * On every ``newsmon://articles/indexed`` event: the rules are matched against the article ids
   the event carries; immediate hits are mailed at once, digest ("daily") hits stay pending.
-* On a cron schedule (``NEWSMON_DIGEST_CRON``, default 07:00 UTC): the pending digest hits are
-  mailed (and any immediate hit still pending after an SMTP outage).
+* On a cron schedule (``NEWSMON_DIGEST_CRON``, default 07:00 UTC): the digest is mailed (the
+  pending digest hits recorded before that slot), and any immediate hit still pending after an SMTP
+  outage. Every pass sends a digest that is due (``pipeline.run.send_due_digest``, which
+  ``newsmon run`` calls too), so whichever passes first after a slot sends it.
 * Manually: trigger with ``{"article_ids": [...]}`` to match given articles, ``{"digest": true}``
   to send the digest now.
 
@@ -52,19 +54,23 @@ def newsmon_alert():
             return queue_alerts(p, ids, schedule=None)
 
     @task(execution_timeout=timedelta(minutes=5), multiple_outputs=False)
-    def send(queued: int, dag_run=None, params=None) -> dict:
+    def send(queued: int, params=None) -> dict:
         """Mail the pending hits (one email per rule). Returns counts per schedule."""
-        from _newsmon_common import newsmon_pipeline, run_type
+        from _newsmon_common import newsmon_pipeline
 
-        from pipeline.run import send_pending_alerts
+        from pipeline.run import send_due_digest, send_pending_alerts
 
-        schedules = ["immediate"]
-        if run_type(dag_run) == "scheduled" or (params or {}).get("digest"):
-            schedules.append("daily")
         out = {}
         with newsmon_pipeline() as p:
-            for schedule in schedules:
-                s = send_pending_alerts(p, schedule=schedule)
+            # The digest that is due (hits recorded before the latest NEWSMON_DIGEST_CRON slot) goes out on
+            # every pass, as in `newsmon run`; a manual run with digest=true sends every digest hit now.
+            sent = {
+                "immediate": send_pending_alerts(p, schedule="immediate"),
+                "daily": send_pending_alerts(p, schedule="daily")
+                if (params or {}).get("digest")
+                else send_due_digest(p),
+            }
+            for schedule, s in sent.items():
                 out[schedule] = {
                     "emails_sent": s.emails_sent,
                     "hits_sent": s.hits_sent,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, Field
 
 from .alerts import log as alert_log
+from .alerts.schedule import digest_slot
 from .batch import ItemBatch, ProcessSummary
 from .config import FeedConfig
 from .context import Pipeline, open_pipeline
@@ -190,7 +191,8 @@ def process_items(
 class AlertSummary(BaseModel):
     emails_sent: int = 0
     hits_sent: int = 0
-    pending: int = 0
+    pending: int = 0  # could not be sent (SMTP down): tried again on the next pass
+    held: int = 0  # waiting for a rule's quiet hours to end or its throttle to allow another email
     failed: int = 0
     error: str | None = None
 
@@ -202,8 +204,19 @@ def queue_alerts(p: Pipeline, article_ids: list[str] | None = None, schedule: st
 
 
 @ix.es_errors
-def send_pending_alerts(p: Pipeline, schedule: str = "immediate") -> AlertSummary:
-    return AlertSummary(**alert_log.send_pending(p, schedule))
+def send_pending_alerts(
+    p: Pipeline, schedule: str = "immediate", *, before: datetime | None = None, now: datetime | None = None
+) -> AlertSummary:
+    """Mail the pending hits of one schedule (one email per rule); `before`: only hits recorded before it."""
+    return AlertSummary(**alert_log.send_pending(p, schedule, before=before, now=now))
+
+
+def send_due_digest(p: Pipeline, now: datetime | None = None) -> AlertSummary:
+    """The daily digest that is due: the pending digest hits recorded before the latest slot of
+    `NEWSMON_DIGEST_CRON`. `newsmon run` and the Airflow DAG both call this, so whichever passes
+    first after a slot sends it, and the other finds nothing left."""
+    now = now or _now()
+    return send_pending_alerts(p, "daily", before=digest_slot(p.settings.digest_cron, now), now=now)
 
 
 # ------------------------------------------------------------------ maintenance
@@ -258,6 +271,7 @@ class RunSummary(BaseModel):
     process: ProcessSummary = Field(default_factory=ProcessSummary)
     alert_hits: int = 0
     alerts: AlertSummary = Field(default_factory=AlertSummary)
+    digest: AlertSummary = Field(default_factory=AlertSummary)  # the daily digest, when one was due
 
 
 BATCHES_PER_CALL = 10
@@ -283,6 +297,7 @@ def run_once(
         run.process = _merge(run.process, part)
         run.alert_hits += queue_alerts(p, part.article_ids)
     run.alerts = send_pending_alerts(p, "immediate")
+    run.digest = send_due_digest(p)
     run.finished = _now()
     ix.bulk_write(
         p.es,

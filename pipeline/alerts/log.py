@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -10,9 +12,12 @@ from ..records import AlertHit, Article, Statement, TopicLabel
 from ..store import client as ix
 from .mail import SmtpUnavailable, compose_alert, send_email
 from .rules import match_keyword_rule, match_statement_rule
+from .schedule import THROTTLE_WINDOW, hold_reason
 
 if TYPE_CHECKING:
     from ..context import Pipeline
+
+log = logging.getLogger("newsmon.alerts")
 
 
 def _article_from_doc(doc: dict) -> Article:
@@ -102,21 +107,59 @@ def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None)
     return len(written.created)
 
 
-def send_pending(p: Pipeline, schedule: str = "immediate") -> dict[str, Any]:
-    """One email per rule with every pending hit of that rule; hits are marked sent only after delivery."""
+def emails_last_hour(p: Pipeline, rule_names: list[str], now: datetime) -> dict[str, int]:
+    """Emails each rule sent in the throttle window before `now` (the hits of one email share its `email_id`)."""
+    if not rule_names:
+        return {}
+    resp = p.es.search(
+        index=p.idx("alerts"),
+        size=0,
+        query={
+            "bool": {
+                "filter": [
+                    {"terms": {"rule": rule_names}},
+                    {"term": {"status": "sent"}},
+                    {"range": {"sent_at": {"gt": (now - THROTTLE_WINDOW).isoformat(), "lte": now.isoformat()}}},
+                ]
+            }
+        },
+        aggs={
+            "rules": {
+                "terms": {"field": "rule", "size": len(rule_names)},
+                "aggs": {"emails": {"cardinality": {"field": "email_id"}}},
+            }
+        },
+    )
+    return {b["key"]: int(b["emails"]["value"]) for b in resp["aggregations"]["rules"]["buckets"]}
+
+
+def send_pending(
+    p: Pipeline, schedule: str = "immediate", *, before: datetime | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """One email per rule with every pending hit of that rule; hits are marked sent only after delivery.
+
+    `before`: only hits recorded before this time (a digest slot carries the hits recorded before it).
+    A rule in its quiet hours or over its throttle sends nothing now: its hits stay pending with the
+    reason (`hold_reason`) and go into its next email, which says how many waited.
+    """
+    now = now or datetime.now(UTC)
+    filters: list[dict[str, Any]] = [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}]
+    if before is not None:
+        filters.append({"range": {"created_at": {"lt": before.isoformat()}}})
     resp = p.es.search(
         index=p.idx("alerts"),
         size=10000,
-        query={"bool": {"filter": [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}]}},
+        query={"bool": {"filter": filters}},
         sort=[{"created_at": "asc"}, {"alert_id": "asc"}],
     )
     by_rule: dict[str, list[dict]] = defaultdict(list)
     for h in resp["hits"]["hits"]:
         by_rule[h["_source"]["rule"]].append(h["_source"])
     rules = {r.name: r for r in p.seeds.alerts}
-    summary: dict[str, Any] = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "failed": 0, "error": None}
+    throttled = [name for name in by_rule if (r := rules.get(name)) is not None and r.throttle is not None]
+    sent_recently = emails_last_hour(p, throttled, now)
+    summary: dict[str, Any] = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "held": 0, "failed": 0, "error": None}
     updates: list[tuple[str, dict]] = []
-    now = datetime.now(UTC).isoformat()
     for rule_name, docs in by_rule.items():
         rule = rules.get(rule_name)
         if rule is None:  # the rule was removed from alerts.yaml: do not mail, keep a trace
@@ -124,6 +167,12 @@ def send_pending(p: Pipeline, schedule: str = "immediate") -> dict[str, Any]:
             continue
         if summary["error"]:  # the server is down: don't hammer it for every rule
             summary["pending"] += len(docs)
+            continue
+        reason = hold_reason(rule, now, sent_recently.get(rule_name, 0))
+        if reason is not None:
+            log.info("alert rule %s: %d hit(s) held back (%s)", rule_name, len(docs), reason)
+            summary["held"] += len(docs)
+            updates += [(d["alert_id"], {"hold_reason": reason}) for d in docs if d.get("hold_reason") != reason]
             continue
         hits = [
             AlertHit(
@@ -138,7 +187,7 @@ def send_pending(p: Pipeline, schedule: str = "immediate") -> dict[str, Any]:
             )
             for d in docs
         ]
-        alert = compose_alert(rule, hits)
+        alert = compose_alert(rule, hits, held_back=sum(1 for d in docs if d.get("hold_reason")))
         try:
             send_email(alert, p.settings)
         except SmtpUnavailable as exc:
@@ -151,7 +200,8 @@ def send_pending(p: Pipeline, schedule: str = "immediate") -> dict[str, Any]:
             continue
         summary["emails_sent"] += 1
         summary["hits_sent"] += len(docs)
-        updates += [(d["alert_id"], {"status": "sent", "sent_at": now, "last_error": None}) for d in docs]
+        email = {"status": "sent", "sent_at": now.isoformat(), "email_id": uuid.uuid4().hex}
+        updates += [(d["alert_id"], {**email, "last_error": None, "hold_reason": None}) for d in docs]
     if updates:
         ix.bulk_write(p.es, p.idx("alerts"), updates, op="update", refresh="wait_for")
     return summary

@@ -54,13 +54,15 @@ def print_summary(run: RunSummary) -> None:
         ("  new (first sightings)", pr.new_statements),
         ("alert hits queued", run.alert_hits),
         ("alert emails sent", a.emails_sent),
-        ("  alerts pending", a.pending),
+        ("  alerts pending (not sent)", a.pending),
+        ("  alerts held (quiet hours, throttle)", a.held),
+        ("daily digest emails sent", run.digest.emails_sent),
     ]
     for k, v in rows:
         t.add_row(k, str(v))
     console.print(t)
-    if a.error:
-        err.print(f"[yellow]alerts not sent:[/] {escape(mask_url(a.error))} (they stay pending for the next run)")
+    for error in dict.fromkeys(e for e in (a.error, run.digest.error) if e):
+        err.print(f"[yellow]alerts not sent:[/] {escape(mask_url(error))} (they stay pending for the next run)")
 
 
 def _marked(snippet: str) -> str:

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.markup import escape
 
+from ..alerts.schedule import next_digest
 from ..config import mask_url
 from ..context import Pipeline
 from ..run import feed_states
 from ..store import client as ix
+
+
+def alert_backlog(p: Pipeline) -> str:
+    """Pending alert hits told apart: digest hits waiting for their time, hits held by a rule's quiet
+    hours or throttle, and hits whose email failed (the only ones that need attention)."""
+    pending = {"term": {"status": "pending"}}
+    failed = ix.count(p.es, p.idx("alerts"), {"bool": {"filter": [pending, {"exists": {"field": "last_error"}}]}})
+    not_failed = {"bool": {"must_not": {"exists": {"field": "last_error"}}}}
+    digest = ix.count(
+        p.es, p.idx("alerts"), {"bool": {"filter": [pending, {"term": {"schedule": "daily"}}, not_failed]}}
+    )
+    held = ix.count(
+        p.es,
+        p.idx("alerts"),
+        {
+            "bool": {
+                "filter": [
+                    pending,
+                    {"term": {"schedule": "immediate"}},
+                    {"exists": {"field": "hold_reason"}},
+                    not_failed,
+                ]
+            }
+        },
+    )
+    text = f"{digest} waiting for the daily digest ({next_digest(p.settings.digest_cron, datetime.now(UTC)):%Y-%m-%d %H:%M} UTC)"
+    text += f", {held} held by quiet hours or throttle"
+    text += f", [red]{failed} failed to send[/]" if failed else ", 0 failed to send"
+    return text
 
 
 def status_report(p: Pipeline) -> str:
@@ -20,8 +52,8 @@ def status_report(p: Pipeline) -> str:
             n = "missing (run `newsmon es setup`)"
         lines.append(f"  {kind:<11} {n}")
     pending = ix.count(p.es, p.idx("items"), {"term": {"status": "pending"}})
-    alerts_pending = ix.count(p.es, p.idx("alerts"), {"term": {"status": "pending"}})
-    lines.append(f"  pending items {pending}, pending alerts {alerts_pending}")
+    lines.append(f"  pending items {pending}")
+    lines.append(f"  alerts: {alert_backlog(p)}")
     lines.append(f"  search: {ix.word_forms_status(p.es, p.settings.index_prefix)}")
     lines += ["", "[bold]Feeds[/]"]
     states = feed_states(p)

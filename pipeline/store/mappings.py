@@ -148,6 +148,8 @@ ALERTS = {
         "status": _KW,  # pending | sent
         "created_at": _DATE,
         "sent_at": _DATE,
+        "email_id": _KW,  # the hits of one email share it (the throttle counts emails)
+        "hold_reason": _KW,  # why a pending hit waits (quiet hours, throttle); None once sent
         "attempts": {"type": "integer"},
         "last_error": {"type": "text"},
     },
@@ -169,7 +171,7 @@ INDICES: dict[str, tuple[int, dict]] = {
     "statements": (2, STATEMENTS),
     "feeds": (1, FEEDS),
     "items": (1, ITEMS),
-    "alerts": (1, ALERTS),
+    "alerts": (2, ALERTS),
     "runs": (1, RUNS),
 }
 
