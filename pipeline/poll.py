@@ -22,6 +22,7 @@ MAX_BACKOFF = timedelta(hours=24)
 # 739 MB. Entries after this many are not parsed, and the feed is reported cut.
 MAX_FEED_ENTRIES = 20_000
 _ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]", re.IGNORECASE)
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?(rss|feed|RDF)[\s>]", re.IGNORECASE)
 
 
@@ -53,6 +54,9 @@ def bound_feed(content: bytes, truncated: bool = False) -> tuple[bytes, bool]:
     if len(starts) <= MAX_FEED_ENTRIES and not (truncated and starts):
         return content, False
     cut_at = starts[-1]
+    if len(starts) <= MAX_FEED_ENTRIES:  # cut off: keep the last entry too when its end tag arrived
+        end = _ENTRY_END.search(content, cut_at)
+        cut_at = end.end() if end else cut_at
     root = _ROOT.search(content, 0, starts[0])
     closers = b""
     if root:
