@@ -346,7 +346,7 @@ def alerts_test(
     )
     if alert is None:
         return
-    console.print(f"\n[bold]To:[/] {', '.join(alert.recipients)}", highlight=False, markup=True)
+    console.print(f"\n[bold]To:[/] {escape(', '.join(alert.recipients))}", highlight=False)
     console.print(f"[bold]Subject:[/] {escape(alert.subject)}\n", highlight=False)
     console.print(alert.body, highlight=False, markup=False)
     if html_file:
