@@ -24,7 +24,8 @@ from .urls import canonicalize_url
 
 # Hard caps on the text each stage reads (characters). The longest real articles are under 100,000
 # characters; past these a page is junk or an attack, and every stage stays within seconds.
-MAX_TAG_CHARS = 500_000
+MAX_TAG_CHARS = 500_000  # also the most of an article's text that is kept and indexed (Elasticsearch
+# refuses to highlight a field longer than 1,000,000 characters, which would break every search hitting it)
 MAX_STATEMENT_CHARS = 200_000
 
 
@@ -79,6 +80,7 @@ def prepare_article(
     if page.truncated and (problem := prose_problem(article.text)):
         # An endless or padded page cut at the size cap: only indexed when what came out reads like an article.
         return None, f"cut off at the size cap and its text is not an article: {problem}"
+    article.text = article.text[:MAX_TAG_CHARS]
     article.canonical_url = canonicalize_url(article.canonical_url or page.url)
     if article.published is None and item.get("published"):
         article.published = datetime.fromisoformat(item["published"])
