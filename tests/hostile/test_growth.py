@@ -93,6 +93,7 @@ def test_a_5_mb_page_is_enriched_within_seconds(seeds):
     body = "<p>" + "</p><p>".join([unit * 10] * (5_000_000 // (10 * len(unit)))) + "</p>"
     html = f"<html><head><title>Huge</title></head><body><article><h1>Huge</h1>{body}</article></body></html>"
     page = FetchedPage(url="https://x.test/huge", content=html.encode(), content_type="text/html", truncated=False)
-    t0 = time.perf_counter()
-    prepare_article({"feed_id": "f"}, page, None, seeds)
-    assert time.perf_counter() - t0 < 30
+    t0 = time.process_time()
+    article, _ = prepare_article({"feed_id": "f"}, page, None, seeds)
+    assert time.process_time() - t0 < 20  # about 3.5 s of CPU here
+    assert article is not None and len(article.text) <= 500_000  # searchable: highlighting stops at 1,000,000
