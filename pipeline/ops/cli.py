@@ -58,7 +58,7 @@ ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
 def _fail(message: str, code: int = 1) -> NoReturn:
     # Messages carry URLs, titles and server text: never read them as markup, never show a password.
-    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", highlight=False, soft_wrap=True)  # paths unbroken
     raise typer.Exit(code)
 
 
