@@ -16,6 +16,7 @@ from .fetch import RobotsCache
 from .net import HttpClient
 from .schedule import HostGate, LocalGate
 from .store import client as ix
+from .store.robots import EsRobotsStore
 
 
 class Pipeline:
@@ -26,7 +27,8 @@ class Pipeline:
         self.seeds = seeds
         self.es = es
         self.http = http
-        self.robots = RobotsCache(http)
+        # robots.txt verdicts shared with every other worker and task through the index
+        self.robots = RobotsCache(http, EsRobotsStore(es, self.idx("robots")))
         self.gate: HostGate = LocalGate()  # who may send to a host next; shared by every stage of this pipeline
         self._cpu: CpuPool | None = None
 

@@ -24,6 +24,18 @@ MAX_FEED_ENTRIES = 20_000
 _ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?(rss|feed|RDF)[\s>]", re.IGNORECASE)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def next_slot(now: datetime, interval: timedelta) -> datetime:
+    """The first point of the feed's interval grid (counted from the Unix epoch, UTC) after ``now``.
+
+    Scheduled polls run on that grid too (every N minutes on the clock), so a poll that started
+    late still makes its feed due at the next tick: the next poll is set by the schedule, not by
+    the moment this poll happened to run.
+    """
+    slots = (now - _EPOCH) // interval
+    return _EPOCH + (slots + 1) * interval
 
 
 @dataclass
@@ -174,7 +186,7 @@ def poll_feed(
         state.last_status, state.last_error = "not_modified", None
         state.consecutive_errors = 0
         state.last_success = now
-        state.next_poll = now + interval
+        state.next_poll = next_slot(now, interval)
         return PollResult(state=state, status="not_modified")
     if resp.status >= 400:
         result = failed(f"feed '{feed.id}': {feed.url} answered HTTP {resp.status}")
@@ -208,7 +220,7 @@ def poll_feed(
     state.last_error = warning
     state.consecutive_errors = 0
     state.last_success = now
-    state.next_poll = now + interval
+    state.next_poll = next_slot(now, interval)
     state.items_seen += len(items)
     return PollResult(state=state, items=items, status="ok", warning=warning)
 
