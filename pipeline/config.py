@@ -140,7 +140,8 @@ class Figure(BaseModel, extra="forbid"):
 class Subtopic(BaseModel, extra="forbid"):
     id: str
     name: str
-    keywords: dict[str, float]  # phrase -> weight
+    description: str = Field(min_length=1)
+    keywords: dict[str, float] = Field(min_length=1)  # phrase -> weight
 
     _id = field_validator("id")(_check_id)
 
@@ -148,10 +149,13 @@ class Subtopic(BaseModel, extra="forbid"):
 class Topic(BaseModel, extra="forbid"):
     id: str
     name: str
-    threshold: float = Field(default=3.0, gt=0)
-    keywords: dict[str, float]
+    description: str = Field(min_length=1)
+    # Scores run from 0 to 1: a trained model's calibrated probability, or the squashed phrase score.
+    threshold: float | None = Field(default=None, gt=0, lt=1)  # None: the model's own, else 0.5
+    use_model: bool = True  # decide with the trained model when there is one for this topic id
+    keywords: dict[str, float] = Field(min_length=1)
     subtopics: list[Subtopic] = Field(default_factory=list)
-    subtopic_threshold: float = Field(default=2.0, gt=0)
+    subtopic_threshold: float = Field(default=0.5, gt=0, lt=1)
 
     _id = field_validator("id")(_check_id)
 

@@ -19,7 +19,7 @@ from .fetch import FetchedPage
 from .records import Article
 from .statements.attribute import attribute_statements
 from .statements.novelty import mark_repeats_within, statement_key
-from .tag import mentioned_figures, tag_article
+from .tag import decide_topics, mentioned_figures
 from .urls import canonicalize_url
 
 # Hard caps on the text each stage reads (characters). The longest real articles are under 100,000
@@ -33,7 +33,12 @@ def enrich_article(article: Article, seeds: Seeds) -> Article:
     """Topics, people mentioned, statements (with repeats inside the article linked) and SimHash."""
     article = article.model_copy()
     text = article.text[:MAX_TAG_CHARS]
-    article.topics = tag_article(article.title, text, seeds.topics)
+    decision = decide_topics(article.title, text, seeds.topics)
+    article.topics = decision.labels
+    article.is_immigration_policy = decision.is_immigration_policy
+    article.topic_score = decision.score
+    article.topic_evidence = decision.sentences
+    article.topic_model = decision.model_version
     article.people = mentioned_figures(f"{article.title}\n{text}", seeds.figures)
     statements = attribute_statements(article.text[:MAX_STATEMENT_CHARS], seeds.figures)
     for s in statements:

@@ -457,20 +457,23 @@ def eval_statements(
     ev.run_statements_eval(directory, json_out=json_out, dump=dump)
 
 
-@eval_app.command("topics")
-def eval_topics(
-    path: Path = typer.Argument(..., help="JSONL with title, content_original and is_immigration."),
-    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-) -> None:
-    """Precision and recall of the immigration-policy tagger."""
-    from ..evaluation.topics import evaluate_topics, print_report
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
-    try:
-        seeds = load_seeds(_settings().seeds_dir)
-    except ConfigError as exc:
-        _fail(str(exc))
-    result = evaluate_topics(path, seeds.topics)
-    print_report(result, json_out=json_out)
+
+@eval_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def eval_topics(ctx: typer.Context) -> None:
+    """Immigration-policy tagging: P/R/F1 and speed (FILE [--cv K] [--title-only] [--json] [--dump F]; --help)."""
+    from ..evaluation.topics import main as topics_main
+
+    sys.exit(topics_main(list(ctx.args)))
+
+
+@train_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def train_topics(ctx: typer.Context) -> None:
+    """Retrain the immigration-policy model from labelled articles (FILE [--out PATH]; --help)."""
+    from ..tag.train import main as train_main
+
+    sys.exit(train_main(list(ctx.args)))
 
 
 # ------------------------------------------------------------------ airflow

@@ -58,6 +58,10 @@ ARTICLES = {
             },
         },
         "topic_labels": _KW,  # flat copy of topics.label for simple filters and Kibana
+        "is_immigration_policy": {"type": "boolean"},
+        "topic_score": {"type": "float"},  # immigration-policy score, 0..1, calibrated
+        "topic_evidence": {"type": "text", "index": False},  # sentences that drove the decision
+        "topic_model": _KW,  # model version
         "people": _KW,
         "statement_count": {"type": "integer"},
         "simhash": {"type": "long"},
@@ -184,7 +188,7 @@ RUNS = {
 
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
-    "articles": (2, ARTICLES),
+    "articles": (3, ARTICLES),  # v3: is_immigration_policy, topic_score, topic_evidence, topic_model
     "statements": (3, STATEMENTS),  # v3: speaker_kind, speaker_title, fragments (one document per interrupted quote)
     "feeds": (1, FEEDS),
     "items": (1, ITEMS),

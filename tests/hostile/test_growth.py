@@ -13,7 +13,7 @@ import pytest
 from pipeline.config import load_seeds
 from pipeline.extract import extract_article
 from pipeline.statements.attribute import attribute_statements
-from pipeline.tag import mentioned_figures, tag_article
+from pipeline.tag import decide_topics, mentioned_figures
 
 from .support import SEED_ARTICLE
 
@@ -67,7 +67,7 @@ def test_statement_extraction_grows_linearly(shape, seeds):
 @pytest.mark.parametrize("shape", ["article", "run_on_sentence"])
 def test_tagging_grows_linearly(shape, seeds):
     def tag(t: str) -> None:
-        tag_article("title", t, seeds.topics)
+        decide_topics("title", t, seeds.topics)
         mentioned_figures(t, seeds.figures)
 
     ratio, small, large = _ratio(SHAPES[shape], tag, size=100_000)
