@@ -376,7 +376,23 @@ class Settings(BaseSettings):
     smtp_ssl: bool = False  # implicit TLS from the first byte (port 465); Airflow's SMTP connection's default
     smtp_verify_certs: bool = True  # check the SMTP server's certificate (TLS and STARTTLS)
     smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # The reply to the end of the message: RFC 5321 4.5.3.2.6 gives the server 10 minutes. Giving up
+    # sooner would treat an accepted email as failed and send it again.
+    smtp_data_timeout_s: float = Field(default=600.0, gt=0)
     mail_from: str = "newsmon@localhost"
+
+    # Alert sending (pipeline.alerts.log): a sender leases the hits it is about to mail for this long
+    # (renewed before every email); an email carries at most this many hits; one pass sends at most
+    # this many emails, and reports what remains.
+    alert_lease_s: float = Field(default=900.0, gt=0)
+    alert_max_hits_per_email: int = Field(default=100, ge=1, le=1000)
+    alert_max_emails_per_pass: int = Field(default=50, ge=1)
+
+    # The work queue (pipeline.itemqueue): a page that cannot be fetched is retried with backoff
+    # (5 min, 30 min, 2 h, 12 h, or the server's Retry-After) and fails for good only after this
+    # many hours; one batch takes at most queue_per_host items of one host.
+    item_retry_hours: float = Field(default=24.0, gt=0)
+    queue_per_host: int = Field(default=25, ge=1, le=100)
 
     # When "daily" rules send their digest (UTC, cron syntax); the Airflow DAG and `newsmon run` both use it.
     digest_cron: str = "0 7 * * *"
