@@ -24,7 +24,7 @@ from .cpu import CpuPool
 from .fetch import FetchedPage, RobotsDisallowed, RobotsUnavailable, fetch_page
 from .itemqueue import after_failure, parse_time
 from .logs import stage_logger
-from .net import FetchError, RefusedAddress
+from .net import FetchError
 from .progress import Reporter
 from .records import Article
 from .schedule import HostDeferred, HostScheduler, host_of_url, retry_after_of
@@ -150,14 +150,17 @@ class ItemBatch:
             error = item.get("error") or reason  # keep the last real error for status
             self._fail(item_id, reason, "pending", error=error, next_attempt_at=due.isoformat())
         elif isinstance(page, FetchError):
-            permanent = isinstance(page, (RefusedAddress, RobotsDisallowed))
+            # permanent: refused address, robots.txt disallow, 4xx other than 429, not a web page, redirect loop
+            permanent = page.permanent or isinstance(page, RobotsDisallowed)
             wait = retry_after_of(page)
             if isinstance(page, RobotsUnavailable):  # disallow until robots.txt is asked for again
                 wait = max(wait or 0.0, (page.retry_at - datetime.now(UTC)).total_seconds())
-            reason = f"fetch failed: {page}"
+            reason = f"feed '{item['feed_id']}': fetch failed: {page}"
             self._retry_or_fail(item_id, reason, retry_after_s=wait, permanent=permanent)
         elif isinstance(page, BaseException):
-            self._fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
+            self._fail(
+                item_id, f"feed '{item['feed_id']}': fetching {item['url']} failed: {type(page).__name__}: {page}"
+            )
         else:
             self.pages[item_id] = page
             self.enriching[item_id] = self.cpu.enrich(item, page, self.feeds.get(item["feed_id"]))
@@ -180,7 +183,8 @@ class ItemBatch:
             self._retry_or_fail(item_id, f"processing {item['url']} was cut short: a worker process died ({exc})")
             return None
         except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
-            self._fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())
+            reason = f"feed '{item['feed_id']}': processing {item['url']} failed: {type(exc).__name__}: {exc}"
+            self._fail(item_id, reason, processed_at=_iso())
             return None
         finally:
             self.pages.pop(item_id, None)

@@ -9,14 +9,8 @@ before any handler sees the record.
 from __future__ import annotations
 
 import logging
-import re
 
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@:]+:[^/\s@]*@")
-
-
-def redact(text: str) -> str:
-    """`scheme://user:password@host` -> `scheme://***@host`."""
-    return _USERINFO.sub(r"\g<scheme>***@", text)
+from .config import mask_url as redact  # `scheme://user:password@host` -> `scheme://user:***@host`
 
 
 class RedactSecrets(logging.Filter):

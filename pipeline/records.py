@@ -119,7 +119,7 @@ class FeedState(BaseModel):
     last_modified: str | None = None
     last_polled: datetime | None = None
     last_success: datetime | None = None
-    last_status: str = "never"  # ok | not_modified | failed | never
+    last_status: str = "never"  # ok | truncated (read, but cut off) | not_modified | failed | never
     last_error: str | None = None
     consecutive_errors: int = 0
     next_poll: datetime | None = None

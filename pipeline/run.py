@@ -19,9 +19,9 @@ from .config import FeedConfig
 from .context import Pipeline, open_pipeline
 from .itemqueue import due_items, new_item_doc
 from .logs import stage_logger
-from .poll import PollResult, is_due, poll_feed
+from .poll import ParsedFeed, PollResult, is_due, poll_feed
 from .progress import Reporter
-from .records import FeedItem, FeedState
+from .records import FeedState
 from .schedule import HostScheduler, host_of_url, retry_after_of
 from .store import client as ix
 
@@ -46,6 +46,7 @@ class PollSummary(BaseModel):
     failed: int = 0
     new_items: int = 0
     failures: dict[str, str] = Field(default_factory=dict)
+    warnings: dict[str, str] = Field(default_factory=dict)  # feed id -> what of it was not read
 
 
 @ix.es_errors
@@ -84,8 +85,8 @@ def poll_feeds(
     now = _now()
     cpu = p.cpu(cpu_workers)
 
-    def parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str) -> list[FeedItem]:
-        return cpu.parse_feed(feed, content, base_url, content_type).result()
+    def parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str, truncated: bool) -> ParsedFeed:
+        return cpu.parse_feed(feed, content, base_url, content_type, truncated).result()
 
     def one(fid: str) -> PollResult:
         return poll_feed(by_id[fid], states.get(fid), p.http, now, parse=parse)
@@ -124,6 +125,9 @@ def poll_feeds(
             summary.not_modified += 1
         else:
             summary.ok += 1
+        if res.warning:  # read, but cut off or with item links skipped
+            summary.warnings[fid] = res.warning
+            reporter.note(res.warning)
         if fid in unstored:
             summary.failures[fid] = f"feed '{fid}': its new items could not be stored: {written.failed}"
             poll_log.error("%s", summary.failures[fid], extra={"feed": fid, "url": by_id[fid].url})

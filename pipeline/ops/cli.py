@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..config import PROJECT_ROOT, ConfigError, Settings, load_seeds, load_settings
+from ..config import PROJECT_ROOT, ConfigError, Settings, install_log_masking, load_seeds, load_settings, mask_url
 from .console import RichReporter, console, err, print_summary
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def main_options(
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         _fail(f"--log-level {log_level!r}: use debug, info, warning or error")
     _setup_logging(log_level)
+    install_log_masking()
 
 
 app.add_typer(es_app, name="es")
@@ -101,7 +102,8 @@ ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    # Messages carry URLs, titles and server text: never read them as markup, never show a password.
+    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", highlight=False, soft_wrap=True)  # paths unbroken
     raise typer.Exit(code)
 
 
@@ -319,7 +321,11 @@ def es_setup() -> None:
         _fail(str(exc))
     for a in actions:
         console.print(f"  {a}")
-    console.print(f"indices ready at {settings.es_url} (prefix '{settings.index_prefix}')")
+    console.print(
+        f"indices ready at {mask_url(settings.es_url)} (prefix '{settings.index_prefix}')",
+        markup=False,
+        highlight=False,
+    )
 
 
 @es_app.command("start")
@@ -372,7 +378,8 @@ def alerts_list(
         when = ["daily digest" if r.schedule == "daily" else "immediately"]
         when += [f"at most {r.throttle}/hour"] if r.throttle else []
         when += [f"quiet {r.quiet_hours} {r.timezone}"] if r.quiet_hours else []
-        table.add_row(r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+        cells = (r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+        table.add_row(*(escape(c) for c in cells))
     console.print(table)
 
 
@@ -434,7 +441,7 @@ def alerts_test(
     )
     if alert is None:
         return
-    console.print(f"\n[bold]To:[/] {', '.join(alert.recipients)}", highlight=False, markup=True)
+    console.print(f"\n[bold]To:[/] {escape(', '.join(alert.recipients))}", highlight=False)
     console.print(f"[bold]Subject:[/] {escape(alert.subject)}\n", highlight=False)
     console.print(alert.body, highlight=False, markup=False)
     if html_file:

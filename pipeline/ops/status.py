@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from rich.markup import escape
 
 from ..alerts.schedule import next_digest
+from ..config import mask_url
 from ..context import Pipeline
 from ..itemqueue import due_query, failure_reasons, fetch_health
 from ..run import feed_states
@@ -58,7 +59,7 @@ def alert_backlog(p: Pipeline) -> str:
 
 
 def status_report(p: Pipeline) -> str:
-    lines = [f"Elasticsearch: {p.settings.es_url} (prefix '{p.settings.index_prefix}')", ""]
+    lines = [f"Elasticsearch: {escape(mask_url(p.settings.es_url))} (prefix '{p.settings.index_prefix}')", ""]
     lines.append("[bold]Index counts[/]")
     for kind in ("articles", "statements", "items", "alerts", "feeds", "runs"):
         try:
@@ -73,7 +74,9 @@ def status_report(p: Pipeline) -> str:
     lines.append(f"  search: {ix.word_forms_status(p.es, p.settings.index_prefix)}")
     lines += ["", "[bold]Feeds[/]"]
     states = feed_states(p)
-    ok = sum(1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified"))
+    ok = sum(
+        1 for f in p.seeds.feeds if (st := states.get(f.id)) and st.last_status in ("ok", "not_modified", "truncated")
+    )
     lines.append(f"  {len(p.seeds.feeds)} configured, {ok} healthy, {len(p.seeds.feeds) - ok} failing or never polled")
     for f in p.seeds.feeds:
         st = states.get(f.id)
@@ -81,6 +84,8 @@ def status_report(p: Pipeline) -> str:
             lines.append(f"  [dim]{f.id:<28} disabled[/]")
         elif st is None:
             lines.append(f"  [dim]{f.id:<28} never polled[/]")
+        elif st.last_status == "truncated":
+            lines.append(f"  [yellow]{f.id:<28} cut off: {escape(st.last_error or '')}[/]")
         elif st.last_status == "failed":
             lines.append(
                 f"  [red]{f.id:<28} failed x{st.consecutive_errors}, last success {_when(st.last_success)}, "

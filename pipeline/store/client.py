@@ -14,7 +14,7 @@ from elastic_transport.client_utils import DEFAULT
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
-from ..config import Settings, secret
+from ..config import Settings, mask_url, secret
 from .mappings import INDICES, SETTINGS, STEMMED, index_name, mapping_for
 from .search_fields import fill_search_fields
 
@@ -73,7 +73,7 @@ def connect(settings: Settings) -> Elasticsearch:
         retry_on_timeout=True,
         max_retries=2,
     )
-    check(es, settings.es_url)
+    check(es, mask_url(settings.es_url))  # errors name the node, never its password
     return es
 
 
