@@ -16,6 +16,7 @@ from .fetch import RobotsCache
 from .net import HttpClient
 from .schedule import HostGate, LocalGate
 from .store import client as ix
+from .store.hostgate import EsHostGate
 
 
 class Pipeline:
@@ -63,4 +64,8 @@ def open_pipeline(settings: Settings | None = None, seeds: Seeds | None = None, 
     es = ix.connect(settings)
     if setup:
         ix.setup_indices(es, settings.index_prefix)
-    return Pipeline(settings, seeds, es, HttpClient(settings))
+    p = Pipeline(settings, seeds, es, HttpClient(settings))
+    if settings.host_gate == "elasticsearch":
+        # A lease outlives any request the HTTP client lets run (its total limit), plus a margin.
+        p.gate = EsHostGate(es, settings.index_prefix, lease_s=settings.http_total_timeout_s + 30.0)
+    return p

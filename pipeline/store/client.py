@@ -65,7 +65,7 @@ def alias(prefix: str, kind: str) -> str:
 def connect(settings: Settings) -> Elasticsearch:
     auth = (settings.es_user, secret(settings.es_password)) if settings.es_user else None
     es = Elasticsearch(
-        settings.es_url,
+        settings.es_url.split(","),  # several nodes: requests go round them, and a dead node is skipped
         basic_auth=auth,
         ca_certs=settings.es_ca_certs or DEFAULT,
         verify_certs=settings.es_verify_certs,
@@ -173,8 +173,19 @@ def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = Non
         else:
             es.indices.put_alias(index=target, name=name)
             actions.append(f"alias {name} -> {target}")
+    actions += _ensure_replicas(es, [alias(prefix, k) for k in INDICES])
     es.indices.refresh(index=",".join(alias(prefix, k) for k in INDICES))
     return actions
+
+
+def _ensure_replicas(es: Elasticsearch, names: list[str]) -> list[str]:
+    """Indices created before replicas expanded with the cluster get the setting now (it is dynamic)."""
+    want = SETTINGS["auto_expand_replicas"]
+    current = es.indices.get_settings(index=",".join(names), name="index.auto_expand_replicas")
+    stale = sorted(i for i, s in current.items() if s.get("settings", {}).get("index", {}).get("auto_expand_replicas") != want)
+    if stale:
+        es.indices.put_settings(index=",".join(stale), settings={"index": {"auto_expand_replicas": want}})
+    return [f"replicas of {i}: auto_expand_replicas {want}" for i in stale]
 
 
 def _copy_documents(
