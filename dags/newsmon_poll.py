@@ -34,12 +34,14 @@ def newsmon_poll():
         """
         from datetime import datetime
 
-        from _newsmon_common import batched, due_slack, newsmon_pipeline
+        from _newsmon_common import due_slack, newsmon_pipeline
 
+        from pipeline.fanout import feed_batches
         from pipeline.run import due_feeds
 
         with newsmon_pipeline() as p:
-            return batched(due_feeds(p, now=datetime.now(UTC) + due_slack()), FEED_BATCH)
+            # grouped by host: two workers never poll one site at once (pipeline/fanout.py)
+            return feed_batches(p, due_feeds(p, now=datetime.now(UTC) + due_slack()), FEED_BATCH)
 
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10), multiple_outputs=False)
     def poll(feed_ids: list[str]) -> dict:

@@ -66,6 +66,6 @@ def open_pipeline(settings: Settings | None = None, seeds: Seeds | None = None, 
         ix.setup_indices(es, settings.index_prefix)
     p = Pipeline(settings, seeds, es, HttpClient(settings))
     if settings.host_gate == "elasticsearch":
-        # A lease outlives any request the HTTP client lets run (its total limit), plus a margin.
-        p.gate = EsHostGate(es, settings.index_prefix, lease_s=settings.http_total_timeout_s + 30.0)
+        # A lease outlives any call made under it: robots.txt and the page, each within the total limit.
+        p.gate = EsHostGate(es, settings.index_prefix, lease_s=2 * settings.http_total_timeout_s + 10.0)
     return p

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ApiError, BadRequestError, ConflictError, Elasticsearch, NotFoundError, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,14 @@ def gate_index(prefix: str) -> str:
 
 def ensure_index(es: Elasticsearch, index: str) -> None:
     """Create the gate's index unless it exists (several workers may race to create it)."""
-    if es.indices.exists(index=index):
-        return
-    try:
-        es.indices.create(index=index, settings=SETTINGS, mappings=MAPPING)
-    except ApiError as exc:
-        if "resource_already_exists" not in str(exc):
-            raise
+    if not es.indices.exists(index=index):
+        try:
+            es.indices.create(index=index, settings=SETTINGS, mappings=MAPPING)
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+    # created a moment ago by another worker: wait until its primary can answer
+    es.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
 
 
 class EsHostGate:
@@ -84,7 +85,12 @@ class EsHostGate:
         mine = {"host": host, "owner": self.owner, "lease_until": now + self.lease_s}
         try:
             cur = self.es.get(index=self.index, id=doc_id)
-        except NotFoundError:
+        except ApiError as exc:
+            if exc.meta.status == 503:  # the gate's shard is starting or failing over: not now
+                log.info("host %s: host gate unavailable for a moment (%s)", host, exc.error)
+                return now + RETRY_BUSY_S
+            if not isinstance(exc, NotFoundError):
+                raise
             try:
                 resp = self.es.index(index=self.index, id=doc_id, document={**mine, "free_at": 0.0}, op_type="create")
             except ConflictError:
@@ -125,6 +131,9 @@ class EsHostGate:
         except ConflictError:
             # Our lease ran out and another worker took the host: its document is not ours to change.
             log.warning("host %s: lease of worker %s ran out before the request ended", host, self.owner)
+        except (ApiError, TransportError) as exc:
+            # Not fatal to the batch: the host stays closed until the lease runs out, which errs on the polite side.
+            log.warning("host %s: could not release it (%s); it reopens when the lease ends", host, exc)
 
     def _remember(self, host: str, resp: Any) -> None:
         with self._lock:
