@@ -18,6 +18,8 @@ import sys
 import time
 
 from ..context import open_pipeline
+from ..fanout import feed_batches, item_batches
+from ..run import pending_items, poll_feeds, process_items
 
 # The settings that make several workers one deployment, as tested here (tests/test_cluster.py) and as
 # infra/docker-compose.cluster.yml sets them (tests/test_compose.py compares the two).
@@ -28,8 +30,6 @@ PROFILE_ENV = {
 }
 PROFILE_WORKERS = 2  # Celery workers
 PROFILE_ES_NODES = 3  # Elasticsearch nodes, each master-eligible and data
-from ..fanout import feed_batches, item_batches
-from ..run import pending_items, poll_feeds, process_items
 
 
 def main(argv: list[str]) -> int:
