@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cluster_site import MultiHostSite, article_page, min_gaps, rss
-from conftest import ES_SCRIPT, REPO
+from conftest import ES_SCRIPT, REPO, free_port
 
 from pipeline.fanout import batches_by_host
 
@@ -150,11 +151,13 @@ def test_two_workers_never_hit_one_host_closer_than_the_delay(tmp_path, es_url, 
         # both workers really sent to every host, so the gate had to keep them apart
         assert all(len(set(a)) == 2 for a in agents.values()), agents
         gaps = min_gaps(times)
+        print(f"\nshortest gap per host, shared gate: { ({h: round(g, 3) for h, g in gaps.items()}) }")
         assert set(gaps) == set(addresses)
         assert min(gaps.values()) >= delay, f"requests closer than {delay}s: {gaps}"
 
         # The same run with each worker pacing only itself: the check above would catch it.
         times, _ = run("local", f"{index_prefix}-local")
+        print(f"shortest gap per host, one gate per worker: { ({h: round(g, 3) for h, g in min_gaps(times).items()}) }")
         assert min(min_gaps(times).values()) < delay
     finally:
         site.close()
@@ -252,6 +255,25 @@ def test_indices_get_a_replica_on_the_cluster_and_none_on_one_node(es_cluster, e
         es.close()
 
 
+def news_site(addresses: list[str], per_host: int = 25) -> tuple[MultiHostSite, list[dict], dict[str, str]]:
+    """A site per address, each with `per_host` generated articles and a feed listing them; (site, feeds, quotes by URL)."""
+    site = MultiHostSite(addresses)
+    quotes: dict[str, str] = {}
+    feeds = []
+    for h, addr in enumerate(addresses):
+        links = []
+        for k in range(per_host):
+            n = h * per_host + k
+            url = f"{site.base[addr]}/news/{n}.html"
+            page, quote = article_page(url, n)
+            site.add(addr, f"/news/{n}.html", page, "text/html; charset=utf-8")
+            quotes[url] = quote
+            links.append(url)
+        feed_url = site.add(addr, "/feed.xml", rss(links, f"Site {h}"), "application/rss+xml")
+        feeds.append({"id": f"site{h}", "name": f"Site {h}", "url": feed_url, "outlet": f"Outlet {h}"})
+    return site, feeds, quotes
+
+
 def _count(es, index: str, query: dict | None = None) -> int:
     es.indices.refresh(index=index)
     return int(es.count(index=index, query=query or {"match_all": {}})["count"])
@@ -275,24 +297,10 @@ def test_pipeline_survives_a_dead_node_and_a_killed_worker(tmp_path, es_cluster,
     from pipeline.run import open_pipeline, queue_alerts, send_pending_alerts
 
     prefix = f"t-{uuid.uuid4().hex[:10]}"
-    addresses = [f"127.0.0.{21 + h}" for h in range(8)]
-    site = MultiHostSite(addresses)
+    site, feeds, quotes = news_site([f"127.0.0.{21 + h}" for h in range(8)])
     es = Elasticsearch(es_cluster, max_retries=3, retry_on_timeout=True)
     killed_port = None
     try:
-        quotes: dict[str, str] = {}
-        feeds = []
-        for h, addr in enumerate(addresses):
-            links = []
-            for k in range(25):
-                n = h * 25 + k
-                url = f"{site.base[addr]}/news/{n}.html"
-                page, quote = article_page(url, n)
-                site.add(addr, f"/news/{n}.html", page, "text/html; charset=utf-8")
-                quotes[url] = quote
-                links.append(url)
-            feed_url = site.add(addr, "/feed.xml", rss(links, f"Site {h}"), "application/rss+xml")
-            feeds.append({"id": f"site{h}", "name": f"Site {h}", "url": feed_url, "outlet": f"Outlet {h}"})
         rule = {
             "name": "every-statement",
             "kind": "statement",
@@ -394,3 +402,121 @@ def test_pipeline_survives_a_dead_node_and_a_killed_worker(tmp_path, es_cluster,
         es.close()
         if killed_port is not None:
             restart_cluster_node(es_cluster)  # the next test session finds the cluster whole again
+
+
+def _worker_running_process_task(state: dict) -> str | None:
+    """The Celery worker (worker1, worker2) now running a `newsmon_process.process` task, if any: the running
+    task instances come from Airflow's Postgres, and the process titled `airflow worker -- <ti id>` sits in
+    its worker's process group."""
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-p", str(state["postgres"]["port"]), "-U", "airflow", "-d", "airflow", "-tAc",
+         "SELECT id FROM task_instance WHERE dag_id = 'newsmon_process' AND task_id = 'process' AND state = 'running'"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    running = {line.strip() for line in out.stdout.splitlines() if line.strip()}
+    groups = {int(pgid): name for name, pgid in state["groups"].items() if name.startswith("worker")}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            pgid = os.getpgid(int(proc.name))
+        except (OSError, ValueError):
+            continue
+        if title.startswith("airflow worker -- ") and title.split()[-1] in running and pgid in groups:
+            return groups[pgid]
+    return None
+
+
+@pytest.mark.cluster
+@pytest.mark.airflow
+def test_celery_profile_survives_a_killed_worker_and_a_dead_node(tmp_path, es_cluster, smtp_server):
+    """The DAGs under the distributed profile (Postgres, Redis, CeleryExecutor, two workers, triggerer) over
+    200 items on 8 hosts, on the three-node cluster. While process tasks run, one Celery worker is SIGKILLed
+    with its task processes and one Elasticsearch node is killed; Airflow notices the dead task (heartbeat
+    timeout), retries it on the other worker, and the end state is every item processed once, every article
+    and statement once, and each statement in exactly one alert email."""
+    from elasticsearch import Elasticsearch
+
+    from pipeline.ops import airflow_cluster as ac
+
+    prefix = f"t-{uuid.uuid4().hex[:10]}"
+    site, feeds, quotes = news_site([f"127.0.0.{41 + h}" for h in range(8)])
+    rule = {"name": "every-statement", "kind": "statement", "figures": ["*"], "recipients": ["desk@newsroom.example"]}
+    seeds_dir = write_seeds(tmp_path / "seeds", feeds, [rule])
+    (seeds_dir / "feeds.yaml").write_text(yaml.safe_dump({"poll_schedule_minutes": 1, "feeds": feeds}))
+    urls = ",".join(es_cluster)
+    setup_indices(urls, prefix)
+    home = Path(tempfile.mkdtemp(prefix="newsmon-cluster-"))  # PostgreSQL's user must reach it: not under tmp_path
+    home.chmod(0o755)
+    env = {
+        **worker_env(urls, prefix, seeds_dir, NEWSMON_HOST_DELAY_S="0.2"),
+        "NEWSMON_SMTP_HOST": "127.0.0.1",
+        "NEWSMON_SMTP_PORT": str(smtp_server.port),
+        "NEWSMON_ITEM_BATCH": "50",  # 4 process tasks of two hosts each, stored in one chunk of 50
+    }
+    del env["PYTHONPATH"]
+    es = Elasticsearch(es_cluster, max_retries=3, retry_on_timeout=True)
+    items, arts, stmts = f"{prefix}-items", f"{prefix}-articles", f"{prefix}-statements"
+    old_env = dict(os.environ)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("NEWSMON_")})
+    killed_port = None
+    try:
+        state = ac.start_cluster(home, port=free_port(), workers=2, extra_env=env)
+        t0 = time.monotonic()
+        victim = None
+        while time.monotonic() - t0 < 400 and victim is None:
+            time.sleep(0.3)
+            victim = _worker_running_process_task(state)
+        assert victim, f"no process task was seen running within 400 s; see {home}"
+        before = {"pending": _count(es, items, {"term": {"status": "pending"}}), "articles": _count(es, arts)}
+        ac.kill_component(home, victim)  # SIGKILL the worker and its task processes
+        node = _shard_node(es, items)
+        killed_port = int(es_cluster[0].rsplit(":", 1)[1]) + int(node.rsplit("-", 1)[1]) - 1
+        os.kill(node_pid(killed_port), signal.SIGKILL)
+
+        done = {}
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            time.sleep(2)
+            done = {
+                "processed": _count(es, items, {"term": {"status": "processed"}}),
+                "articles": _count(es, arts),
+                "statements": _count(es, stmts),
+                "emails": len(smtp_server.messages),
+            }
+            mailed = sum(
+                m.get_body(preferencelist=("plain",)).get_content().count("stays on the table")
+                for m in list(smtp_server.messages)
+            )
+            if done["processed"] == 200 and mailed >= 200:
+                break
+        time.sleep(20)  # anything doubled would arrive now
+        tries = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(state["postgres"]["port"]), "-U", "airflow", "-d", "airflow", "-tAc",
+             "SELECT map_index, try_number, state FROM task_instance WHERE dag_id = 'newsmon_process' AND task_id = 'process'"],
+            capture_output=True, text=True, timeout=30,
+        ).stdout.split()  # fmt: skip
+        done["process_tasks (map_index|try|state)"] = tries
+        print(
+            f"\ncelery fault run: killed {victim} and {node}; before {before}; after {done}; {time.monotonic() - t0:.0f} s"
+        )
+        assert (
+            done["processed"] == 200
+            and _count(es, items, {"bool": {"must_not": {"term": {"status": "processed"}}}}) == 0
+        )
+        assert done["articles"] == 200 and done["statements"] == 200
+        assert any(int(t.split("|")[1]) > 1 for t in tries), f"the killed worker's task was not retried: {tries}"
+        statements = [h["_source"] for h in es.search(index=stmts, size=1000)["hits"]["hits"]]
+        assert sorted(s["text"] for s in statements) == sorted(quotes.values())
+        bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in smtp_server.messages]
+        for n in range(200):
+            assert sum(b.count(f"number {n} stays on the table") for b in bodies) == 1, f"statement {n}"
+    finally:
+        ac.stop_cluster(home)
+        shutil.rmtree(home, ignore_errors=True)
+        os.environ.clear()
+        os.environ.update(old_env)
+        site.close()
+        es.options(ignore_status=404).indices.delete(index=f"{prefix}-*", expand_wildcards="all")
+        es.close()
+        if killed_port is not None:
+            restart_cluster_node(es_cluster)
