@@ -406,8 +406,8 @@ def test_pipeline_survives_a_dead_node_and_a_killed_worker(tmp_path, es_cluster,
 
 def _worker_running_process_task(state: dict) -> str | None:
     """The Celery worker (worker1, worker2) now running a `newsmon_process.process` task, if any: the running
-    task instances come from Airflow's Postgres, and the process titled `airflow worker -- <ti id>` sits in
-    its worker's process group."""
+    task instances come from Airflow's Postgres, and the processes named after one sit in its worker's
+    process group."""
     out = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-p", str(state["postgres"]["port"]), "-U", "airflow", "-d", "airflow", "-tAc",
          "SELECT id FROM task_instance WHERE dag_id = 'newsmon_process' AND task_id = 'process' AND state = 'running'"],
@@ -421,7 +421,9 @@ def _worker_running_process_task(state: dict) -> str | None:
             pgid = os.getpgid(int(proc.name))
         except (OSError, ValueError):
             continue
-        if title.startswith("airflow worker -- ") and title.split()[-1] in running and pgid in groups:
+        # the pool process supervising a task is titled `airflow supervisor: <ti id>`, its task process
+        # `airflow worker -- <ti id>` (when setproctitle is there)
+        if pgid in groups and any(ti in title for ti in running):
             return groups[pgid]
     return None
 
