@@ -186,6 +186,11 @@ def test_es_gate_is_exclusive_and_takes_over_expired_leases(es_url, index_prefix
         assert a.try_acquire("site.test", 1.0) == 0.0
         b.release("site.test")
         assert EsHostGate(es, index_prefix, clock=lambda: now[0], owner="c").try_acquire("site.test", 0.0) > now[0]
+        # a's acquiring write went through but its answer was lost (a client retry): a takes the host again
+        a._held.clear()
+        assert a.try_acquire("site.test", 0.0) == 0.0
+        a.release("site.test")
+        assert b.try_acquire("other.test", 0.0) == 0.0 and a.try_acquire("site.test", 0.0) == 0.0
     finally:
         es.close()
 

@@ -98,7 +98,9 @@ class EsHostGate:
             self._remember(host, resp)
             return 0.0
         src: dict[str, Any] = cur["_source"]
-        if src.get("owner") and float(src.get("lease_until") or 0.0) > now:
+        # Our own lease on a host we do not know we hold: a write of ours whose answer was lost. Take it again.
+        ours_lost = src.get("owner") == self.owner and host not in self._held
+        if src.get("owner") and float(src.get("lease_until") or 0.0) > now and not ours_lost:
             return now + RETRY_BUSY_S
         ready = float(src.get("free_at") or 0.0) + max(delay_s, 0.0)
         if ready > now:
@@ -125,12 +127,25 @@ class EsHostGate:
             return
         doc = {"host": host, "owner": None, "lease_until": 0.0, "free_at": self._clock() + max(hold_s, 0.0)}
         try:
-            self.es.index(
-                index=self.index, id=self._doc_id(host), document=doc, if_seq_no=version[0], if_primary_term=version[1]
-            )
-        except ConflictError:
-            # Our lease ran out and another worker took the host: its document is not ours to change.
-            log.warning("host %s: lease of worker %s ran out before the request ended", host, self.owner)
+            try:
+                self.es.index(
+                    index=self.index,
+                    id=self._doc_id(host),
+                    document=doc,
+                    if_seq_no=version[0],
+                    if_primary_term=version[1],
+                )
+            except ConflictError:
+                # A new primary (failover) changes the term; the document may still be ours. Read and check.
+                cur = self.es.get(index=self.index, id=self._doc_id(host))
+                if cur["_source"].get("owner") != self.owner:
+                    # Our lease ran out and another worker took the host: its document is not ours to change.
+                    log.warning("host %s: lease of worker %s ran out before the request ended", host, self.owner)
+                    return
+                self.es.index(
+                    index=self.index, id=self._doc_id(host), document=doc,
+                    if_seq_no=cur["_seq_no"], if_primary_term=cur["_primary_term"],
+                )  # fmt: skip
         except (ApiError, TransportError) as exc:
             # Not fatal to the batch: the host stays closed until the lease runs out, which errs on the polite side.
             log.warning("host %s: could not release it (%s); it reopens when the lease ends", host, exc)
