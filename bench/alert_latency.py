@@ -1,6 +1,6 @@
 """Alert latency under the real Airflow scheduler: new feed item -> alert email in the inbox.
 
-Starts Airflow (`airflow standalone` via pipeline.ops.airflow_local, the same as `newsmon airflow up`)
+Starts Airflow (its four components via pipeline.ops.airflow_local, the same as `newsmon airflow up`)
 with a 1-minute poll schedule over a local feed server, a local SMTP server and the local
 Elasticsearch, with the default politeness (1 s between two requests to a site, robots.txt read).
 Then, N times: waits a random 0-60 s, so that each item lands at a random phase of the poll cycle
@@ -277,11 +277,13 @@ def main() -> int:
             }
         )
     )
-    host_port = es_url.split("://", 1)[1]
+    # `up` stores the newsmon_es / newsmon_smtp connections in the metastore from these settings.
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        os.environ.pop(var, None)
     os.environ.update(
         {
-            "AIRFLOW_CONN_NEWSMON_ES": f"http://{host_port}",
-            "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{inbox.port}",
+            "NEWSMON_SMTP_HOST": "127.0.0.1",
+            "NEWSMON_SMTP_PORT": str(inbox.port),
             "NEWSMON_ES_URL": es_url,
             "NEWSMON_INDEX_PREFIX": prefix,
             "NEWSMON_SEEDS_DIR": str(seeds),
@@ -347,7 +349,7 @@ def main() -> int:
         "what": "seconds from a new item appearing in a local feed to its alert email arriving",
         "setup": {
             "poll_schedule": "every 1 minute (cron * * * * *)",
-            "airflow": "airflow standalone 3.3.2, LocalExecutor, SQLite, parallelism 4",
+            "airflow": "airflow 3.3.2 scheduler, dag-processor, triggerer, api-server (newsmon airflow up), LocalExecutor, SQLite, parallelism 4",
             "machine": f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
             "arrivals": "one item at a time, after a random 0-60 s pause (uniform phase vs. the poll tick)",
             "politeness": "on: 1 s between two requests to a site, robots.txt read (the defaults)",

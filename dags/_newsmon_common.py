@@ -106,11 +106,6 @@ def poll_timetable():
     return timedelta(minutes=minutes)
 
 
-def due_slack() -> timedelta:
-    """How far ahead the poll DAG looks for due feeds: half of its own period."""
-    return timedelta(minutes=poll_schedule_minutes()) / 2
-
-
 def digest_cron() -> str:
     """When the daily digest rules are sent (UTC); NEWSMON_DIGEST_CRON overrides."""
     return os.environ.get("NEWSMON_DIGEST_CRON", "0 7 * * *")
@@ -130,46 +125,71 @@ def _get_connection(conn_id: str):
 
 
 def es_overrides(conn) -> dict[str, Any]:
-    """Settings overrides from an Elasticsearch connection.
+    """Settings overrides from the ``newsmon_es`` connection, read the Elasticsearch provider's way.
 
-    Accepted forms: ``AIRFLOW_CONN_NEWSMON_ES='http://user:pass@host:9200'`` (or https://), or
-    ``elasticsearch://user:pass@host:9200?scheme=https``, or the JSON form with the same fields.
+    Fields as the provider's connection form defines them: Host, Port (default 9200), Schema = the
+    URL scheme (``http``, the default, or ``https``; never a path), Login and Password; extras
+    ``verify_certs`` and ``ca_certs``. The URI form is ``elasticsearch://user:pass@host:9200/https``.
+    A full URL typed into Host (``https://es.example.org:9243``) is taken as it is.
     """
     out: dict[str, Any] = {}
-    host = (conn.host or "").strip()
+    extra = conn.extra_dejson or {}
+    host = (conn.host or "").strip().rstrip("/")
     if host:
         if "://" in host:
-            url = host.rstrip("/")
+            url = host
         else:
-            extra = conn.extra_dejson or {}
-            scheme = extra.get("scheme") or ("https" if (conn.conn_type or "").lower() == "https" else "http")
+            scheme = (conn.schema or "").strip().strip("/").lower()
+            if not scheme:  # the URI forms http://... and https://... carry the scheme as the type
+                scheme = "https" if (conn.conn_type or "").lower() == "https" else "http"
+            if scheme not in ("http", "https"):
+                raise ValueError(
+                    f"Airflow connection '{conn.conn_id}': Schema must be http or https (the provider's "
+                    f"meaning of the field), not '{conn.schema}'"
+                )
             url = f"{scheme}://{host}:{conn.port or 9200}"
-            if conn.schema:
-                url += "/" + conn.schema.strip("/")
         out["es_url"] = url
     if conn.login:
         out["es_user"] = conn.login
     if conn.password:
         out["es_password"] = conn.password
+    if "verify_certs" in extra:
+        out["es_verify_certs"] = str(extra["verify_certs"]).lower() in ("1", "true", "yes")
+    if extra.get("ca_certs"):
+        out["es_ca_certs"] = extra["ca_certs"]
     return out
 
 
 def smtp_overrides(conn) -> dict[str, Any]:
-    """Settings overrides from an SMTP connection (``smtp://user:pass@host:587?starttls=true``)."""
-    out: dict[str, Any] = {}
-    if conn.host:
-        out["smtp_host"] = conn.host
+    """Settings overrides from the ``newsmon_smtp`` connection, read through the provider's ``SmtpHook``.
+
+    The hook gives the fields their provider meaning: implicit TLS unless the extra ``disable_ssl`` is
+    true, STARTTLS unless ``disable_tls`` is true, ``timeout`` (30 s), ``from_email`` and
+    ``ssl_context`` (``none`` skips certificate checks). The hook only interprets the connection here;
+    newsmon's own client sends (pipeline.alerts.mail), since pipeline/ never imports Airflow.
+    """
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    hook = SmtpHook(smtp_conn_id=conn.conn_id)
+    hook.smtp_connection = conn  # the hook reads every field through this connection
+    out: dict[str, Any] = {
+        "smtp_ssl": hook.use_ssl,
+        "smtp_starttls": hook.smtp_starttls and not hook.use_ssl,  # STARTTLS inside TLS is meaningless
+        "smtp_timeout_s": float(hook.timeout),
+        "smtp_verify_certs": hook.ssl_context != "none",
+    }
+    if hook.host:
+        out["smtp_host"] = hook.host
     if conn.port:
         out["smtp_port"] = int(conn.port)
-    if conn.login:
-        out["smtp_user"] = conn.login
-    if conn.password:
-        out["smtp_password"] = conn.password
-    extra = conn.extra_dejson or {}
-    if "starttls" in extra:
-        out["smtp_starttls"] = str(extra["starttls"]).lower() in ("1", "true", "yes")
-    if extra.get("from_email"):
-        out["mail_from"] = extra["from_email"]
+    else:  # smtplib's defaults for the mode the hook chose
+        out["smtp_port"] = 465 if hook.use_ssl else 25
+    if hook.smtp_user:
+        out["smtp_user"] = hook.smtp_user
+    if hook.smtp_password:
+        out["smtp_password"] = hook.smtp_password
+    if hook.from_email:
+        out["mail_from"] = hook.from_email
     return out
 
 
@@ -179,13 +199,22 @@ def connection_overrides() -> dict[str, Any]:
     Connection passwords are registered with Airflow's secrets masker when the connection is
     fetched, so they are redacted from task logs; nothing here logs them.
     """
+    import logging
+
+    log = logging.getLogger("newsmon.connections")
     out: dict[str, Any] = {}
     es = _get_connection(ES_CONN_ID)
     if es is not None:
         out.update(es_overrides(es))
+        log.info("Elasticsearch from Airflow connection '%s': %s", ES_CONN_ID, out.get("es_url", "(no host)"))
+    else:
+        log.info("no Airflow connection '%s': Elasticsearch from NEWSMON_ES_URL", ES_CONN_ID)
     smtp = _get_connection(SMTP_CONN_ID)
     if smtp is not None:
         out.update(smtp_overrides(smtp))
+        log.info("SMTP from Airflow connection '%s': %s:%s", SMTP_CONN_ID, out.get("smtp_host"), out.get("smtp_port"))
+    else:
+        log.info("no Airflow connection '%s': SMTP from NEWSMON_SMTP_*", SMTP_CONN_ID)
     return out
 
 

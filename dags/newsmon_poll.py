@@ -7,7 +7,7 @@ carries their count. Heavy imports happen inside the tasks, never at parse time.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from _newsmon_common import DEFAULT_ARGS, FEED_BATCH, FETCH_POOL, NEW_ITEMS, START_DATE, poll_timetable
 from airflow.sdk import dag, task
@@ -29,19 +29,17 @@ def newsmon_poll():
     def due_batches() -> list[list[str]]:
         """Feed ids whose next poll time has come, split into batches (ids only).
 
-        "Due" looks half a schedule period ahead: a feed polled a few seconds after the previous
-        tick would otherwise miss this tick by those seconds and wait a whole extra period.
+        A poll sets the feed's next poll on the schedule's grid (pipeline.poll.next_slot), so no
+        look-ahead is needed: however late a poll ran, its feed is due at the next tick.
         """
-        from datetime import datetime
-
-        from _newsmon_common import due_slack, newsmon_pipeline
+        from _newsmon_common import newsmon_pipeline
 
         from pipeline.fanout import feed_batches
         from pipeline.run import due_feeds
 
         with newsmon_pipeline() as p:
             # grouped by host: two workers never poll one site at once (pipeline/fanout.py)
-            return feed_batches(p, due_feeds(p, now=datetime.now(UTC) + due_slack()), FEED_BATCH)
+            return feed_batches(p, due_feeds(p), FEED_BATCH)
 
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10), multiple_outputs=False)
     def poll(feed_ids: list[str]) -> dict:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from .cpu import CpuPool
-from .fetch import FetchedPage, fetch_page
+from .fetch import FetchedPage, RobotsDisallowed, fetch_page
 from .net import FetchError, RefusedAddress
 from .progress import Reporter
 from .records import Article
@@ -57,6 +57,23 @@ def _iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def published_order(items: dict[str, dict[str, Any]]) -> list[str]:
+    """Item ids by published time (discovery time when the feed gave none), then id: when an original
+    and its re-report arrive in one batch, the original is stored first and the re-report is its repeat."""
+
+    def when(item_id: str) -> tuple[datetime, str]:
+        item = items[item_id]
+        for field in ("published", "discovered_at"):
+            try:
+                t = datetime.fromisoformat(str(item.get(field)))
+            except ValueError:
+                continue
+            return (t if t.tzinfo else t.replace(tzinfo=UTC)), item_id
+        return datetime.max.replace(tzinfo=UTC), item_id
+
+    return sorted(items, key=when)
+
+
 class ItemBatch:
     """One process_items call: the items, what became of each, and the chunks still to store."""
 
@@ -66,7 +83,7 @@ class ItemBatch:
         self.p, self.items, self.cpu, self.reporter = p, items, cpu, reporter
         self.feeds = {f.id: f for f in p.seeds.feeds}
         self.summary = ProcessSummary(items=len(items))
-        order = list(items)
+        order = published_order(items)
         size = max(1, store_every)
         self.chunks = [order[i : i + size] for i in range(0, len(order), size)]
         self.updates: dict[str, dict[str, Any]] = {}  # item id -> its new fields, until its chunk is marked
@@ -104,7 +121,9 @@ class ItemBatch:
         item = self.items[item_id]
         if isinstance(page, FetchError):
             attempts = int(item.get("attempts") or 0) + 1
-            permanent = isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or "robots.txt" in page.reason
+            permanent = (
+                isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or isinstance(page, RobotsDisallowed)
+            )
             status = "failed" if permanent else "pending"
             self._fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
         elif isinstance(page, BaseException):

@@ -281,6 +281,8 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    smtp_ssl: bool = False  # implicit TLS from the first byte (port 465); Airflow's SMTP connection's default
+    smtp_verify_certs: bool = True  # check the SMTP server's certificate (TLS and STARTTLS)
     smtp_timeout_s: float = 10.0
     mail_from: str = "newsmon@localhost"
 
@@ -293,7 +295,9 @@ class Settings(BaseSettings):
     kibana_password: SecretStr | None = None
     kibana_api_key: SecretStr | None = None
 
-    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon; news monitoring bot)"
+    # Sent with every request; robots.txt groups are matched on its first word. Set NEWSMON_USER_AGENT to
+    # name your organisation and a contact page you own, e.g. "newsmon/0.1 (+https://example.org/bot)".
+    user_agent: str = "newsmon/0.1 (news monitoring bot)"
     http_timeout_s: float = 15.0
     http_total_timeout_s: float = 60.0  # a response still trickling in after this is cut off
     max_feed_bytes: int = 10 * 1024 * 1024
@@ -312,6 +316,13 @@ class Settings(BaseSettings):
     cpu_workers: int | None = Field(default=None, ge=0)
     # Statements by the same speaker in articles of the last N days are the candidates a new one may repeat.
     novelty_window_days: int = Field(default=30, ge=1)
+    # Retention (newsmon maintenance, daily in Airflow): finished work-queue items and run summaries older than
+    # retention_items_days, sent alert hits older than retention_alerts_days are deleted; pending ones never are.
+    retention_items_days: int = Field(default=90, ge=1)
+    retention_alerts_days: int = Field(default=90, ge=1)
+    # Airflow's own metadata (DAG runs, task instances, XComs, logs table ...) older than this is removed by
+    # `airflow db clean` (`newsmon airflow clean`, run daily by the housekeeper `newsmon airflow up` starts).
+    airflow_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("es_url")
     @classmethod

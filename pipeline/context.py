@@ -17,6 +17,7 @@ from .net import HttpClient
 from .schedule import HostGate, LocalGate
 from .store import client as ix
 from .store.hostgate import EsHostGate
+from .store.robots import EsRobotsStore
 
 
 class Pipeline:
@@ -27,7 +28,8 @@ class Pipeline:
         self.seeds = seeds
         self.es = es
         self.http = http
-        self.robots = RobotsCache(http)
+        # robots.txt verdicts shared with every other worker and task through the index
+        self.robots = RobotsCache(http, EsRobotsStore(es, self.idx("robots")))
         self.gate: HostGate = LocalGate()  # who may send to a host next; shared by every stage of this pipeline
         self._cpu: CpuPool | None = None
 

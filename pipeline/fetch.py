@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from protego import Protego
 
-from .net import FetchError, HttpClient, Response
+from .net import FetchError, HttpClient, RefusedAddress, Response
 from .schedule import retry_after_seconds
 
 ROBOTS_MAX_BYTES = 512 * 1024
+ROBOTS_TTL = timedelta(hours=24)  # RFC 9309 2.4: a cached robots.txt should not be used longer than a day
+ROBOTS_LEASE = timedelta(seconds=90)  # a worker fetching robots.txt for everyone; longer than one request may take
+ROBOTS_RETRY = timedelta(minutes=30)  # how long an unreachable robots.txt means "disallow" before we ask again
 
 
 class HttpStatusError(FetchError):
@@ -23,13 +30,93 @@ class HttpStatusError(FetchError):
         self.retry_after = retry_after
 
 
-class RobotsCache:
-    """robots.txt per scheme+host, fetched once per run."""
+class RobotsDisallowed(FetchError):
+    """The site's robots.txt forbids this URL to our user agent (final: the item is not retried)."""
 
-    def __init__(self, http: HttpClient):
+
+class RobotsUnavailable(FetchError):
+    """The site's robots.txt answered 5xx (or 429) or could not be reached: RFC 9309 says assume
+    complete disallow. Temporary: retry_at says when robots.txt is asked for again."""
+
+    def __init__(self, url: str, reason: str, retry_at: datetime):
+        super().__init__(url, reason)
+        self.retry_at = retry_at
+
+
+class RobotsStore(Protocol):
+    """Where verdicts are shared between workers and tasks (pipeline.store.robots.EsRobotsStore)."""
+
+    def get(self, origin: str) -> dict[str, Any] | None: ...
+
+    def put(self, origin: str, doc: dict[str, Any]) -> None: ...
+
+    def claim(self, origin: str, ttl: timedelta) -> bool: ...
+
+    def release(self, origin: str) -> None: ...
+
+
+@dataclass
+class RobotsVerdict:
+    """What one site's robots.txt says, and until when that holds."""
+
+    origin: str
+    verdict: str  # rules | allow_all | disallow_all
+    expires_at: datetime
+    fetched_at: datetime
+    body: str = ""
+    http_status: int | None = None
+    error: str | None = None
+    rules: Protego | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.verdict == "rules" and self.rules is None:
+            self.rules = Protego.parse(self.body)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "verdict": self.verdict,
+            "body": self.body,
+            "http_status": self.http_status,
+            "error": self.error,
+            "fetched_at": self.fetched_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> RobotsVerdict:
+        return cls(
+            origin=doc["origin"],
+            verdict=doc["verdict"],
+            body=doc.get("body") or "",
+            http_status=doc.get("http_status"),
+            error=doc.get("error"),
+            fetched_at=datetime.fromisoformat(doc["fetched_at"]),
+            expires_at=datetime.fromisoformat(doc["expires_at"]),
+        )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RobotsCache:
+    """robots.txt per origin (scheme://host:port) under RFC 9309.
+
+    - 2xx: the rules hold for ROBOTS_TTL (24 h); 4xx (robots.txt "unavailable"): everything allowed
+      for ROBOTS_TTL; 5xx, 429 or no answer ("unreachable"): everything disallowed for ROBOTS_RETRY
+      (or the Retry-After), unless an earlier copy of the rules exists, which then goes on applying.
+    - One fetch per origin: concurrent callers wait for the first one's answer (a lock per origin),
+      and with a store the verdict is shared by every worker and task (`<prefix>-robots`).
+    """
+
+    def __init__(self, http: HttpClient, store: RobotsStore | None = None, clock: Callable[[], datetime] = _utcnow):
         self.http = http
-        self._rules: dict[str, Protego | None] = {}
+        self.store = store
+        self.clock = clock
+        self._verdicts: dict[str, RobotsVerdict] = {}
         self._crawl_delay: dict[str, float] = {}  # host -> Crawl-delay for our user agent
+        self._origin_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def crawl_delay(self, host: str) -> float:
@@ -37,29 +124,112 @@ class RobotsCache:
         with self._lock:
             return self._crawl_delay.get(host, 0.0)
 
-    def allowed(self, url: str) -> bool:
+    def verdict(self, url: str) -> RobotsVerdict:
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
         with self._lock:
-            known = origin in self._rules
-            rules = self._rules.get(origin)
-        if not known:
-            rules = self._load(origin)
-            delay = rules.crawl_delay(self.http.settings.user_agent) if rules is not None else None
+            known = self._verdicts.get(origin)
+            if known is not None and known.expires_at > self.clock():
+                return known
+            origin_lock = self._origin_locks.setdefault(origin, threading.Lock())
+        with origin_lock:  # the first caller fetches; the others wait here and reuse its answer
             with self._lock:
-                self._rules[origin] = rules
+                known = self._verdicts.get(origin)
+            if known is not None and known.expires_at > self.clock():
+                return known
+            stored = self._stored(origin)
+            if stored is not None and stored.expires_at > self.clock():
+                fresh = stored
+            elif self.store is None:
+                fresh = self._fetch(origin, previous=known or stored)
+            else:
+                fresh = self._fetch_shared(origin, previous=known or stored)
+            delay = fresh.rules.crawl_delay(self.http.settings.user_agent) if fresh.rules is not None else None
+            with self._lock:
+                self._verdicts[origin] = fresh
+                host = (parts.hostname or "").lower()
                 if delay:
-                    self._crawl_delay[(parts.hostname or "").lower()] = float(delay)
-        return rules is None or rules.can_fetch(url, self.http.settings.user_agent)
+                    self._crawl_delay[host] = float(delay)
+                else:
+                    self._crawl_delay.pop(host, None)
+            return fresh
 
-    def _load(self, origin: str) -> Protego | None:
+    def check(self, url: str) -> None:
+        """Raise RobotsDisallowed or RobotsUnavailable when we may not fetch ``url`` now."""
+        v = self.verdict(url)
+        if v.verdict == "disallow_all":
+            raise RobotsUnavailable(
+                url,
+                f"robots.txt of {v.origin} is unreachable ({v.error or f'HTTP {v.http_status}'}); "
+                f"assuming disallow until {v.expires_at:%Y-%m-%d %H:%M} UTC (RFC 9309)",
+                v.expires_at,
+            )
+        if v.rules is not None and not v.rules.can_fetch(url, self.http.settings.user_agent):
+            raise RobotsDisallowed(url, "disallowed by robots.txt")
+
+    def allowed(self, url: str) -> bool:
+        try:
+            self.check(url)
+        except FetchError:
+            return False
+        return True
+
+    def _stored(self, origin: str) -> RobotsVerdict | None:
+        if self.store is None:
+            return None
+        doc = self.store.get(origin)
+        try:
+            return RobotsVerdict.from_doc(doc) if doc else None
+        except (KeyError, ValueError, TypeError):
+            return None
+
+    def _fetch_shared(self, origin: str, previous: RobotsVerdict | None) -> RobotsVerdict:
+        """Fetch once for every worker: whoever takes the store's lease fetches and shares the verdict;
+        the others wait for it (up to ROBOTS_LEASE, then fetch themselves)."""
+        assert self.store is not None
+        if self.store.claim(origin, ROBOTS_LEASE):
+            try:
+                fresh = self._fetch(origin, previous)
+                self.store.put(origin, fresh.to_doc())
+            finally:
+                self.store.release(origin)
+            return fresh
+        deadline = time.monotonic() + ROBOTS_LEASE.total_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            stored = self._stored(origin)
+            if stored is not None and stored.expires_at > self.clock():
+                return stored
+        fresh = self._fetch(origin, previous)
+        self.store.put(origin, fresh.to_doc())
+        return fresh
+
+    def _fetch(self, origin: str, previous: RobotsVerdict | None) -> RobotsVerdict:
+        now = self.clock()
+        status: int | None = None
         try:
             resp = self.http.get(f"{origin}/robots.txt", max_bytes=ROBOTS_MAX_BYTES, pace=True)
-        except FetchError:
-            return None  # unreachable robots.txt: the page fetch will report the real problem
-        if resp.status >= 400 or not resp.content:
-            return None  # no robots.txt means no restrictions
-        return Protego.parse(resp.content.decode("utf-8", errors="replace"))
+        except RefusedAddress:
+            raise
+        except FetchError as exc:
+            error: str | None = exc.reason
+            hold = ROBOTS_RETRY
+        else:
+            status = resp.status
+            if 200 <= status < 300:
+                body = resp.content.decode("utf-8", errors="replace")
+                return RobotsVerdict(origin, "rules", now + ROBOTS_TTL, now, body=body, http_status=status)
+            if 400 <= status < 500 and status != 429:
+                return RobotsVerdict(origin, "allow_all", now + ROBOTS_TTL, now, http_status=status)
+            error = None
+            retry = retry_after_seconds(resp.headers.get("retry-after"))
+            hold = max(ROBOTS_RETRY, timedelta(seconds=retry)) if retry else ROBOTS_RETRY
+        if previous is not None and previous.verdict == "rules":
+            # RFC 9309 2.4: while robots.txt is unreachable, an earlier copy may go on being used.
+            return RobotsVerdict(
+                origin, "rules", now + hold, previous.fetched_at, body=previous.body, http_status=status, error=error
+            )
+        return RobotsVerdict(origin, "disallow_all", now + hold, now, http_status=status, error=error)
 
 
 @dataclass
@@ -74,8 +244,9 @@ def fetch_page(url: str, http: HttpClient, robots: RobotsCache | None, *, pace: 
     """Download one article page. Raises FetchError naming the URL when it cannot or may not be fetched.
 
     pace=False when the caller paces requests per host itself (pipeline.schedule.HostScheduler)."""
-    if robots is not None and http.settings.respect_robots and not robots.allowed(url):
-        raise FetchError(url, "disallowed by robots.txt")
+    if robots is not None and http.settings.respect_robots:
+        http.policy.check(url)  # a refused address is final; do not ask its robots.txt first
+        robots.check(url)
     resp: Response = http.get(
         url,
         max_bytes=http.settings.max_page_bytes,

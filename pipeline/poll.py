@@ -17,6 +17,18 @@ from .records import FeedItem, FeedState
 from .schedule import retry_after_seconds
 
 MAX_BACKOFF = timedelta(hours=24)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def next_slot(now: datetime, interval: timedelta) -> datetime:
+    """The first point of the feed's interval grid (counted from the Unix epoch, UTC) after ``now``.
+
+    Scheduled polls run on that grid too (every N minutes on the clock), so a poll that started
+    late still makes its feed due at the next tick: the next poll is set by the schedule, not by
+    the moment this poll happened to run.
+    """
+    slots = (now - _EPOCH) // interval
+    return _EPOCH + (slots + 1) * interval
 
 
 @dataclass
@@ -124,7 +136,7 @@ def poll_feed(
         state.last_status, state.last_error = "not_modified", None
         state.consecutive_errors = 0
         state.last_success = now
-        state.next_poll = now + interval
+        state.next_poll = next_slot(now, interval)
         return PollResult(state=state, status="not_modified")
     if resp.status >= 400:
         result = failed(f"feed '{feed.id}': {feed.url} answered HTTP {resp.status}")
@@ -142,7 +154,7 @@ def poll_feed(
     state.last_status, state.last_error = "ok", None
     state.consecutive_errors = 0
     state.last_success = now
-    state.next_poll = now + interval
+    state.next_poll = next_slot(now, interval)
     state.items_seen += len(items)
     return PollResult(state=state, items=items, status="ok")
 

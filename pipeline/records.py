@@ -43,7 +43,12 @@ class TopicLabel(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-StatementKind = Literal["direct", "indirect", "partial", "post"]
+# stance: a position, intention or belief attributed without a speech verb ("Cotton wants to cut ...",
+# "Trump seemed to back ..."), found by the sequence model; stored and searchable, never alerted on
+StatementKind = Literal["direct", "indirect", "partial", "post", "stance"]
+# who a statement is by: a person, an organisation (outlet, agency, party, document) or unknown
+# (an unresolved pronoun, "officials")
+SpeakerKind = Literal["person", "organization", "unknown"]
 
 
 class Statement(BaseModel):
@@ -52,6 +57,8 @@ class Statement(BaseModel):
     speaker_id: str | None = None  # canonical figure id when the speaker is tracked
     speaker_name: str  # canonical name when tracked, else the name as written
     speaker_mention: str  # the name, pronoun or role noun the statement was attributed through
+    speaker_kind: SpeakerKind = "person"
+    speaker_title: str = ""  # title or office written with the name ("Homeland Security Secretary")
     mention_start: int | None = None
     mention_end: int | None = None
     text: str
@@ -59,6 +66,8 @@ class Statement(BaseModel):
     cue: str = ""  # the speech verb, e.g. "said", "added", "told"
     start: int  # character offsets of the statement text in Article.text
     end: int
+    # an interrupted quote ('"A," he said, "B."') is one statement: its pieces' offsets, in order
+    fragments: list[tuple[int, int]] = Field(default_factory=list)
     # Filled by the novelty check (dedupe stage):
     key: str = ""  # speaker + normalised text
     repeat_of: str | None = None  # id of the first sighting when this is a repeat

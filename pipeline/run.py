@@ -225,9 +225,12 @@ def send_due_digest(p: Pipeline, now: datetime | None = None) -> AlertSummary:
 
 
 @ix.es_errors
-def maintain(p: Pipeline, *, keep_days: int = 90, now: datetime | None = None) -> dict:
-    """Feed health report, plus retention of the work queue and of sent alerts."""
+def maintain(p: Pipeline, *, keep_days: int | None = None, now: datetime | None = None) -> dict:
+    """Feed health report, plus retention of the work queue and run summaries (settings.retention_items_days)
+    and of sent alerts (settings.retention_alerts_days). keep_days, when given, overrides both."""
     now = now or _now()
+    items_days = keep_days or p.settings.retention_items_days
+    alerts_days = keep_days or p.settings.retention_alerts_days
     states = feed_states(p)
     failing, dead, never = [], [], []
     for f in p.seeds.feeds:
@@ -238,7 +241,8 @@ def maintain(p: Pipeline, *, keep_days: int = 90, now: datetime | None = None) -
             dead.append(f.id)
         elif st.consecutive_errors >= 3:
             failing.append(f.id)
-    cutoff = (now - timedelta(days=keep_days)).isoformat()
+    items_cutoff = (now - timedelta(days=items_days)).isoformat()
+    alerts_cutoff = (now - timedelta(days=alerts_days)).isoformat()
     removed = 0
     for kind, query in (
         (
@@ -247,13 +251,16 @@ def maintain(p: Pipeline, *, keep_days: int = 90, now: datetime | None = None) -
                 "bool": {
                     "filter": [
                         {"terms": {"status": ["processed", "skipped", "failed"]}},
-                        {"range": {"discovered_at": {"lt": cutoff}}},
+                        {"range": {"discovered_at": {"lt": items_cutoff}}},
                     ]
                 }
             },
         ),
-        ("alerts", {"bool": {"filter": [{"term": {"status": "sent"}}, {"range": {"created_at": {"lt": cutoff}}}]}}),
-        ("runs", {"range": {"started": {"lt": cutoff}}}),
+        (
+            "alerts",
+            {"bool": {"filter": [{"term": {"status": "sent"}}, {"range": {"created_at": {"lt": alerts_cutoff}}}]}},
+        ),
+        ("runs", {"range": {"started": {"lt": items_cutoff}}}),
     ):
         ids = [h["_id"] for h in p.es.search(index=p.idx(kind), size=10000, query=query, source=False)["hits"]["hits"]]
         if ids:

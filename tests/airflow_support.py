@@ -50,6 +50,12 @@ def configure_airflow_env() -> Path:
     for key, value in airflow_env(REPO, home=_home, port=free_port()).items():
         if key.startswith("AIRFLOW"):
             os.environ[key] = value
+    # One Fernet key for this process and the `airflow` commands it runs: a connection password the CLI
+    # encrypts must be readable here (Airflow would otherwise read the key from an airflow.cfg that
+    # `db migrate` writes only after this process has loaded its configuration).
+    from cryptography.fernet import Fernet
+
+    os.environ["AIRFLOW__CORE__FERNET_KEY"] = Fernet.generate_key().decode()
     os.environ["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(free_port())
     os.environ["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(free_port())
     # The DAG processor and the task runner put the DAG folder on sys.path; an in-process DagBag does not.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -42,7 +43,15 @@ def _newsmon_env(es_url: str, index_prefix: str, seeds: Path, smtp_port: int, st
         # Elasticsearch and SMTP come from the Airflow connections; the NEWSMON_* values for them are
         # deliberately wrong, so the test fails if the DAGs fall back to them.
         "AIRFLOW_CONN_NEWSMON_ES": f"http://newsmon:{SECRET}@{host_port}",
-        "AIRFLOW_CONN_NEWSMON_SMTP": f"smtp://127.0.0.1:{smtp_port}",
+        # A plain SMTP server: the provider's SMTP connection uses implicit TLS unless told otherwise.
+        "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(
+            {
+                "conn_type": "smtp",
+                "host": "127.0.0.1",
+                "port": smtp_port,
+                "extra": {"disable_ssl": True, "disable_tls": True},
+            }
+        ),
         "NEWSMON_ES_URL": "http://127.0.0.1:1",
         "NEWSMON_SMTP_PORT": "1",
         "NEWSMON_INDEX_PREFIX": index_prefix,
@@ -159,28 +168,49 @@ def _dag_runs(db: Path) -> list[tuple[str, str, str]]:
 
 
 def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_server, es_url, index_prefix):
+    """`up` stores the connections in the metastore (none in the environment): the tasks reach ES and
+    SMTP through them although the NEWSMON_* values in the environment are wrong. No log server
+    listens (8793/8794), and `down` leaves no process and no port behind."""
     from pipeline.config import load_settings
-    from pipeline.ops.airflow_local import airflow_status, start_airflow, stop_airflow
+    from pipeline.ops.airflow_local import _alive_processes, _port_bindable, airflow_status, start_airflow, stop_airflow
 
     feed_url, _ = serve_seed_article(site, shared_path("fixtures", "seed-article"))
     seeds = write_seeds(tmp_path / "seeds", feed_url, poll_minutes=1)
     home = tmp_path / "airflow"
     env = _newsmon_env(es_url, index_prefix, seeds, smtp_server.port, tmp_path / "var")
-    env.update(
-        {
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
-        }
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        env.pop(var)
+    env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"] = str(free_port())
+    # The connections `up` stores: built from these settings (the ES password rides along, unused by
+    # the plain test node, and must reach no log).
+    up_settings = load_settings(
+        es_url=es_url,
+        es_user="newsmon",
+        es_password=SECRET,
+        smtp_port=smtp_server.port,
+        seeds_dir=seeds,
+        index_prefix=index_prefix,
     )
     # start_airflow passes os.environ on to Airflow: the test's NEWSMON_* must be there too.
-    saved = {k: os.environ.get(k) for k in env}
+    saved = {k: os.environ.get(k) for k in [*env, "AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"]}
     os.environ.update(env)
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        os.environ.pop(var, None)
     t_start = time.monotonic()
     state = None
+    api_port = free_port()
     try:
-        state = start_airflow(REPO, home=home, port=free_port(), settings=load_settings(), smtp_sink=False, timeout=120)
+        state = start_airflow(REPO, home=home, port=api_port, settings=up_settings, smtp_sink=False, timeout=120)
         t_healthy = time.monotonic() - t_start
+        import psutil
+
+        listening = set()
+        for proc in _alive_processes(state):
+            try:
+                listening |= {c.laddr for c in proc.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+            except psutil.Error:
+                pass
+        assert listening == {("127.0.0.1", api_port)}, f"only the API server listens, on 127.0.0.1: {listening}"
         deadline = time.monotonic() + ASSET_TRIGGER_TIMEOUT_S
         while time.monotonic() < deadline and not smtp_server.messages:
             time.sleep(1)
@@ -225,7 +255,7 @@ def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_s
         print(f"second poll tick done {time.monotonic() - t_start:.1f} s after start; nothing new")
 
         admin_pw = next(iter(json.loads(Path(state["password_file"]).read_text()).values()))
-        logs = [p for p in (home / "logs").rglob("*") if p.is_file()] + [home / "standalone.log"]
+        logs = [p for p in (home / "logs").rglob("*") if p.is_file()] + [Path(state["log"])]
         assert len(logs) > 5
         leaked = [str(p) for p in logs if SECRET in p.read_text(errors="replace")]
         assert not leaked, f"the ES password reached these logs: {leaked}"
@@ -234,16 +264,135 @@ def test_scheduler_runs_process_and_alert_on_asset_events(tmp_path, site, smtp_s
     finally:
         if state is not None:
             assert stop_airflow(home=home, grace=30)
-            pgid = state["pgid"]
-            try:
-                os.killpg(pgid, 0)
-                alive = True
-            except ProcessLookupError:
-                alive = False
-            assert not alive, f"processes of group {pgid} survived `down`"
+            pids = [int(i["pid"]) for i in state["components"].values()]
+            import psutil
+
+            alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+            assert not alive, f"components survived `down`: {alive}"
+            assert not _alive_processes(state), "a process of this Airflow (task, worker) survived `down`"
+            assert _port_bindable(api_port), f"port {api_port} still held after `down`"
             assert airflow_status(home=home) is None
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def test_up_stops_what_it_started_when_a_later_step_fails(tmp_path, es_url, smtp_server, monkeypatch):
+    """The components are running when the wait for health fails: every one of them is stopped again,
+    by PID, and the API port is free."""
+    import psutil
+
+    from pipeline.config import load_settings
+    from pipeline.ops import airflow_local as ctl
+
+    home = tmp_path / "airflow"
+    api_port = free_port()
+    seen: dict = {}
+
+    def failing_health(doc):
+        state = json.loads((home / ctl.STATE_FILE).read_text())
+        if len(state["components"]) == len(ctl.COMPONENTS) + 1:  # everything started, housekeeper too
+            seen.update(state)
+            raise RuntimeError("injected failure after start")
+        return False
+
+    monkeypatch.setattr(ctl, "is_healthy", failing_health)
+    settings = load_settings(es_url=es_url, smtp_port=smtp_server.port, seeds_dir=REPO / "seeds")
+    with pytest.raises(RuntimeError, match="injected"):
+        ctl.start_airflow(REPO, home=home, port=api_port, settings=settings, smtp_sink=False, timeout=120, echo=print)
+    pids = [int(i["pid"]) for i in seen["components"].values()]
+    assert len(pids) == 5
+    alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"left running after the failed start: {alive}"
+    assert not ctl._alive_processes(seen)
+    assert ctl._port_bindable(api_port)
+    assert not (home / ctl.STATE_FILE).exists()
+
+
+def test_a_connection_edited_with_the_cli_is_used_by_the_next_task_run(
+    tmp_path, es_url, secure_es, index_prefix, dagbag, monkeypatch
+):
+    """newsmon_es lives in the metastore. `airflow connections` moves it from the plain node to the secure
+    node (login + password, provider fields): the next maintenance run writes to the secure node."""
+    import subprocess
+    import sys
+
+    from elasticsearch import Elasticsearch
+
+    secure_url, secure_pw = secure_es
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NEWSMON_ES_URL", "http://127.0.0.1:1")  # the fallback would fail: only the connection works
+    monkeypatch.setenv("NEWSMON_INDEX_PREFIX", index_prefix)
+    monkeypatch.setenv("NEWSMON_SEEDS_DIR", str(REPO / "seeds"))
+    airflow = str(Path(sys.executable).parent / "airflow")
+
+    def cli(*args: str) -> None:
+        out = subprocess.run([airflow, *args], capture_output=True, text=True, timeout=120, env=dict(os.environ))
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    plain_port = int(es_url.rsplit(":", 1)[1])
+    secure_port = int(secure_url.rsplit(":", 1)[1])
+    subprocess.run([airflow, "connections", "delete", "newsmon_es"], capture_output=True, env=dict(os.environ))
+    cli(
+        "connections", "add", "newsmon_es", "--conn-type", "elasticsearch", "--conn-host", "127.0.0.1",
+        "--conn-port", str(plain_port), "--conn-schema", "http",
+    )  # fmt: skip
+    maintenance = dagbag.get_dag("newsmon_maintenance")
+    plain = Elasticsearch(es_url)
+    secure = Elasticsearch(secure_url, basic_auth=("elastic", secure_pw))
+    try:
+        dr = maintenance.test()
+        assert str(getattr(dr.state, "value", dr.state)) == "success", _states(dr)
+        assert plain.indices.exists_alias(name=f"{index_prefix}-items")
+        assert not secure.indices.exists_alias(name=f"{index_prefix}-items")
+
+        # the edit: another node, with credentials (what a user does in the UI or with the CLI)
+        cli("connections", "delete", "newsmon_es")
+        cli(
+            "connections", "add", "newsmon_es", "--conn-type", "elasticsearch", "--conn-host", "127.0.0.1",
+            "--conn-port", str(secure_port), "--conn-schema", "http", "--conn-login", "elastic",
+            "--conn-password", secure_pw,
+        )  # fmt: skip
+        dr = maintenance.test()
+        assert str(getattr(dr.state, "value", dr.state)) == "success", _states(dr)
+        assert secure.indices.exists_alias(name=f"{index_prefix}-items"), (
+            "the next run did not use the edited connection"
+        )
+    finally:
+        secure.options(ignore_status=404).indices.delete(index=f"{index_prefix}-*", expand_wildcards="all")
+        subprocess.run([airflow, "connections", "delete", "newsmon_es"], capture_output=True, env=dict(os.environ))
+        plain.close()
+        secure.close()
+
+
+def test_airflow_clean_removes_old_run_history(es_url, index_prefix, dagbag, monkeypatch):
+    """`newsmon airflow clean` (airflow db clean): the run history older than the cut-off leaves the
+    metadata database; younger runs stay."""
+    from pipeline.ops.airflow_local import clean_metadata
+
+    monkeypatch.setenv("NEWSMON_ES_URL", es_url)
+    monkeypatch.setenv("NEWSMON_INDEX_PREFIX", index_prefix)
+    monkeypatch.setenv("NEWSMON_SEEDS_DIR", str(REPO / "seeds"))
+    for var in ("AIRFLOW_CONN_NEWSMON_ES", "AIRFLOW_CONN_NEWSMON_SMTP"):
+        monkeypatch.delenv(var, raising=False)
+    dr = dagbag.get_dag("newsmon_maintenance").test()
+    assert str(getattr(dr.state, "value", dr.state)) == "success", _states(dr)
+    db = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
+
+    def rows(table: str) -> int:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+        try:
+            return con.execute(f"select count(*) from {table}").fetchone()[0]
+        finally:
+            con.close()
+
+    before = (rows("dag_run"), rows("task_instance"))
+    assert before[0] >= 1 and before[1] >= 1
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    clean_metadata(env, days=30)  # everything here is minutes old: nothing goes
+    assert (rows("dag_run"), rows("task_instance")) == before
+    clean_metadata(env, days=0, now=time.time() + 60)  # cut-off after the runs: they go
+    assert (rows("dag_run"), rows("task_instance")) == (0, 0), "old run history was not removed"

@@ -32,7 +32,13 @@ def new_tracked_statements(p) -> list[dict]:
     resp = p.es.search(
         index=p.idx("statements"),
         size=100,
-        query={"bool": {"filter": [{"exists": {"field": "speaker_id"}}, {"term": {"is_new": True}}]}},
+        # stances ("wants to ...", kind stance) are stored but never alerted on
+        query={
+            "bool": {
+                "filter": [{"exists": {"field": "speaker_id"}}, {"term": {"is_new": True}}],
+                "must_not": [{"term": {"kind": "stance"}}],
+            }
+        },
     )
     return [h["_source"] for h in resp["hits"]["hits"]]
 

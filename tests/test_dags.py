@@ -144,7 +144,9 @@ def test_poll_schedule_comes_from_seeds(tmp_path, monkeypatch):
     assert common.poll_timetable() == "*/5 * * * *"
 
 
-def test_connections_override_settings():
+def test_connections_are_read_the_providers_way():
+    """Elasticsearch: Schema is the scheme, never a path. SMTP: through SmtpHook, so disable_ssl /
+    disable_tls mean what they mean in Airflow (implicit TLS and STARTTLS are on unless disabled)."""
     sys.path.insert(0, str(DAGS))
     try:
         import _newsmon_common as common
@@ -152,25 +154,114 @@ def test_connections_override_settings():
         sys.path.remove(str(DAGS))
     from airflow.sdk import Connection
 
+    from pipeline.config import load_settings
+
     es = Connection.from_uri("https://elastic:p%40ss@es.internal:9243", conn_id="newsmon_es")
     assert common.es_overrides(es) == {
         "es_url": "https://es.internal:9243",
         "es_user": "elastic",
         "es_password": "p@ss",
     }
-    es2 = Connection(
-        conn_id="newsmon_es", conn_type="elasticsearch", host="10.0.0.5", port=9200, extra='{"scheme": "https"}'
-    )
-    assert common.es_overrides(es2) == {"es_url": "https://10.0.0.5:9200"}
-    smtp = Connection.from_uri("smtp://mailer:pw@mail.internal:587?starttls=true", conn_id="newsmon_smtp")
+    # the provider's own URI form and form fields: Schema = https
+    es2 = Connection.from_uri("elasticsearch://elastic:pw@es.example.org:9200/https", conn_id="newsmon_es")
+    assert common.es_overrides(es2)["es_url"] == "https://es.example.org:9200"
+    es3 = Connection(conn_id="newsmon_es", conn_type="elasticsearch", host="10.0.0.5", port=9201, schema="http")
+    assert common.es_overrides(es3) == {"es_url": "http://10.0.0.5:9201"}
+    es4 = Connection(conn_id="newsmon_es", conn_type="elasticsearch", host="10.0.0.5", schema="https")
+    assert common.es_overrides(es4) == {"es_url": "https://10.0.0.5:9200"}
+    with pytest.raises(ValueError, match="Schema must be http or https"):
+        common.es_overrides(Connection(conn_id="newsmon_es", conn_type="elasticsearch", host="h", schema="es"))
+
+    # SMTP with the provider's defaults: implicit TLS (port 465 style), no STARTTLS on top of it
+    smtp = Connection.from_uri("smtp://mailer:pw@mail.internal:465", conn_id="newsmon_smtp")
     assert common.smtp_overrides(smtp) == {
         "smtp_host": "mail.internal",
-        "smtp_port": 587,
+        "smtp_port": 465,
         "smtp_user": "mailer",
         "smtp_password": "pw",
-        "smtp_starttls": True,
+        "smtp_ssl": True,
+        "smtp_starttls": False,
+        "smtp_timeout_s": 30.0,
+        "smtp_verify_certs": True,
     }
-    from pipeline.config import load_settings
+    # a submission port: disable_ssl, STARTTLS stays on; from_email and timeout from the extras
+    sub = Connection(
+        conn_id="newsmon_smtp",
+        conn_type="smtp",
+        host="mail.internal",
+        port=587,
+        extra=json.dumps({"disable_ssl": True, "from_email": "alerts@newsroom.example", "timeout": 12}),
+    )
+    o = common.smtp_overrides(sub)
+    assert (o["smtp_ssl"], o["smtp_starttls"], o["smtp_timeout_s"], o["mail_from"]) == (
+        False,
+        True,
+        12.0,
+        "alerts@newsroom.example",
+    )
+    # a plain local catcher: both disabled
+    plain = Connection(
+        conn_id="newsmon_smtp",
+        conn_type="smtp",
+        host="127.0.0.1",
+        port=2525,
+        extra=json.dumps({"disable_ssl": True, "disable_tls": True}),
+    )
+    o = common.smtp_overrides(plain)
+    assert (o["smtp_ssl"], o["smtp_starttls"]) == (False, False)
+    s = load_settings(**common.es_overrides(es2), **common.smtp_overrides(sub))
+    assert s.es_url == "https://es.example.org:9200" and s.smtp_port == 587 and not s.smtp_ssl
 
-    s = load_settings(**common.es_overrides(es), **common.smtp_overrides(smtp))
-    assert s.es_url == "https://es.internal:9243" and s.smtp_port == 587
+
+def test_up_builds_connections_with_provider_fields():
+    """What `newsmon airflow up` stores in the metastore reads back to the same settings."""
+    sys.path.insert(0, str(DAGS))
+    try:
+        import _newsmon_common as common
+    finally:
+        sys.path.remove(str(DAGS))
+    from airflow.sdk import Connection
+
+    from pipeline.config import load_settings
+    from pipeline.ops.airflow_local import connection_definitions
+
+    settings = load_settings(
+        es_url="https://es.example.org:9243", es_user="newsmon", es_password="x", smtp_host="127.0.0.1", smtp_port=2525
+    )
+    defs = connection_definitions(settings)
+    es = Connection(conn_id="newsmon_es", **{k: v for k, v in defs["newsmon_es"].items() if k != "description"})
+    smtp = Connection(conn_id="newsmon_smtp", **{k: v for k, v in defs["newsmon_smtp"].items() if k != "description"})
+    assert defs["newsmon_es"]["schema"] == "https" and defs["newsmon_es"]["port"] == 9243
+    again = load_settings(**common.es_overrides(es), **common.smtp_overrides(smtp))
+    assert again.es_url == settings.es_url and again.es_user == "newsmon"
+    # the plain local SMTP of `up` must not be spoken to with TLS (the provider's default)
+    assert (again.smtp_ssl, again.smtp_starttls, again.smtp_port) == (False, False, 2525)
+
+
+def test_the_smtp_connection_up_stores_delivers_through_the_provider(smtp_server, monkeypatch):
+    """The failure-mail path (SmtpNotifier → SmtpHook) over the connection `up` builds for a plain local
+    server: it must not try implicit TLS (that failed with WRONG_VERSION_NUMBER), and newsmon's own
+    mailer, fed by the same connection, delivers too."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    from pipeline.alerts.mail import send_email
+    from pipeline.config import load_settings
+    from pipeline.ops.airflow_local import connection_definitions
+    from pipeline.records import Alert
+
+    sys.path.insert(0, str(DAGS))
+    try:
+        import _newsmon_common as common
+    finally:
+        sys.path.remove(str(DAGS))
+    defs = connection_definitions(load_settings(smtp_host="127.0.0.1", smtp_port=smtp_server.port))
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSMON_SMTP", json.dumps(defs["newsmon_smtp"]))
+    with SmtpHook(smtp_conn_id="newsmon_smtp") as hook:
+        hook.send_email_smtp(to="ops@newsroom.example", subject="task failed", html_content="<p>x</p>")
+    assert smtp_server.wait_for(1)[0]["Subject"] == "task failed"
+
+    conn = SmtpHook.get_connection("newsmon_smtp")
+    settings = load_settings(**common.smtp_overrides(conn))
+    alert = Alert(rule="r", recipients=["editors@newsroom.example"], subject="alert", body="b", hit_ids=["h"])
+    send_email(alert, settings)
+    assert [m["Subject"] for m in smtp_server.wait_for(2)] == ["task failed", "alert"]

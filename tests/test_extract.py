@@ -487,3 +487,66 @@ def test_newsletter_mentioning_itself_is_kept():
 def test_author_sources(head, body, expected):
     html = f"<html><head><title>T</title>{head}</head><body>{body}<article>{_STORY * 3}</article></body></html>"
     assert extract_article(html, "https://example.test/a").authors == expected
+
+
+# ------------------------------------------------------------------ patterns from the WCXB dev pages
+
+
+_PARAS = [
+    f"<p>Paragraph {i} of the guide explains, in full sentences, what a reader needs to know about the "
+    f"topic at hand, with enough words to count as prose for any extractor that reads it.</p>"
+    for i in range(8)
+]
+
+
+def test_story_split_into_boxes_with_boilerplate_class_names_is_kept():
+    # Page builders put each part of a story in a box named "widget", "card" or "label-hidden": class
+    # names that also name boilerplate. They must not empty the story.
+    boxes = "".join(
+        f"<div class='{cls}'>{''.join(_PARAS[i * 2 : i * 2 + 2])}</div>"
+        for i, cls in enumerate(("elementor-widget-container", "article-card", "field--label-hidden", "widget-span"))
+    )
+    nav = "<nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12)) + "</ul></nav>"
+    html = f"<html><head><title>Guide</title></head><body>{nav}<h1>Guide</h1>{boxes}</body></html>"
+    art = extract_article(html, "https://example.test/guide")
+    assert art.not_article_reason is None
+    for i in range(8):
+        assert f"Paragraph {i} of the guide" in art.text
+    assert "Section 3" not in art.text
+
+
+def test_teaser_list_under_a_more_from_heading_is_dropped():
+    teasers = "".join(f"<li>Another headline number {i} from the same writer on this site</li>" for i in range(6))
+    body = "".join(_PARAS[:4]) + f"<h2>More from Jane Doe</h2><ul>{teasers}</ul>" + "".join(_PARAS[4:])
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 0 of the guide" in art.text and "Paragraph 7 of the guide" in art.text
+    assert "Another headline" not in art.text and "More from Jane Doe" not in art.text
+
+
+def test_comment_thread_after_a_comment_count_heading_is_cut():
+    comments = "".join(
+        f"<div class='wpd-comment'><div>Reader {i}</div><div>6 months ago</div><p>I really liked this piece, "
+        f"it answered the questions I had about the topic and more besides, thank you for writing it.</p></div>"
+        for i in range(5)
+    )
+    body = "".join(_PARAS) + f"<div class='wpd-threads'><div>33 Comments</div>{comments}</div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "33 Comments" not in art.text and "I really liked this piece" not in art.text
+
+
+def test_body_only_in_json_ld_is_used():
+    story = "\n".join(
+        f"Sentence group {i}: the council approved the budget after a long debate about bus routes and fares."
+        for i in range(12)
+    )
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Budget passes", "articleBody": story})
+    links = "".join(f"<li><a href='/n/{i}'>Other story {i}</a></li>" for i in range(30))
+    html = (
+        f'<html><head><title>Budget passes</title><script type="application/ld+json">{ld}</script></head>'
+        f"<body><div id='app'><h1>Budget passes</h1><ul>{links}</ul></div></body></html>"
+    )
+    art = extract_article(html, "https://example.test/budget")
+    assert art.not_article_reason is None
+    assert art.text.splitlines()[0].startswith("Sentence group 0: the council")
+    assert len(art.text.splitlines()) == 12

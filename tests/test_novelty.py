@@ -88,3 +88,75 @@ def test_mark_repeats_within_links_to_first_sighting():
     assert sts[0].repeat_of is None and sts[1].repeat_of is None
     assert sts[2].repeat_of == sts[0].key
     assert sts[3].repeat_of == sts[0].key  # chains point at the first sighting, not the middle one
+
+
+# ------------------------------------------------------------------ containment (issue 11)
+
+ORIGINAL = "We will deport one million people in the first year, and we will not stop until the job is done."
+
+
+def test_repeat_only_when_contained_trimmed():
+    assert is_near_repeat("We will deport one million people in the first year", ORIGINAL)
+
+
+def test_repeat_with_ellipsis():
+    assert is_near_repeat("We will deport one million people … we will not stop until the job is done", ORIGINAL)
+
+
+def test_repeat_with_quote_case_and_punctuation_edits():
+    assert is_near_repeat("“we will DEPORT one million people, in the first year!”", ORIGINAL)
+
+
+def test_repeat_with_light_rewording():
+    assert is_near_repeat(
+        "We're going to deport one million people in the first year", ORIGINAL.replace("will", "are going to", 1)
+    )
+    assert is_near_repeat("We will remove one million people in the first year", ORIGINAL)
+
+
+def test_changed_number_is_new():
+    assert not is_near_repeat("We will deport two million people in the first year", ORIGINAL)
+    assert not is_near_repeat("We will deport 1.5 million people in the first year", ORIGINAL)
+
+
+def test_added_negation_is_new():
+    assert not is_near_repeat("We will not deport one million people in the first year", ORIGINAL)
+
+
+def test_removed_negation_is_new():
+    assert not is_near_repeat("and we will stop until the job is done", ORIGINAL)
+
+
+def test_added_sentence_is_new():
+    longer = ORIGINAL + " We will also detain every asylum seeker at the border."
+    assert not is_near_repeat(longer, ORIGINAL)
+    # the other way round (the earlier one was the longer): a repeat
+    assert is_near_repeat(ORIGINAL, longer)
+
+
+def test_shorter_fragment_of_a_longer_one_is_not_new_but_the_longer_is():
+    fragment = "deport one million people in the first year"
+    assert is_near_repeat(fragment, ORIGINAL)
+    assert not is_near_repeat(ORIGINAL, fragment)
+
+
+def test_repeat_of_names_the_first_sighting_never_a_repeat():
+    sts = [st(ORIGINAL), st("We will deport one million people in the first year"), st("deport one million people")]
+    sts.append(st("We will deport one million people in the first year."))
+    mark_repeats_within(sts)
+    assert sts[0].repeat_of is None
+    assert sts[1].repeat_of == sts[0].key and sts[3].repeat_of == sts[0].key
+    assert sts[2].repeat_of is None  # four words: too short to call a repeat unless identical
+
+
+def test_a_batch_takes_its_items_in_published_order():
+    from pipeline.batch import published_order
+
+    items = {
+        "rereport": {"published": "2025-01-02T10:00:00+01:00", "discovered_at": "2025-01-02T10:05:00+00:00"},
+        "original": {"published": "2025-01-02T09:30:00+00:00", "discovered_at": "2025-01-02T10:05:00+00:00"},
+        "undated": {"published": None, "discovered_at": "2025-01-02T08:00:00+00:00"},
+        "later": {"published": "2025-01-02T11:00:00Z", "discovered_at": "2025-01-02T11:05:00+00:00"},
+    }
+    # "rereport" is 09:00 UTC, before "original"'s 09:30: offsets are compared as times, not as strings
+    assert published_order(items) == ["undated", "rereport", "original", "later"]

@@ -185,3 +185,25 @@ def test_oversized_feed_fails_cleanly(site, make_settings):
     else:
         assert "size cap" in res.error
     client.close()
+
+
+def test_a_late_poll_still_polls_at_the_next_tick(site, http):
+    """Ticks every 5 minutes; the 10:00 tick's poll runs 3 min 30 s late. The feed must be due again at
+    the 10:05 tick (not at 10:08:30, which the 10:05 tick would miss, pushing the poll to 10:10)."""
+    from datetime import timedelta
+
+    from pipeline.poll import is_due
+
+    url = site.add("/late.xml", rss([("A", "http://news.test/a")]), content_type="application/rss+xml")
+    five = FeedConfig(id="late", name="L", url=url, outlet="L", poll_interval_minutes=5)
+    tick = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    late = poll_feed(five, None, http, tick + timedelta(minutes=3, seconds=30))
+    assert late.status == "ok"
+    assert late.state.next_poll == tick + timedelta(minutes=5)
+    assert is_due(late.state, tick + timedelta(minutes=5, seconds=1))  # the next tick's task, 1 s after the tick
+    # the same holds for a 304: the next poll is the next slot of the schedule
+    again = poll_feed(five, late.state, http, tick + timedelta(minutes=5, seconds=59))
+    assert again.status == "not_modified" and again.state.next_poll == tick + timedelta(minutes=10)
+    # a poll that runs on time is due one interval later, not earlier
+    on_time = poll_feed(five, None, http, tick + timedelta(seconds=2))
+    assert on_time.state.next_poll == tick + timedelta(minutes=5)

@@ -205,3 +205,29 @@ def test_a_page_that_breaks_enrichment_fails_alone(tmp_path, site, es_url, index
         assert result.articles == 1 and result.failed == 1
         assert "simulated bug" in result.failures[boom] and boom in result.failures[boom]
         assert pending_items(p) == []
+
+
+def test_retention_of_items_and_alerts_is_configurable(tmp_path, site, es_url, index_prefix, make_settings):
+    """NEWSMON_RETENTION_ITEMS_DAYS / _ALERTS_DAYS: finished items older than 7 days go, sent alerts of the
+    same age stay (30 days); pending items and alerts are never removed."""
+    from datetime import UTC, datetime, timedelta
+
+    good = site.add("/good.xml", rss([]), content_type="application/rss+xml")
+    seeds = seeds_with(tmp_path, [{"id": "good", "url": good}])
+    settings = make_settings(es_url=es_url, index_prefix=index_prefix, retention_items_days=7, retention_alerts_days=30)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    old = (now - timedelta(days=10)).isoformat()
+    with open_pipeline(settings, seeds) as p:
+        docs = {
+            ("items", "done"): {"item_id": "done", "feed_id": "good", "status": "processed", "discovered_at": old},
+            ("items", "waiting"): {"item_id": "waiting", "feed_id": "good", "status": "pending", "discovered_at": old},
+            ("alerts", "mailed"): {"alert_id": "mailed", "rule": "h1b", "status": "sent", "created_at": old},
+        }
+        for (kind, doc_id), doc in docs.items():
+            p.es.index(index=p.idx(kind), id=doc_id, document=doc, refresh=True)
+        report = maintain(p, now=now)
+        left = {(k, i) for (k, i) in docs if p.es.exists(index=p.idx(k), id=i)}
+        assert left == {("items", "waiting"), ("alerts", "mailed")}, left
+        assert report["removed"] == 1
+        report = maintain(p, now=now + timedelta(days=21))  # 31 days old: now the sent alert goes too
+        assert not p.es.exists(index=p.idx("alerts"), id="mailed")

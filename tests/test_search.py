@@ -26,6 +26,7 @@ from pipeline.records import Article
 from pipeline.run import open_pipeline
 from pipeline.store import client as ix
 from pipeline.store.articles import store_articles
+from pipeline.store.mappings import INDICES
 from pipeline.store.search import Filters, search_articles, search_statements
 from pipeline.store.spellings import normalise_query, spelling_terms
 
@@ -231,7 +232,7 @@ def test_full_path_adds_stemmed_subfields_and_status_says_so(english):
     prefix = english.settings.index_prefix
     for kind, fields in [("articles", ["title", "description", "body"]), ("statements", ["text", "article_title"])]:
         ((name, body),) = english.es.indices.get_mapping(index=english.idx(kind)).items()
-        assert name == f"{prefix}-{kind}-v2-en"
+        assert name == f"{prefix}-{kind}-v{INDICES[kind][0]}-en"
         for f in fields:
             assert body["mappings"]["properties"][f]["fields"]["stemmed"]["analyzer"] == "english"
     assert ix.word_forms_status(english.es, prefix).startswith("word forms found (english stemming on articles")

@@ -90,7 +90,7 @@ def one(text: str, figures=FIGURES, **want):
     hits = [s for s in sts if all(getattr(s, k) == v for k, v in want.items())]
     assert len(hits) == 1, f"wanted one {want}, got {[(s.speaker_name, s.kind, s.text) for s in sts]}"
     s = hits[0]
-    assert text[s.start : s.end] == s.text
+    assert s.text == " ".join(text[a:b] for a, b in s.fragments or [(s.start, s.end)])
     if s.mention_start is not None:
         assert text[s.mention_start : s.mention_end] == s.speaker_mention
     return s
@@ -119,14 +119,19 @@ def test_seed_article_details():
     gold = json.loads((seed / "expected.json").read_text(encoding="utf-8"))
     sts = attribute_statements(text, FIGURES)
     mark_repeats_within(sts)
-    assert len(sts) == len(gold["statements"])  # nothing extra ("war", "America first", the BBC sentence)
+    people = [s for s in sts if s.speaker_kind == "person" and s.kind != "stance"]
+    assert len(people) == len(gold["statements"])  # nothing extra ("war", "America first")
+    # the BBC's reports are an organisation's statements, stored apart from people's
+    assert ("BBC", "organization") in {(s.speaker_name, s.speaker_kind) for s in sts if s.speaker_kind != "person"}
+    # stances the sequence model finds ("Trump seemed to back ..."): kept apart from statements
+    assert all(s.cue not in ("said", "posted", "added", "wrote") for s in sts if s.kind == "stance")
     post = next(s for s in sts if s.kind == "post")
     assert post.speaker_id == "elon-musk" and post.speaker_mention == "Elon Musk"
     rep = next(s for s in sts if s.text.startswith("I’ve been very clear") and s.kind == "direct")
     assert rep.repeat_of == post.key
     assert sum(1 for s in sts if s.repeat_of) == 1
     for s in sts:
-        assert text[s.start : s.end] == s.text
+        assert text[s.start : s.end] == s.text and not s.fragments
 
 
 # ------------------------------------------------------------------ quote marks and cues
@@ -167,11 +172,28 @@ def test_inverted_cue_with_role_noun():
     assert s.speaker_mention.startswith("the senator")
 
 
-def test_cue_inside_quote_splits_two_statements():
+def test_quote_cut_by_its_cue_is_one_record_with_fragments():
+    # '"A," X said. "B."': one statement (as PolNeAR annotates it), its two pieces kept as fragments
     text = '"We are done with this," Noem said. "The border is closed."'
     sts = attribute_statements(text, FIGURES)
-    assert [(s.speaker_id, s.kind) for s in sts] == [("kristi-noem", "direct"), ("kristi-noem", "direct")]
-    assert sts[1].text == "The border is closed."
+    assert [(s.speaker_id, s.kind) for s in sts] == [("kristi-noem", "direct")]
+    assert sts[0].fragments == [(1, 22), (37, 58)]
+    assert [text[a:b] for a, b in sts[0].fragments] == ["We are done with this", "The border is closed."]
+    assert sts[0].text == "We are done with this The border is closed."
+
+
+def test_interrupted_quote_is_one_record():
+    text = '"We will enforce the law," Noem said, "and we will not apologize for it."'
+    (s,) = attribute_statements(text, FIGURES)
+    assert s.speaker_id == "kristi-noem" and s.kind == "direct" and len(s.fragments) == 2
+    assert (s.start, s.end) == (s.fragments[0][0], s.fragments[1][1])
+
+
+def test_second_quote_with_its_own_cue_is_a_second_record():
+    text = 'Noem posted on X, "The program is broken," adding, "We will fix it soon."'
+    sts = attribute_statements(text, FIGURES)
+    assert [s.text for s in sts] == ["The program is broken", "We will fix it soon."]
+    assert all(s.speaker_id == "kristi-noem" and not s.fragments for s in sts)
 
 
 def test_multi_paragraph_quote_unbalanced_at_break():
@@ -213,7 +235,7 @@ def test_reported_speech_told_outlet_that():
     )
     assert s.speaker_id == "donald-trump" and s.cue == "told"
     assert s.text == "he supports visas for highly skilled workers"
-    assert s.speaker_mention == "President-elect Trump"
+    assert (s.speaker_title, s.speaker_mention) == ("President-elect", "Trump")  # the title kept apart
 
 
 def test_reported_speech_later_clarified_that():
@@ -222,11 +244,11 @@ def test_reported_speech_later_clarified_that():
     assert s.text == "the system needed to be replaced"
 
 
-def test_reported_speech_by_outlet_is_not_a_statement():
-    assert (
-        attribute_statements("The BBC reported that both Trump and Vance have been critical of the program.", FIGURES)
-        == []
-    )
+def test_reported_speech_by_outlet_is_an_organization_statement():
+    sts = attribute_statements("The BBC reported that both Trump and Vance have been critical of the program.", FIGURES)
+    assert [(s.speaker_name, s.speaker_kind, s.speaker_id, s.kind) for s in sts] == [
+        ("BBC", "organization", None, "indirect")
+    ]
 
 
 def test_partial_quote_inside_sentence():
@@ -295,7 +317,10 @@ def test_role_noun_resolves_to_earlier_person():
 def test_surname_alias_and_title_and_full_name():
     for who in ("Kristi Noem", "Noem", "Secretary Noem", "Ms. Noem"):
         s = one(f'"The border is closed," {who} said.', kind="direct")
-        assert s.speaker_id == "kristi-noem" and s.speaker_name == "Kristi Noem" and s.speaker_mention == who
+        # the name as written, its title kept apart
+        title, _, name = who.rpartition(" ") if who.startswith(("Secretary", "Ms.")) else ("", "", who)
+        assert s.speaker_id == "kristi-noem" and s.speaker_name == "Kristi Noem"
+        assert (s.speaker_title, s.speaker_mention) == (title, name)
 
 
 def test_untracked_speaker_kept_as_written():
@@ -333,9 +358,11 @@ def test_polnear_dev_direct_targets():
     dev = shared("eval", "statements", "polnear", "dev")
     res = evaluate(dev)
     assert res["counts"]["dir_gold"] == 369  # the README's count of direct contents in dev
-    assert res["direct"]["f1"] >= 0.85, res["direct"]
-    assert res["direct"]["speaker_accuracy"] >= 0.90, res["direct"]
-    assert res["all"]["speech_verb_recall"] >= 0.55, res["all"]
+    # scored on the stored records (issue 11 targets: direct F1 0.88, speaker 0.95, all F1 0.60)
+    assert res["direct"]["f1"] >= 0.88, res["direct"]
+    assert res["direct"]["speaker_accuracy"] >= 0.95, res["direct"]
+    assert res["all"]["f1"] >= 0.55, res["all"]
+    assert res["all"]["speech_verb_recall"] >= 0.70, res["all"]
 
 
 def test_eval_json_last_line(capsys):
@@ -348,3 +375,107 @@ def test_eval_json_last_line(capsys):
     assert set(data) == {"direct", "all", "articles", "articles_per_s"}
     assert set(data["direct"]) >= {"precision", "recall", "f1", "speaker_accuracy"}
     assert data["articles"] == 84
+
+
+# ------------------------------------------------------------------ one truth: the eval scores the stored records
+
+ARTICLE = (
+    '"We will enforce the law," Noem said, "and we will not apologize for it."\n'
+    "Schumer said that the plan would fail in the Senate.\n"
+)
+ANN = (
+    "T1\tContent 0 74\t" + ARTICLE[0:74] + "\n"
+    "T2\tSource 75 79\tNoem\n"
+    "T3\tCue 80 84\tsaid\n"
+    "E1\tAttribution:T3 Content:T1 Cue:T3 Source:T2\n"
+)
+
+
+def polnear_folder(tmp_path: Path) -> Path:
+    (tmp_path / "text").mkdir(parents=True)
+    (tmp_path / "attributions").mkdir(parents=True)
+    (tmp_path / "text" / "a1.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "attributions" / "a1_x.ann").write_text(ANN, encoding="utf-8")
+    return tmp_path
+
+
+def test_eval_dump_is_the_stored_records(tmp_path, capsys):
+    from pipeline.evaluation.statements import load_figures, run_statements_eval
+
+    folder = polnear_folder(tmp_path / "polnear")
+    dump = tmp_path / "dump.jsonl"
+    run_statements_eval(folder, json_out=True, dump=dump)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["direct"]["f1"] == 1.0 and summary["direct"]["speaker_accuracy"] == 1.0
+    (line,) = [json.loads(x) for x in dump.read_text(encoding="utf-8").splitlines()]
+    stored = attribute_statements(ARTICLE, load_figures())
+    mark_repeats_within(stored)
+    assert line["article"] == "a1"
+    assert [(d["start"], d["end"], d["kind"], d["speaker"], d["speaker_id"]) for d in line["statements"]] == [
+        (s.start, s.end, s.kind, s.speaker_name, s.speaker_id) for s in stored
+    ]
+    first = line["statements"][0]
+    assert set(first) >= {
+        "start",
+        "end",
+        "direct",
+        "kind",
+        "speaker_start",
+        "speaker_end",
+        "speaker",
+        "speaker_id",
+        "repeat_of",
+    }
+    assert first["direct"] and len(first["fragments"]) == 2  # the interrupted quote is one record
+    assert ARTICLE[first["speaker_start"] : first["speaker_end"]] == "Noem"
+
+
+def test_labels_eval_scores_stored_records_of_real_pages(tmp_path, capsys):
+    from pipeline.evaluation.statement_labels import run_labels_eval
+
+    pages = tmp_path / "pages"
+    (pages / "html").mkdir(parents=True)
+    body = "".join(f"<p>{p}</p>" for p in ARTICLE.splitlines()) + "<p>" + "Filler words for the page. " * 30 + "</p>"
+    html = (
+        f"<html><head><title>Noem visit</title></head><body><article><h1>Noem visit</h1>{body}</article></body></html>"
+    )
+    (pages / "html" / "p1.html").write_text(html, encoding="utf-8")
+    (pages / "ground-truth.json").write_text(json.dumps({"p1": {"url": "https://x.example/a", "articleBody": ""}}))
+    labels = tmp_path / "labels.jsonl"
+    gold = [
+        {
+            "speaker": "Noem",
+            "canonical": "Kristi Noem",
+            "kind": "direct",
+            "text": "We will enforce the law, and we will not apologize for it.",
+        },
+        {
+            "speaker": "Schumer",
+            "canonical": "Someone Else",
+            "kind": "indirect",
+            "text": "the plan would fail in the Senate",
+        },
+    ]
+    labels.write_text(json.dumps({"page": "p1", "statements": gold}) + "\n", encoding="utf-8")
+    res = run_labels_eval(labels, json_out=True, pages=pages)
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == res
+    assert res["labels"] == 2 and res["found"] == 1.0
+    assert res["speaker_accuracy"] == 0.5  # Schumer is not "Someone Else": a wrong speaker counts
+
+
+def test_real_page_labels_file_is_well_formed():
+    rows = [json.loads(x) for x in (REPO / "tests" / "statement_labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 30 and sum(len(r["statements"]) for r in rows) >= 150
+    for r in rows:
+        for st in r["statements"]:
+            assert set(st) == {"speaker", "canonical", "kind", "text"}
+            assert st["kind"] in ("direct", "indirect", "partial", "post")
+
+
+def test_real_page_labels_speakers():
+    from pipeline.evaluation.statement_labels import run_labels_eval
+
+    shared("eval", "extraction", "ground-truth.json")
+    res = run_labels_eval(REPO / "tests" / "statement_labels.jsonl", json_out=True)
+    assert res["found"] >= 0.80, res
+    assert res["speaker_accuracy"] >= 0.90, res

@@ -200,15 +200,33 @@ def build_message(alert: Alert, mail_from: str, message_id: str) -> EmailMessage
     return msg
 
 
+def _smtp_client(settings: Settings) -> smtplib.SMTP:
+    """A connected client: implicit TLS (smtp_ssl, usually port 465), else plain with optional STARTTLS."""
+    context = ssl.create_default_context()
+    if not settings.smtp_verify_certs:  # a connection's ssl_context "none": a self-signed relay
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if settings.smtp_ssl:
+        return smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context
+        )
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+    if settings.smtp_starttls:
+        try:
+            smtp.starttls(context=context)
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
 def send_email(alert: Alert, settings: Settings) -> str:
     """Deliver one alert; returns the Message-ID. Raises SmtpUnavailable naming the server."""
     msg_id = make_msgid(domain="newsmon.local")
     msg = build_message(alert, settings.mail_from, msg_id)
     server = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls(context=ssl.create_default_context())
+        with _smtp_client(settings) as smtp:
             if settings.smtp_user:
                 smtp.login(settings.smtp_user, secret(settings.smtp_password))
             smtp.send_message(msg)

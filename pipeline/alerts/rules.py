@@ -71,8 +71,8 @@ def match_statement_rule(
     wanted = set(rule.figures)
     hits = []
     for statement_id, s in statements:
-        if s.repeat_of or not s.speaker_id:
-            continue
+        if s.repeat_of or not s.speaker_id or s.kind == "stance":
+            continue  # a stance ("wants to ...") is not something the figure said
         if "*" not in wanted and s.speaker_id not in wanted:
             continue
         hits.append(

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Figure
+from pipeline.records import Statement
+from pipeline.statements import attribute_statements
+from pipeline.statements.model import polnear_articles
+from pipeline.statements.novelty import mark_repeats_within
 
 QUOTE_CHARS = '"“”'  # double quote marks only: this gives the README's 369 direct contents in dev
 SPEECH_CUE = re.compile(
@@ -121,29 +125,47 @@ def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
 
 
 def predictions(text: str, figures: list[Figure]) -> list[Pred]:
-    from pipeline.statements.attribute import extract
+    """The stored records for this text (the very function enrichment calls), as scoring predictions."""
+    return [to_pred(st) for st in attribute_statements(text, figures)]
 
-    found = extract(text, figures, persons_only=False)
-    groups: dict[int, list] = {}
-    for f in found:
-        groups.setdefault(f.group, []).append(f)
-    preds = []
-    for g in groups.values():
-        head = g[0]
-        spans = sorted((f.span_start, f.span_end) for f in g)
-        m = head.mention
-        preds.append(
-            Pred(
-                spans=spans,
-                direct=head.kind in ("direct",),
-                mention=(m.start, m.end) if m else None,
-                resolved=head.entity.name if head.entity else (m.text if m else ""),
-                kind=head.kind,
-                text=" … ".join(text[s:e] for s, e in spans),
-                mention_text=m.text if m else "",
-            )
-        )
-    return preds
+
+def to_pred(st: Statement) -> Pred:
+    spans = [(s, e) for s, e in st.fragments] or [(st.start, st.end)]
+    has_mention = st.mention_start is not None and st.mention_end is not None
+    return Pred(
+        spans=spans,
+        direct=st.kind == "direct",
+        mention=(st.mention_start, st.mention_end) if has_mention else None,  # type: ignore[arg-type]
+        resolved=st.speaker_name,
+        kind=st.kind,
+        text=st.text,
+        mention_text=st.speaker_mention,
+    )
+
+
+def dump_line(name: str, statements: list[Statement]) -> dict:
+    """One --dump line: the stored records' offsets into the article text, rescorable by anyone."""
+    return {
+        "article": name,
+        "statements": [
+            {
+                "start": st.start,
+                "end": st.end,
+                "fragments": [list(f) for f in st.fragments],
+                "direct": st.kind == "direct",
+                "kind": st.kind,
+                "speaker_start": st.mention_start,
+                "speaker_end": st.mention_end,
+                "speaker": st.speaker_name,
+                "speaker_mention": st.speaker_mention,
+                "speaker_kind": st.speaker_kind,
+                "speaker_id": st.speaker_id,
+                "repeat_of": st.repeat_of,
+                "text": st.text,
+            }
+            for st in statements
+        ],
+    }
 
 
 def speaker_ok(p: Pred, g: Gold, text: str) -> bool:
@@ -185,30 +207,29 @@ def _prf(tp_p: int, n_p: int, tp_g: int, n_g: int) -> tuple[float, float, float]
 
 
 def articles(directory: Path) -> list[tuple[str, Path, Path]]:
-    directory = Path(directory)
-    anns: dict[str, list[Path]] = {}
-    for a in sorted((directory / "attributions").glob("*.ann")):
-        base = a.stem.rsplit("_", 1)[0]
-        anns.setdefault(base, []).append(a)
-    out = []
-    for t in sorted((directory / "text").glob("*.txt")):
-        if t.stem in anns:
-            out.append((t.stem, t, sorted(anns[t.stem], key=lambda p: p.name)[0]))
-    return out
+    """(name, text, first .ann in name order) per article: the same reading the model's training uses."""
+    return polnear_articles(Path(directory))
 
 
-def evaluate(directory: Path, figures: list[Figure] | None = None, collect_errors: bool = False) -> dict:
+def evaluate(
+    directory: Path, figures: list[Figure] | None = None, collect_errors: bool = False, dump: Path | None = None
+) -> dict:
     figures = load_figures() if figures is None else figures
     docs = articles(directory)
     c: Counter[str] = Counter()
     elapsed = 0.0
     errors: list[dict] = []
+    dump_file = dump.open("w", encoding="utf-8") if dump is not None else None
     for name, tpath, apath in docs:
         text = tpath.read_text(encoding="utf-8")
         golds = parse_ann(apath)
-        t0 = time.perf_counter()
-        preds = predictions(text, figures)
-        elapsed += time.perf_counter() - t0
+        t0 = time.process_time()
+        stored = attribute_statements(text, figures)
+        mark_repeats_within(stored)  # as enrichment does, so the dump's repeat_of is the stored one
+        elapsed += time.process_time() - t0
+        preds = [to_pred(st) for st in stored]
+        if dump_file is not None:
+            dump_file.write(json.dumps(dump_line(name, stored), ensure_ascii=False) + "\n")
         pairs = match(preds, golds)
         mp = {i: j for i, j, _ in pairs}
         mg = {j: i for i, j, _ in pairs}
@@ -270,6 +291,8 @@ def evaluate(directory: Path, figures: list[Figure] | None = None, collect_error
                         "text": g.text[:160],
                     }
                 )
+    if dump_file is not None:
+        dump_file.close()
     dp, dr, df = _prf(c["dir_pred_tp"], c["dir_pred"], c["dir_gold_tp"], c["dir_gold"])
     ap, ar, af = _prf(c["all_tp"], c["all_pred"], c["all_tp"], c["all_gold"])
     res = {
@@ -295,16 +318,18 @@ def evaluate(directory: Path, figures: list[Figure] | None = None, collect_error
     return res
 
 
-def run_statements_eval(directory: Path, json_out: bool = False) -> dict:
+def run_statements_eval(directory: Path, json_out: bool = False, dump: Path | None = None) -> dict:
     directory = Path(directory)
     if not (directory / "text").is_dir() or not (directory / "attributions").is_dir():
         print(f"{directory}: expected text/ and attributions/ folders (PolNeAR format)", file=sys.stderr)
         raise SystemExit(2)
-    res = evaluate(directory)
+    res = evaluate(directory, dump=dump)
     out = {k: res[k] for k in ("direct", "all", "articles", "articles_per_s")}
     if not json_out:
         c = res["counts"]
-        print(f"articles: {res['articles']}  ({res['articles_per_s']} articles/s, extraction only, one core)")
+        print(
+            f"articles: {res['articles']}  ({res['articles_per_s']} articles/s of CPU time on one core: attribution and in-article repeats)"
+        )
         for view in ("direct", "all"):
             r = res[view]
             print(
@@ -335,9 +360,6 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose: bool = True) -> dict:
-    from pipeline.statements import attribute_statements
-    from pipeline.statements.novelty import mark_repeats_within
-
     seed_dir = Path(seed_dir)
     gold = json.loads((seed_dir / "expected.json").read_text(encoding="utf-8"))
     text = (seed_dir / gold.get("body_text_file", "article.txt")).read_text(encoding="utf-8")
@@ -366,14 +388,16 @@ def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose:
         elif p is not None:
             row["repeat_ok"] = p.repeat_of is None
         rows.append(row)
+    # the gold lists people's statements: what an outlet or agency said is stored apart (speaker_kind)
+    people = [p for p in preds if p.speaker_kind == "person" and p.kind != "stance"]
     bad_sentences = []
     for ns in gold.get("not_statements", []):
         at = text.find(ns)
         if at < 0:
             continue
-        if any(p.start < at + len(ns) and p.end > at for p in preds):
+        if any(p.start < at + len(ns) and p.end > at for p in people):
             bad_sentences.append(ns)
-    extra = [p.text[:70] for i, p in enumerate(preds) if i not in matched.values()]
+    extra = [p.text[:70] for i, p in enumerate(preds) if i not in matched.values() and p in people]
     correct = sum(1 for r in rows if r["found"] and r["speaker_ok"] and r["kind_ok"])
     res = {
         "statements": len(gstm),

@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from .airflow_local import (
+    ES_CONN_ID,
     PROJECT_ROOT,
     AirflowCtlError,
     _port_open,
+    _run,
     airflow_bin,
-    connection_env,
+    connection_definitions,
     full_env,
     health,
     init_airflow,
@@ -132,21 +134,24 @@ def profile_env(home: Path, port: int, pg_port: int, redis_port: int) -> dict[st
     }
 
 
-def connections() -> dict[str, str]:
-    """The DAGs' connections from newsmon's settings; the Elasticsearch one keeps every node of NEWSMON_ES_URL."""
+def import_connections(env: dict[str, str]) -> None:
+    """newsmon_es / newsmon_smtp into Airflow's metastore from newsmon's settings (as `newsmon airflow up`
+    does), the Elasticsearch one naming every node of NEWSMON_ES_URL: a list of full URLs in Host is
+    taken as it is (dags/_newsmon_common.es_overrides). The file exists only for the import (mode 600)."""
     from pipeline.config import load_settings
 
     settings = load_settings()
-    first = settings.model_copy(update={"es_url": settings.es_url.split(",")[0]})
-    env = connection_env(first)
-    if "," in settings.es_url and "AIRFLOW_CONN_NEWSMON_ES" in env:
-        conn: dict[str, Any] = {"conn_type": "http", "host": settings.es_url}
-        if settings.es_user:
-            conn["login"] = settings.es_user
-        if settings.es_password:
-            conn["password"] = settings.es_password.get_secret_value()
-        env["AIRFLOW_CONN_NEWSMON_ES"] = json.dumps(conn)
-    return env
+    defs = connection_definitions(settings.model_copy(update={"es_url": settings.es_url.split(",")[0]}))
+    if "," in settings.es_url:
+        defs[ES_CONN_ID]["host"] = settings.es_url
+    path = Path(env["AIRFLOW_HOME"]) / f".newsmon-connections-{os.getpid()}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(defs, fh)
+        _run(["connections", "import", str(path)], env)
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def start_cluster(
@@ -189,9 +194,10 @@ def _start_rest(
     )  # fmt: skip
     state["groups"]["redis"] = redis.pid
     save()
-    env = full_env({**connections(), **profile_env(home, port, pg_port, redis_port), **(extra_env or {})},
+    env = full_env({**profile_env(home, port, pg_port, redis_port), **(extra_env or {})},
                    project_root=PROJECT_ROOT, home=home, port=port)  # fmt: skip
     init_airflow(env)
+    import_connections(env)
     for name, args in (
         ("api-server", ["api-server"]),
         ("scheduler", ["scheduler"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 es_app = typer.Typer(help="Local Elasticsearch and index setup.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality evaluations against labelled data.", no_args_is_help=True)
+train_app = typer.Typer(help="Build the shipped models from ../shared data.", no_args_is_help=True)
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
@@ -48,6 +50,7 @@ def main_options(
 
 app.add_typer(es_app, name="es")
 app.add_typer(eval_app, name="eval")
+app.add_typer(train_app, name="train")
 app.add_typer(airflow_app, name="airflow")
 app.add_typer(kibana_app, name="kibana")
 app.add_typer(alerts_app, name="alerts")
@@ -386,14 +389,37 @@ def kibana_setup(
 def eval_extraction(
     directory: Path = typer.Argument(..., help="Folder with html/<id>.html and ground-truth.json."),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-    baseline: str | None = typer.Option(None, help="Also time and score a baseline: 'trafilatura'."),
+    baseline: str | None = typer.Option(
+        None, help="Also time and score a baseline group: 'trafilatura' (default and favor_precision)."
+    ),
+    split: str = typer.Option(
+        "test", help="Which fixed half of the pages: 'dev' (for looking at failures), 'test' (for reporting) or 'all'."
+    ),
+    dump: Path | None = typer.Option(None, help="Write one JSON line per page with the extractor's output."),
+    worst: int = typer.Option(0, help="List the N pages with the lowest word F1."),
 ) -> None:
-    """Score the extractor on a benchmark folder (word 4-gram shingle F1)."""
+    """Score the extractor on a benchmark folder (shingle F1 and WCXB word F1)."""
     from ..evaluation.extraction import run_extraction_eval
 
     if not directory.is_dir():
         _fail(f"{directory}: not a folder")
-    run_extraction_eval(directory, json_out=json_out, baseline=baseline)
+    if split not in ("all", "dev", "test"):
+        _fail(f"--split {split}: use all, dev or test")
+    run_extraction_eval(directory, json_out=json_out, baseline=baseline, split=split, dump=dump, worst=worst)
+
+
+@train_app.command("statements")
+def train_statements(
+    directory: Path = typer.Argument(..., help="PolNeAR train folder (text/, attributions/)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the model (default: the shipped one)."),
+) -> None:
+    """Train the statement sequence model (CRF) on PolNeAR train; writes the model and its provenance."""
+    from ..statements import model
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not a folder")
+    info = model.train(directory, out or model.DATA)
+    print(json.dumps({k: v for k, v in info.items() if k != "cue_words"}))
 
 
 @eval_app.command("statements")
@@ -403,8 +429,10 @@ def eval_statements(
         None, "--seed", help="Check the gold statements of a seed-article folder instead."
     ),
     json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
+    dump: Path | None = typer.Option(None, "--dump", help="Write one JSON line per article: the stored records."),
+    labels: Path | None = typer.Option(None, "--labels", help="Score hand labels of real pages (JSON lines)."),
 ) -> None:
-    """Score statement extraction and attribution."""
+    """Score the statement records the pipeline stores (PolNeAR folder, seed article or real-page labels)."""
     from ..evaluation import statements as ev
 
     if seed is not None:
@@ -412,9 +440,14 @@ def eval_statements(
         if not result.get("ok", True):
             raise typer.Exit(1)
         return
+    if labels is not None:
+        from ..evaluation import statement_labels
+
+        statement_labels.run_labels_eval(labels, json_out=json_out, dump=dump)
+        return
     if directory is None or not directory.is_dir():
-        _fail("give a PolNeAR-format folder, or --seed FOLDER")
-    ev.run_statements_eval(directory, json_out=json_out)
+        _fail("give a PolNeAR-format folder, --seed FOLDER or --labels FILE")
+    ev.run_statements_eval(directory, json_out=json_out, dump=dump)
 
 
 @eval_app.command("topics")
@@ -462,6 +495,17 @@ def airflow_down(profile: str = typer.Option("local", help=PROFILE_HELP)) -> Non
     from .airflow_local import airflow_down as down
 
     sys.exit(down(PROJECT_ROOT))
+
+
+@airflow_app.command("clean")
+def airflow_clean(
+    days: int | None = typer.Option(None, help="keep this many days (default NEWSMON_AIRFLOW_RETENTION_DAYS, 30)"),
+    every_hours: float = typer.Option(0, help="repeat every N hours (the housekeeper `up` starts); 0: once"),
+) -> None:
+    """Remove Airflow metadata (DAG runs, task instances, XComs, ...) older than the retention (`airflow db clean`)."""
+    from .airflow_local import airflow_clean as clean
+
+    sys.exit(clean(PROJECT_ROOT, days=days or _settings().airflow_retention_days, every_hours=every_hours))
 
 
 def main() -> None:  # pragma: no cover

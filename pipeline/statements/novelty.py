@@ -8,6 +8,7 @@ by the same speaker. Only first sightings may trigger "new statement" alerts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -20,6 +21,7 @@ _ELLIPSIS = re.compile(r"\s*(?:\.\s?\.\s?\.|…)\s*")
 _WORD = re.compile(r"[\w']+")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_statement(text: str) -> str:
     """Fold quote marks, whitespace, case and trailing punctuation."""
     t = unicodedata.normalize("NFKC", text)
@@ -50,96 +52,70 @@ _CONTRACTIONS = [
 ]
 
 
-def _words(text: str) -> list[str]:
-    """Normalised words with contractions spelled out, for near-repeat comparison."""
-    t = normalise_statement(text)
+_ELLIPSIS_MARK = "\x00"  # stands for an ellipsis among the words: what the reporter cut
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(text: str) -> tuple[str, ...]:
+    """Normalised words with contractions spelled out, an ellipsis kept as a mark (cached: a statement
+    is compared with every earlier one by its speaker)."""
+    t = _ELLIPSIS.sub(f" {_ELLIPSIS_MARK} ", normalise_statement(text))
     for rx, rep in _CONTRACTIONS:
         t = rx.sub(rep, t)
-    return _WORD.findall(t)
+    return tuple(re.findall(r"[\w']+|\x00", t))
 
 
-def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[\"“‘'A-Z0-9])", text.strip())
-    return [p for p in parts if p.strip()]
+_NEGATIONS = {"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "cannot", "nowhere"}
+_NUMBER_WORDS = {
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "trillion", "half",
+    "dozen", "first", "second", "third", "percent",
+}  # fmt: skip
+MAX_REWORDED_RUN = 2  # words in a row of the later text that the earlier one may lack (light rewording)
+MAX_REWORDED_SHARE = 0.2
 
 
-def _contains_seq(hay: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    if n == 0 or n > len(hay):
-        return False
-    first = needle[0]
-    for i in range(len(hay) - n + 1):
-        if hay[i] == first and hay[i : i + n] == needle:
-            return True
-    return False
+def _meaningful(w: str) -> bool:
+    """A word whose change changes what was said: a negation or a number."""
+    return w in _NEGATIONS or w in _NUMBER_WORDS or any(c.isdigit() for c in w)
 
 
-def is_near_repeat(a_text: str, b_text: str, min_words: int = 5) -> bool:
-    """True when a and b are the same statement up to trimming, an ellipsis cut, light edits,
-    or when one is a sentence (or run of sentences) of the other. Speaker is checked by the caller."""
-    na, nb = normalise_statement(a_text), normalise_statement(b_text)
+def is_near_repeat(text: str, earlier: str, min_words: int = 5) -> bool:
+    """Does `text` say again what `earlier` said? Only when its content is contained in it.
+
+    Allowed: trimming, an ellipsis cut, quote-mark, case and punctuation edits, contractions, and
+    light rewording (a word or two swapped). Not allowed: a changed or dropped number, an added or
+    removed negation, or content the earlier text lacks (an added sentence). The speaker is checked
+    by the caller. Texts shorter than `min_words` words repeat only when identical once normalised.
+    """
+    na, nb = normalise_statement(text), normalise_statement(earlier)
     if not na or not nb:
         return False
     if na == nb:
         return True
-    wa, wb = _words(a_text), _words(b_text)
-    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    if len(short) < min_words:
+    new, old = _words(text), _words(earlier)
+    content = [w for w in new if w != _ELLIPSIS_MARK]
+    if len(content) < min_words or len(content) > len(old) + MAX_REWORDED_RUN:
         return False
-    # trimmed / one sentence of the other: the shorter is a contiguous run of the longer
-    if _contains_seq(long_, short):
-        return True
-    # cut with an ellipsis: every piece appears, in order
-    short_text = a_text if len(wa) <= len(wb) else b_text
-    long_words = long_
-    pieces = [p for p in _ELLIPSIS.split(short_text) if p.strip()]
-    if len(pieces) > 1:
-        pos = 0
-        ok = True
-        for piece in pieces:
-            pw = _words(piece)
-            if not pw:
-                continue
-            found = -1
-            for i in range(pos, len(long_words) - len(pw) + 1):
-                if long_words[i : i + len(pw)] == pw:
-                    found = i
-                    break
-            if found < 0:
-                ok = False
-                break
-            pos = found + len(pw)
-        if ok:
-            return True
-    # lightly edited: high word-level similarity, against the whole or against a sentence window
-    if _similar(short, long_):
-        return True
-    if len(long_) > len(short) * 1.5:
-        long_text = b_text if len(wa) <= len(wb) else a_text
-        sents = [_words(s) for s in _sentences(long_text)]
-        for i in range(len(sents)):
-            acc: list[str] = []
-            for j in range(i, len(sents)):
-                acc = acc + sents[j]
-                if len(acc) >= len(short) * 0.7 and _similar(short, acc):
-                    return True
-                if len(acc) > len(short) * 1.4:
-                    break
-    return False
-
-
-def _similar(a: list[str], b: list[str]) -> bool:
-    if not a or not b:
-        return False
-    ratio = min(len(a), len(b)) / max(len(a), len(b))
-    if ratio < 0.6:
-        return False
-    sm = SequenceMatcher(None, a, b, autojunk=False)
-    if sm.ratio() >= 0.85:
-        return True
-    # a trimmed and lightly edited quote: most of the shorter one's words appear in order
-    matched = sum(bl.size for bl in sm.get_matching_blocks())
-    return matched >= 0.85 * len(a) and len(a) <= len(b) and ratio >= 0.6
+    old_words = set(old)
+    if sum(w not in old_words for w in content) > MAX_REWORDED_SHARE * len(content):
+        return False  # most words must be there at all: a cheap test before aligning
+    sm = SequenceMatcher(None, new, old, autojunk=False)
+    unmatched = 0
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            continue
+        added = [w for w in new[i1:i2] if w != _ELLIPSIS_MARK]
+        dropped = old[j1:j2]
+        cut = _ELLIPSIS_MARK in new[i1:i2] or i1 == 0 or i2 == len(new)  # an ellipsis or a trimmed end
+        if len(added) > MAX_REWORDED_RUN or any(_meaningful(w) for w in added):
+            return False  # new content, or a changed number or negation
+        if not cut and any(_meaningful(w) for w in dropped):
+            return False  # "will not deport" -> "will deport": a dropped negation or number
+        if not cut and len(dropped) > MAX_REWORDED_RUN + len(added):
+            return False  # words dropped from the middle with no ellipsis: not the same sentence
+        unmatched += len(added)
+    return unmatched <= MAX_REWORDED_SHARE * len(content)
 
 
 def _speaker(s: Statement) -> str:
@@ -162,14 +138,16 @@ def find_repeat(stmt: Statement, earlier: list[Statement]) -> Statement | None:
 def mark_repeats_within(statements: list[Statement]) -> None:
     """Set key on every statement and repeat_of (the first sighting's key) on repeats, in place.
 
-    Order is article order; the first sighting of a statement keeps repeat_of None.
+    Order is article order; the first sighting of a statement keeps repeat_of None, and a repeat
+    always names that first sighting (repeats are never compared against, so chains cannot form).
     """
-    seen: list[Statement] = []
+    seen: dict[str, list[Statement]] = {}  # speaker -> first sightings
     for s in statements:
         if not s.key:
             s.key = statement_key(s.speaker_id or s.speaker_name, s.text)
-        first = find_repeat(s, seen)
+        mine = seen.setdefault(_speaker(s), [])
+        first = find_repeat(s, mine)
         if first is not None:
             s.repeat_of = first.repeat_of or first.key
         else:
-            seen.append(s)
+            mine.append(s)

@@ -6,6 +6,7 @@ nouns, and an alias index built once per figures list.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -46,6 +47,9 @@ NON_NAME_CAPS = {
     "additionally", "further", "furthermore", "similarly", "likewise", "nonetheless", "nevertheless",
     "thus", "hence", "therefore", "accordingly", "otherwise", "once", "twice", "rather", "according",
     "read", "update", "watch", "related", "photo", "video", "sources", "officials",
+    # headings, captions and sentence-initial words taken for speakers on real pages
+    "such", "save", "correction", "corrections", "editor", "editors", "note", "caption", "advertisement",
+    "share", "comment", "comments", "subscribe", "listen", "sign", "getty", "images", "file", "credit",
 }
 # fmt: on
 
@@ -64,6 +68,7 @@ ORG_WORDS = {
     "policy", "studies", "research", "index", "media", "tv", "radio", "channel", "world", "international",
     "national", "federal", "state", "city", "county", "club", "society", "alliance", "forum", "caucus",
     "nation", "states", "america", "watch", "leaks", "wikileaks", "x", "senators", "command",
+    "tumblr", "instagram", "youtube", "tiktok", "reddit", "netflix", "spotify", "rights", "brothers", "band",
 }
 # fmt: on
 
@@ -103,6 +108,7 @@ ROLE_NOUNS = {
     "immigrants", "refugee", "refugees", "parent", "parents", "child", "children", "nurse", "doctor",
     "doctors", "physician", "physicians", "teacher", "teachers", "delegate", "delegates", "superdelegates",
     "electors", "everyone", "somebody", "someone", "nobody", "others", "many", "most", "some", "few",
+    "staff", "daily", "broadcaster", "tabloid", "ministry", "embassy",
 }
 # fmt: on
 # fmt: off
@@ -128,7 +134,8 @@ NONPERSON_ROLES = {
     "figures", "numbers", "results", "polling", "estimates", "findings", "evidence", "analysis", "group",
     "groups", "organization", "company", "firm", "agency", "department", "government", "nation",
     "country", "team", "party", "committee", "court", "police", "authorities", "military", "pentagon",
-    "campaign", "administration", "network", "magazine", "newspaper", "outlet",
+    "campaign", "administration", "network", "magazine", "newspaper", "outlet", "daily", "broadcaster",
+    "tabloid", "ministry", "embassy",
 }
 # fmt: on
 # fmt: off
@@ -149,9 +156,69 @@ _TOKEN = re.compile(r"@\w+|[A-Za-z0-9À-ÿ][\w.'’&À-ÿ-]*|[,;:()—–]")
 class Mention:
     start: int
     end: int
-    text: str
+    text: str  # for a name: the name only ("Kristi Noem"), its title apart
     kind: str  # "name", "pronoun", "role", "handle"
     head: str = ""  # role noun head / lower pronoun
+    title: str = ""  # title, office or descriptor written with the name ("Homeland Security Secretary")
+    title_start: int = -1
+
+
+# Words of titles and offices written before a name, in any case ("White House deputy chief of staff",
+# "Florida Gov.", "border czar"); a name is what follows the last of them.
+# fmt: off
+TITLE_LEX = {
+    "secretary", "deputy", "chief", "of", "staff", "czar", "border", "press", "policy", "adviser", "advisor",
+    "senior", "homeland", "security", "state", "defense", "attorney", "general", "governor", "gov", "sen",
+    "senator", "rep", "representative", "congressman", "congresswoman", "president", "vice", "minister",
+    "prime", "foreign", "interior", "justice", "treasury", "commerce", "labor", "education", "health",
+    "director", "acting", "commissioner", "ambassador", "spokesman", "spokeswoman", "spokesperson",
+    "leader", "majority", "minority", "whip", "speaker", "house", "senate", "white", "mayor", "judge",
+    "former", "then", "incoming", "outgoing", "ice", "cbp", "dhs", "fbi", "u.s", "us", "federal", "district",
+    "ceo", "chairman", "chairwoman", "chair", "founder", "billionaire", "tech", "mr", "mrs", "ms", "dr",
+    "gen", "lt", "col", "sgt", "capt", "maj", "adm", "prof", "rev", "the", "democratic", "republican", "gop",
+    "national", "executive", "officer", "counsel", "special", "envoy", "strategist", "official",
+    "assistant", "associate", "communications", "head", "top", "aide", "lawyer", "immigration",
+    "customs", "enforcement", "protection", "department", "agency", "administration", "council",
+}
+# fmt: on
+_TITLE_ONLY = {w for w in TITLE_LEX if w not in ("of", "the", "u.s", "us", "ice", "cbp", "dhs", "fbi")}
+# abbreviated titles -> the role noun they stand for ("the senator" finds "Sen. Alex Padilla")
+TITLE_ROLE = {"sen": "senator", "gov": "governor", "rep": "representative", "gen": "general", "atty": "attorney"}
+
+
+def is_title_word(word: str) -> bool:
+    w = word.rstrip(".,")
+    return (
+        w.lower().replace("’", "'") in TITLE_LEX
+        or w.lower().startswith(("then-", "ex-"))
+        or (w.isupper() and 2 <= len(w) <= 4 and w.isalpha())  # "Browns DL Sheldon Richardson", "CEO"
+        or bool(re.fullmatch(r"[A-Z][a-z]+-[a-z]+", w))  # "Singer-guitarist Tom Johnston"
+    )
+
+
+def ends_sentence(word: str) -> bool:
+    """A token with a full stop that ends a sentence, not an abbreviation or an initial ('Chiefs.' not 'Gov.')."""
+    from pipeline.statements.quotes import ABBREVIATIONS
+
+    if not word.endswith(".") or len(word) < 2:
+        return False
+    core = word[:-1].lower()
+    if core in ABBREVIATIONS or len(core) == 1 or "." in core or core in TITLE_LEX:
+        return False
+    return True
+
+
+def split_title(toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+    """(title tokens, name tokens): the name is the run of capitalised non-title words at the end."""
+    k = len(toks)
+    while k > 0 and toks[k - 1][2][:1].isupper() and not is_title_word(toks[k - 1][2]):
+        k -= 1
+    if k == len(toks) or k == 0:
+        return [], toks
+    title = toks[:k]
+    if not any(t[2].lower().rstrip(".") in _TITLE_ONLY or is_title_word(t[2]) and t[2][:1].isupper() for t in title):
+        return [], toks  # "Homeland Security Kristi Noem"? not a title we know: keep as written
+    return title, toks[k:]
 
 
 def is_cap(word: str) -> bool:
@@ -190,9 +257,14 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
         return Mention(last[0], last[1], w, "pronoun", w.lower())
     if _is_name_token(w) and (w[0].isupper() or w[0] == "@"):
         seq: list[tuple[int, int, str]] = []
-        for t in reversed(toks):
+        for k in range(len(toks) - 1, -1, -1):
+            t = toks[k]
+            if seq and ends_sentence(t[2]):
+                break  # "The Chargers lost to the Chiefs. Lynn said": not "Chiefs. Lynn"
             if _is_name_token(t[2]) and (t[2][0].isupper() or t[2][0] == "@" or seq):
                 seq.insert(0, t)
+            elif t[2] == "of" and seq and k > 0 and toks[k - 1][2].lower().rstrip(".") in ORG_WORDS:
+                seq.insert(0, t)  # "Department of Homeland Security"
             else:
                 break
         while seq and not (seq[0][2][0].isupper() or seq[0][2][0] == "@"):
@@ -206,10 +278,7 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
             return None
         if len(seq) >= 3 and all(t[2].isupper() for t in seq):
             return None  # an all-caps heading, not a name
-        s, e = seq[0][0], seq[-1][1]
-        txt = masked[s:e].rstrip(".,") if seq[-1][2].lower().rstrip(".") not in ("jr", "sr") else masked[s:e]
-        e = s + len(txt)
-        return Mention(s, e, txt, "handle" if txt.startswith("@") else "name")
+        return _name_mention(masked, toks[: toks.index(seq[0])], seq)
     # role noun phrase: [det] (adj|Cap)* ROLE
     if w.lower() in ROLE_NOUNS:
         i = len(toks) - 1
@@ -223,20 +292,132 @@ def name_before(masked: str, lo: int, hi: int) -> Mention | None:
                 break
         s = toks[j][0]
         # do not swallow a preceding clause: require determiner or short phrase
-        return Mention(s, last[1], masked[s:last[1]], "role", w.lower())
+        return Mention(s, last[1], masked[s : last[1]], "role", w.lower())
     return None
+
+
+def _name_mention(masked: str, before: list[tuple[int, int, str]], seq: list[tuple[int, int, str]]) -> Mention | None:
+    """A name mention from its tokens, with any title (in the tokens or just before them) kept apart."""
+    title, name = split_title(seq)
+    if not title:
+        # a lower-case title just before the name: "White House deputy chief of staff Stephen Miller"
+        k = len(before)
+        while k > 0 and len(before) - k < 8 and is_title_word(before[k - 1][2]) and not ends_sentence(before[k - 1][2]):
+            k -= 1
+        while k < len(before) and before[k][2].lower() in ("the", "of"):
+            k += 1
+        cand = before[k:]
+        if cand and any(t[2].lower().rstrip(".") in _TITLE_ONLY for t in cand):
+            title = cand
+    if not name:
+        return None
+    s, e = name[0][0], name[-1][1]
+    txt = masked[s:e]
+    if txt.endswith((".", ",")) and not txt.lower().endswith(("jr.", "sr.")):
+        txt = txt[:-1]
+    if not txt:
+        return None
+    m = Mention(s, s + len(txt), txt, "handle" if txt.startswith("@") else "name")
+    if title:
+        m.title = masked[title[0][0] : title[-1][1]]
+        m.title_start = title[0][0]
+    return m
+
+
+def _titled_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention | None:
+    """'said border czar Tom Homan', 'said White House deputy chief of staff Stephen Miller'."""
+    seq: list[tuple[int, int, str]] = []
+    for t in toks[:12]:
+        w = t[2]
+        if w in ",;:()—–" or not (_is_name_token(w) and w[:1].isupper() or is_title_word(w)):
+            break
+        seq.append(t)
+        if ends_sentence(w):
+            break
+    if not seq or seq[0][2].lower() in DETERMINERS:
+        return None
+    title, name = split_title(seq)
+    if not title or not name:
+        return None
+    return _name_mention(masked, [], seq)
 
 
 # words between subject and speech verb that may be skipped
 SKIP_BETWEEN = {
-    "also", "later", "then", "has", "had", "have", "would", "will", "previously", "once", "recently",
-    "again", "reportedly", "repeatedly", "further", "quickly", "simply", "just", "initially", "earlier",
-    "often", "never", "not", "did", "does", "do", "subsequently", "publicly", "privately", "flatly",
-    "angrily", "bluntly", "finally", "first", "even", "still", "already", "is", "was",
-    "been", "yet", "famously", "told", "openly", "frequently", "emphatically", "loudly", "quietly", "may",
-    "might", "could", "should", "can", "only", "herself", "himself", "themselves", "now", "both",
-    "separately", "directly", "explicitly", "specifically", "sharply", "heavily", "strongly", "widely",
-    "falsely", "wrongly", "correctly", "accurately", "jokingly", "sarcastically", "proudly",
+    "also",
+    "later",
+    "then",
+    "has",
+    "had",
+    "have",
+    "would",
+    "will",
+    "previously",
+    "once",
+    "recently",
+    "again",
+    "reportedly",
+    "repeatedly",
+    "further",
+    "quickly",
+    "simply",
+    "just",
+    "initially",
+    "earlier",
+    "often",
+    "never",
+    "not",
+    "did",
+    "does",
+    "do",
+    "subsequently",
+    "publicly",
+    "privately",
+    "flatly",
+    "angrily",
+    "bluntly",
+    "finally",
+    "first",
+    "even",
+    "still",
+    "already",
+    "is",
+    "was",
+    "been",
+    "yet",
+    "famously",
+    "told",
+    "openly",
+    "frequently",
+    "emphatically",
+    "loudly",
+    "quietly",
+    "may",
+    "might",
+    "could",
+    "should",
+    "can",
+    "only",
+    "herself",
+    "himself",
+    "themselves",
+    "now",
+    "both",
+    "separately",
+    "directly",
+    "explicitly",
+    "specifically",
+    "sharply",
+    "heavily",
+    "strongly",
+    "widely",
+    "falsely",
+    "wrongly",
+    "correctly",
+    "accurately",
+    "jokingly",
+    "sarcastically",
+    "proudly",
 }
 # fmt: on
 
@@ -272,6 +453,9 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
     first = toks[0][2]
     if first.lower() in PRONOUNS and first.lower() != "it":
         return Mention(toks[0][0], toks[0][1], first, "pronoun", first.lower())
+    titled = _titled_name_after(masked, toks)
+    if titled is not None:
+        return titled
     if (
         _is_name_token(first)
         and (first[0].isupper() or first[0] == "@")
@@ -281,19 +465,17 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
         for t in toks:
             if _is_name_token(t[2]) and not (t[2][0].islower() and not seq):
                 seq.append(t)
+                if ends_sentence(t[2]):
+                    break  # "said Lynn. Chiefs fans cheered"
             else:
                 break
         while seq and seq[-1][2][0].islower():
             seq.pop()
         if not seq:
             return None
-        s, e = seq[0][0], seq[-1][1]
-        txt = masked[s:e]
-        if txt.endswith((".", ",")) and not txt.lower().endswith(("jr.", "sr.")):
-            txt = txt[:-1]
-        if txt.endswith(("'s", "’s")):
+        if seq[-1][2].endswith(("'s", "’s")):
             return None
-        return Mention(s, s + len(txt), txt, "handle" if txt.startswith("@") else "name")
+        return _name_mention(masked, [], seq)
     if first.lower() in DETERMINERS or first.lower() in ROLE_NOUNS:
         # "the senator", "a spokesman for the campaign", "Clinton's campaign manager"
         k = 0
@@ -327,6 +509,7 @@ _TITLE_PREFIX = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def norm_name(s: str) -> str:
     s = s.replace("’", "'").strip().lower()
     s = re.sub(r"\b([a-z])\.\s*(?=[a-z]\.)", r"\1", s)  # j.d. -> jd.
@@ -335,6 +518,7 @@ def norm_name(s: str) -> str:
     return s.strip(" .,")
 
 
+@functools.lru_cache(maxsize=65536)
 def strip_titles(name: str) -> str:
     out = _TITLE_PREFIX.sub("", name.strip())
     return out or name

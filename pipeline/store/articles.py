@@ -92,6 +92,8 @@ def statement_doc(s: Statement, sid: str, article: Article, article_id: str, fir
         "speaker_id": s.speaker_id,
         "speaker_name": s.speaker_name,
         "speaker_mention": s.speaker_mention,
+        "speaker_kind": s.speaker_kind,
+        "speaker_title": s.speaker_title,
         "mention_start": s.mention_start,
         "mention_end": s.mention_end,
         "tracked": s.speaker_id is not None,
@@ -100,6 +102,7 @@ def statement_doc(s: Statement, sid: str, article: Article, article_id: str, fir
         "cue": s.cue,
         "start": s.start,
         "end": s.end,
+        "fragments": [list(f) for f in s.fragments],
         "article_id": article_id,
         "article_url": article.canonical_url,
         "article_title": article.title,
@@ -158,7 +161,7 @@ def repeats(s: Statement, earlier: dict) -> bool:
 
     The one place where novelty's rule is applied to stored candidates (pipeline.statements.novelty owns it).
     """
-    return bool(earlier["key"] == s.key or novelty.is_near_repeat(earlier["text"], s.text))
+    return bool(earlier["key"] == s.key or novelty.is_near_repeat(s.text, earlier["text"]))
 
 
 def _speaker(d: dict) -> str:

@@ -79,6 +79,8 @@ STATEMENTS = {
         "speaker_id": _KW,
         "speaker_name": _TEXT_KW,
         "speaker_mention": _KW,
+        "speaker_kind": _KW,  # person | organization | unknown
+        "speaker_title": _KW,
         "mention_start": {"type": "integer"},
         "mention_end": {"type": "integer"},
         "tracked": {"type": "boolean"},
@@ -87,6 +89,8 @@ STATEMENTS = {
         "cue": _KW,
         "start": {"type": "integer"},
         "end": {"type": "integer"},
+        # an interrupted quote is one document: its pieces' [start, end] offsets, in order
+        "fragments": {"type": "integer", "index": False},
         "article_id": _KW,
         "article_url": _KW,
         "article_title": _TEXT,
@@ -157,6 +161,19 @@ ALERTS = {
     },
 }
 
+ROBOTS = {  # one document per site origin (scheme://host:port): the robots.txt every worker shares
+    "dynamic": "strict",
+    "properties": {
+        "origin": _KW,
+        "verdict": _KW,  # rules | allow_all | disallow_all
+        "body": {"type": "text", "index": False},  # the robots.txt text when verdict is rules
+        "http_status": {"type": "integer"},
+        "error": {"type": "text", "index": False},
+        "fetched_at": _DATE,
+        "expires_at": _DATE,
+    },
+}
+
 RUNS = {
     "dynamic": "strict",
     "properties": {
@@ -170,11 +187,12 @@ RUNS = {
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
     "articles": (2, ARTICLES),
-    "statements": (2, STATEMENTS),
+    "statements": (3, STATEMENTS),  # v3: speaker_kind, speaker_title, fragments (one document per interrupted quote)
     "feeds": (1, FEEDS),
     "items": (1, ITEMS),
     "alerts": (2, ALERTS),
     "runs": (1, RUNS),
+    "robots": (1, ROBOTS),
 }
 
 # Text fields that get an `english`-analyzed `<field>.stemmed` subfield where the cluster has the analyzer.

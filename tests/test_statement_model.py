@@ -1,0 +1,36 @@
+"""The statement sequence model: labels, decoding, and the shipped model with its provenance."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.statements import model
+from pipeline.statements.attribute import extract
+
+
+def test_bio_labels_and_decoding_round_trip():
+    text = "Officials believe the economy will grow next year."
+    toks = model.tokens(text, 0, len(text))
+    spans = [("Content", 18, 49), ("Source", 0, 9), ("Cue", 10, 17)]
+    labels = model.bio(toks, spans)
+    assert labels[:3] == ["B-Source", "B-Cue", "B-Content"] and labels[-1] == "O"
+    (found,) = model.decode(toks, labels)
+    assert text[slice(*found.content)] == "the economy will grow next year"
+    assert found.source is not None and text[slice(*found.source)] == "Officials"
+    assert found.cue is not None and text[slice(*found.cue)] == "believe"
+
+
+def test_shipped_model_has_its_provenance():
+    info = json.loads(model.INFO_PATH.read_text(encoding="utf-8"))
+    assert model.MODEL_PATH.is_file()
+    assert info["trained_on"].startswith("PolNeAR train") and "newsmon train statements" in info["command"]
+    assert {"believe", "according"} & set(info["cue_words"])
+
+
+def test_model_finds_an_attribution_the_rules_miss():
+    text = "Sen. Tom Cotton wants to cut legal immigration in half over the next decade."
+    rules = extract(text, [], persons_only=False, use_model=False)
+    both = extract(text, [], persons_only=False)
+    assert rules == []
+    # no speech verb: a stance (stored and searchable, never alerted on), not reported speech
+    assert [(f.kind, f.mention.text if f.mention else None, f.cue) for f in both] == [("stance", "Tom Cotton", "wants")]
