@@ -242,6 +242,15 @@ def batched(ids: list[str], size: int) -> list[list[str]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
 
 
+def finished_results(results: Any) -> list[dict]:
+    """The results of the mapped batches that finished; a failed batch has none (None, or absent)."""
+    out = []
+    for r in results or []:
+        if isinstance(r, dict):
+            out.append(r)
+    return out
+
+
 def article_ids_from_events(triggering_asset_events: Any) -> list[str] | None:
     """Article ids carried by the triggering ``articles/indexed`` events; None when there are none."""
     if not triggering_asset_events:

@@ -1,8 +1,11 @@
 """newsmon_process: fetch, extract, enrich and index the pending items, in mapped batches.
 
 Scheduled on the ``newsmon://items/new`` asset. Emits ``newsmon://articles/indexed`` (extra: count
-and article ids) and ``newsmon://statements/indexed`` (extra: count) when something new was indexed.
-Items are taken from the pending queue, so a rerun finds nothing left to do and changes nothing.
+and article ids) and ``newsmon://statements/indexed`` (extra: count) when something new was indexed,
+also when some batches failed: the announce tasks run once every batch is done, and a failed batch
+may have indexed part of its articles, so its event says ``failed_batches`` and the alert DAG finds
+them by its watermark. Items are taken from the queue (due ones, a few per host), so a rerun finds
+nothing left to do and changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from _newsmon_common import (
     START_DATE,
     STATEMENTS_INDEXED,
 )
-from airflow.sdk import dag, task
+from airflow.sdk import TriggerRule, dag, task
 
 
 @dag(
@@ -66,31 +69,39 @@ def newsmon_process():
             "article_ids": list(s.article_ids),
         }
 
-    @task(outlets=[ARTICLES_INDEXED], execution_timeout=timedelta(minutes=1))
-    def announce_articles(results, outlet_events=None) -> int:
+    # ALL_DONE: a failed batch must not hide the others' articles from the alert DAG.
+    @task(outlets=[ARTICLES_INDEXED], execution_timeout=timedelta(minutes=1), trigger_rule=TriggerRule.ALL_DONE)
+    def announce_articles(batches, results, outlet_events=None) -> int:
+        from _newsmon_common import finished_results
         from airflow.sdk.exceptions import AirflowSkipException
 
-        ids = sorted({a for r in results for a in r["article_ids"]})
-        if not ids:
+        done = finished_results(results)
+        failed = len(batches or []) - len(done)
+        ids = sorted({a for r in done for a in r["article_ids"]})
+        if not ids and not failed:
             raise AirflowSkipException("no newly indexed articles: no asset event")
         extra = {"count": len(ids), "article_ids": ids[:MAX_EVENT_IDS]}
         if len(ids) > MAX_EVENT_IDS:
             extra["truncated"] = True
+        if failed:
+            extra["failed_batches"] = failed
         outlet_events[ARTICLES_INDEXED].extra = extra
         return len(ids)
 
-    @task(outlets=[STATEMENTS_INDEXED], execution_timeout=timedelta(minutes=1))
+    @task(outlets=[STATEMENTS_INDEXED], execution_timeout=timedelta(minutes=1), trigger_rule=TriggerRule.ALL_DONE)
     def announce_statements(results, outlet_events=None) -> int:
+        from _newsmon_common import finished_results
         from airflow.sdk.exceptions import AirflowSkipException
 
-        new = sum(r["new_statements"] for r in results)
+        new = sum(r["new_statements"] for r in finished_results(results))
         if not new:
             raise AirflowSkipException("no new statements: no asset event")
         outlet_events[STATEMENTS_INDEXED].extra = {"count": new}
         return new
 
-    results = process.expand(item_ids=pending_batches())
-    announce_articles(results)
+    batches = pending_batches()
+    results = process.expand(item_ids=batches)
+    announce_articles(batches, results)
     announce_statements(results)
 
 

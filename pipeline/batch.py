@@ -13,30 +13,32 @@ if the articles had been stored one by one in item order.
 
 from __future__ import annotations
 
-import logging
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from .cpu import CpuPool
-from .fetch import FetchedPage, RobotsDisallowed, fetch_page
-from .net import FetchError, RefusedAddress
+from .fetch import FetchedPage, RobotsDisallowed, RobotsUnavailable, fetch_page
+from .itemqueue import after_failure, parse_time
+from .logs import stage_logger
+from .net import FetchError
 from .progress import Reporter
 from .records import Article
-from .schedule import HostScheduler, host_of_url, retry_after_of
+from .schedule import HostDeferred, HostScheduler, host_of_url, retry_after_of
 from .store import client as ix
 from .store.articles import BatchMemory, store_articles
 
 if TYPE_CHECKING:
     from .context import Pipeline
 
-log = logging.getLogger(__name__)
+log = stage_logger(__name__)
 
-MAX_ATTEMPTS = 3
 Enriched = tuple[Article | None, str | None]
+# A host closed longer than this (Retry-After) has its remaining items put back, due when it reopens.
+MAX_HOST_WAIT_S = 60.0
 
 
 class ProcessSummary(BaseModel):
@@ -55,6 +57,11 @@ class ProcessSummary(BaseModel):
 
 def _iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _ok() -> dict[str, Any]:
+    """The fields of an attempt that fetched the page (for fetch health per host)."""
+    return {"last_attempt_at": _iso(), "last_attempt_ok": True, "next_attempt_at": None}
 
 
 def published_order(items: dict[str, dict[str, Any]]) -> list[str]:
@@ -98,6 +105,7 @@ class ItemBatch:
             p.gate,
             delay_for=lambda host: max(p.settings.host_delay_s, p.robots.crawl_delay(host)),
             hold_for=retry_after_of,
+            max_wait_s=MAX_HOST_WAIT_S,
         )
         results = scheduler.run(list(self.items), host_of=lambda i: host_of_url(self.items[i]["url"]), call=self._fetch)
         try:
@@ -117,17 +125,42 @@ class ItemBatch:
     def _fetch(self, item_id: str) -> FetchedPage:
         return fetch_page(self.items[item_id]["url"], self.p.http, self.p.robots, pace=False)
 
+    def _retry_or_fail(
+        self, item_id: str, reason: str, *, retry_after_s: float | None = None, permanent: bool = False
+    ) -> None:
+        """A failed attempt: pending again after its backoff, or failed for good when the window is spent."""
+        fields = after_failure(
+            self.items[item_id],
+            reason,
+            datetime.now(UTC),
+            timedelta(hours=self.p.settings.item_retry_hours),
+            retry_after_s=retry_after_s,
+            permanent=permanent,
+        )
+        status, error = fields.pop("status"), fields.pop("error")
+        when = f", next attempt {fields['next_attempt_at']}" if status == "pending" else ""
+        self._fail(item_id, error, status, note=f"{error}{when}", **fields)
+
     def _fetched(self, item_id: str, page: FetchedPage | BaseException) -> None:
         item = self.items[item_id]
-        if isinstance(page, FetchError):
-            attempts = int(item.get("attempts") or 0) + 1
-            permanent = (
-                isinstance(page, RefusedAddress) or attempts >= MAX_ATTEMPTS or isinstance(page, RobotsDisallowed)
-            )
-            status = "failed" if permanent else "pending"
-            self._fail(item_id, page.reason, status, note=f"fetch failed: {page}", error=str(page), attempts=attempts)
+        if isinstance(page, HostDeferred):  # not an attempt: back in the queue, due when the host reopens
+            until = datetime.fromtimestamp(page.until, UTC)
+            due = max(until, parse_time(item.get("next_attempt_at")) or until)
+            reason = f"{item['url']}: not fetched, {page}"
+            error = item.get("error") or reason  # keep the last real error for status
+            self._fail(item_id, reason, "pending", error=error, next_attempt_at=due.isoformat())
+        elif isinstance(page, FetchError):
+            # permanent: refused address, robots.txt disallow, 4xx other than 429, not a web page, redirect loop
+            permanent = page.permanent or isinstance(page, RobotsDisallowed)
+            wait = retry_after_of(page)
+            if isinstance(page, RobotsUnavailable):  # disallow until robots.txt is asked for again
+                wait = max(wait or 0.0, (page.retry_at - datetime.now(UTC)).total_seconds())
+            reason = f"feed '{item['feed_id']}': fetch failed: {page}"
+            self._retry_or_fail(item_id, reason, retry_after_s=wait, permanent=permanent)
         elif isinstance(page, BaseException):
-            self._fail(item_id, f"fetching {item['url']} failed: {type(page).__name__}: {page}")
+            self._fail(
+                item_id, f"feed '{item['feed_id']}': fetching {item['url']} failed: {type(page).__name__}: {page}"
+            )
         else:
             self.pages[item_id] = page
             self.enriching[item_id] = self.cpu.enrich(item, page, self.feeds.get(item["feed_id"]))
@@ -146,19 +179,18 @@ class ItemBatch:
                 # A worker died while this page was in the pool, maybe not because of it: once more, alone.
                 article, skipped = self.cpu.enrich(item, self.pages[item_id], self.feeds.get(item["feed_id"])).result()
         except BrokenProcessPool as exc:
-            # It kills its worker when alone too: it runs out of attempts like a page that cannot be fetched.
-            attempts = int(item.get("attempts") or 0) + 1
-            reason = f"processing {item['url']} was cut short: a worker process died ({exc})"
-            self._fail(item_id, reason, "failed" if attempts >= MAX_ATTEMPTS else "pending", attempts=attempts)
+            # It kills its worker when alone too: it backs off and runs out of time like a page that cannot be fetched.
+            self._retry_or_fail(item_id, f"processing {item['url']} was cut short: a worker process died ({exc})")
             return None
         except Exception as exc:  # noqa: BLE001 - one bad page must not sink the batch
-            self._fail(item_id, f"processing {item['url']} failed: {type(exc).__name__}: {exc}", processed_at=_iso())
+            reason = f"feed '{item['feed_id']}': processing {item['url']} failed: {type(exc).__name__}: {exc}"
+            self._fail(item_id, reason, processed_at=_iso())
             return None
         finally:
             self.pages.pop(item_id, None)
         if article is None:
             self.summary.skipped += 1
-            self.updates[item_id] = {"status": "skipped", "error": skipped, "processed_at": _iso()}
+            self.updates[item_id] = {"status": "skipped", "error": skipped, "processed_at": _iso(), **_ok()}
             self.reporter.advance("process")
         return article
 
@@ -179,6 +211,7 @@ class ItemBatch:
             s.new_statements += outcome.new_statements
             s.article_ids.append(outcome.article_id)
             done = {"status": "processed", "article_id": outcome.article_id, "processed_at": _iso(), "error": None}
+            done.update(_ok())
             self.updates[item_id] = done
             self.reporter.advance("process")
         # Items are marked only after their article and statements were written (store_articles raised otherwise).
@@ -192,7 +225,7 @@ class ItemBatch:
         s.failed += status == "failed"
         s.retry_later += status == "pending"
         s.failures[self.items[item_id]["url"]] = reason
-        log.warning("%s", note or reason)
+        log.warning("%s", note or reason, extra={"url": self.items[item_id]["url"], "item_id": item_id})
         self.reporter.note(note or reason)
         self.updates[item_id] = {"status": status, "error": str(fields.pop("error", reason)), **fields}
         self.reporter.advance("process")

@@ -5,12 +5,16 @@ Errors name the file, the entry and the field, in words a non-programmer can act
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import re
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import idna
 import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,6 +27,72 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 class ConfigError(Exception):
     """A seed file or setting is wrong; the message says where and how to fix it."""
+
+
+def url_problem(url: str) -> str | None:
+    """Why url cannot be fetched as it is written (None when it can): bad brackets, port, host name."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number or out of range
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in ("http", "https"):
+        return "only http:// and https:// addresses are fetched"
+    host = parts.hostname or ""
+    if not host:
+        return "no host name"
+    if any(c in host for c in ' <>\\^`{|}"') or host.startswith(".") or ".." in host:
+        return f"'{host}' is not a host name"
+    if not host.isascii():
+        try:
+            idna.encode(host, uts46=True, transitional=False)
+        except (idna.IDNAError, UnicodeError) as exc:
+            return f"'{host}' is not a valid international host name ({exc})"
+    return None
+
+
+def mask_url(text: str) -> str:
+    """text with the password of every URL in it (scheme://user:password@host) replaced by ***."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
+_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@")
+
+
+def install_log_masking() -> None:
+    """Mask URL passwords in every log record from now on, whichever handler prints it."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_urls", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string is logging's problem to report
+            return record
+        masked = mask_url(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+    factory.masks_urls = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is given twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _check_id(value: str) -> str:
@@ -51,6 +121,9 @@ class FeedConfig(BaseModel, extra="forbid"):
     def _http_url(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
             raise ValueError("must be a full http:// or https:// address")
+        problem = url_problem(v)
+        if problem:
+            raise ValueError(f"'{v}' is not a usable address: {problem}")
         return v
 
 
@@ -67,7 +140,8 @@ class Figure(BaseModel, extra="forbid"):
 class Subtopic(BaseModel, extra="forbid"):
     id: str
     name: str
-    keywords: dict[str, float]  # phrase -> weight
+    description: str = Field(min_length=1)
+    keywords: dict[str, float] = Field(min_length=1)  # phrase -> weight
 
     _id = field_validator("id")(_check_id)
 
@@ -75,10 +149,13 @@ class Subtopic(BaseModel, extra="forbid"):
 class Topic(BaseModel, extra="forbid"):
     id: str
     name: str
-    threshold: float = Field(default=3.0, gt=0)
-    keywords: dict[str, float]
+    description: str = Field(min_length=1)
+    # Scores run from 0 to 1: a trained model's calibrated probability, or the squashed phrase score.
+    threshold: float | None = Field(default=None, gt=0, lt=1)  # None: the model's own, else 0.5
+    use_model: bool = True  # decide with the trained model when there is one for this topic id
+    keywords: dict[str, float] = Field(min_length=1)
     subtopics: list[Subtopic] = Field(default_factory=list)
-    subtopic_threshold: float = Field(default=2.0, gt=0)
+    subtopic_threshold: float = Field(default=0.5, gt=0, lt=1)
 
     _id = field_validator("id")(_check_id)
 
@@ -169,7 +246,7 @@ class Seeds(BaseModel):
     figures: list[Figure]
     topics: list[Topic]
     alerts: list[AlertRule]
-    poll_schedule_minutes: int = 5
+    poll_schedule_minutes: int = Field(default=5, ge=1, le=24 * 60)
 
     def figure(self, figure_id: str) -> Figure | None:
         return next((f for f in self.figures if f.id == figure_id), None)
@@ -197,10 +274,20 @@ def _describe(err: dict, entries: list, key: str) -> str:
 def _load_list(path: Path, key: str, model: type[BaseModel]) -> tuple[list, dict]:
     if not path.exists():
         raise ConfigError(f"{path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is a folder or special file, not a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise ConfigError(f"{path}: expected a top-level '{key}:' list")
     entries = data[key]
@@ -251,6 +338,11 @@ def load_seeds(seeds_dir: Path | str | None = None) -> Seeds:
                 f"unknown topic '{rule.topic}'; known: {', '.join(sorted(topic_ids))}"
             )
     schedule = feeds_doc.get("poll_schedule_minutes", 5)
+    if isinstance(schedule, bool) or not isinstance(schedule, int) or not 1 <= schedule <= 24 * 60:
+        raise ConfigError(
+            f"{d / 'feeds.yaml'}: field 'poll_schedule_minutes': '{schedule}' is not a whole number of minutes "
+            "from 1 to 1440 (how long `newsmon run` waits between passes)"
+        )
     return Seeds(feeds=feeds, figures=figures, topics=topics, alerts=alerts, poll_schedule_minutes=schedule)
 
 
@@ -274,7 +366,7 @@ class Settings(BaseSettings):
     es_password: SecretStr | None = None  # SecretStr: never printed in reprs or logs
     es_ca_certs: str | None = None
     es_verify_certs: bool = True
-    index_prefix: str = "newsmon"
+    index_prefix: str = "newsmon"  # validated: Elasticsearch index names are lower-case, without spaces
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
@@ -283,8 +375,24 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False  # implicit TLS from the first byte (port 465); Airflow's SMTP connection's default
     smtp_verify_certs: bool = True  # check the SMTP server's certificate (TLS and STARTTLS)
-    smtp_timeout_s: float = 10.0
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # The reply to the end of the message: RFC 5321 4.5.3.2.6 gives the server 10 minutes. Giving up
+    # sooner would treat an accepted email as failed and send it again.
+    smtp_data_timeout_s: float = Field(default=600.0, gt=0)
     mail_from: str = "newsmon@localhost"
+
+    # Alert sending (pipeline.alerts.log): a sender leases the hits it is about to mail for this long
+    # (renewed before every email); an email carries at most this many hits; one pass sends at most
+    # this many emails, and reports what remains.
+    alert_lease_s: float = Field(default=900.0, gt=0)
+    alert_max_hits_per_email: int = Field(default=100, ge=1, le=1000)
+    alert_max_emails_per_pass: int = Field(default=50, ge=1)
+
+    # The work queue (pipeline.itemqueue): a page that cannot be fetched is retried with backoff
+    # (5 min, 30 min, 2 h, 12 h, or the server's Retry-After) and fails for good only after this
+    # many hours; one batch takes at most queue_per_host items of one host.
+    item_retry_hours: float = Field(default=24.0, gt=0)
+    queue_per_host: int = Field(default=25, ge=1, le=100)
 
     # When "daily" rules send their digest (UTC, cron syntax); the Airflow DAG and `newsmon run` both use it.
     digest_cron: str = "0 7 * * *"
@@ -298,15 +406,15 @@ class Settings(BaseSettings):
     # Sent with every request; robots.txt groups are matched on its first word. Set NEWSMON_USER_AGENT to
     # name your organisation and a contact page you own, e.g. "newsmon/0.1 (+https://example.org/bot)".
     user_agent: str = "newsmon/0.1 (news monitoring bot)"
-    http_timeout_s: float = 15.0
-    http_total_timeout_s: float = 60.0  # a response still trickling in after this is cut off
-    max_feed_bytes: int = 10 * 1024 * 1024
-    max_page_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
+    http_timeout_s: float = Field(default=15.0, gt=0)  # connect, each read, and all the headers
+    http_total_timeout_s: float = Field(default=60.0, gt=0)  # a response still trickling in after this is cut off
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
     # Hosts or networks allowed even though private/loopback (tests and the demo serve from 127.0.0.1).
     allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     respect_robots: bool = True
-    host_delay_s: float = 1.0  # minimum gap between two requests to the same host
+    host_delay_s: float = Field(default=1.0, ge=0)  # minimum gap between two requests to the same host
     # Where per-host pacing state lives: "local" (this process) or "elasticsearch" (shared by every worker
     # that uses the same index prefix: pipeline/store/hostgate.py). Several workers need "elasticsearch".
     host_gate: Literal["local", "elasticsearch"] = "local"
@@ -333,6 +441,16 @@ class Settings(BaseSettings):
             raise ValueError("NEWSMON_ES_URL must start with http:// or https:// (several nodes: comma-separated)")
         return ",".join(urls)
 
+    @field_validator("index_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if not re.match(r"^[a-z0-9][a-z0-9_-]{0,49}$", v):
+            raise ValueError(
+                f"'{v}' cannot start an index name: use lower-case letters, digits, '-' or '_' "
+                "(no spaces, at most 50 characters), for example 'newsmon'"
+            )
+        return v
+
     @field_validator("digest_cron")
     @classmethod
     def _cron(cls, v: str) -> str:
@@ -349,10 +467,26 @@ class Settings(BaseSettings):
             return [p.strip() for p in v.split(",") if p.strip()]
         return v
 
+    @field_validator("allow_private")
+    @classmethod
+    def _allowances(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            if "/" in entry or re.match(r"^[0-9.]+$", entry) or ":" in entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"'{entry}' is not an address or network ({exc})") from None
+            elif not re.match(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", entry):
+                raise ValueError(f"'{entry}' is not a host name, address or network (like 127.0.0.1 or 10.0.0.0/8)")
+        return v
+
 
 def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [f"NEWSMON_{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from exc
+        lines = [
+            f"NEWSMON_{'.'.join(str(p) for p in e['loc']).upper()}: {mask_url(e['msg'].removeprefix('Value error, '))}"
+            for e in exc.errors()
+        ]
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None

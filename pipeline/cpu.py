@@ -21,8 +21,8 @@ from typing import Any
 from .config import FeedConfig, Seeds
 from .enrich import prepare_article
 from .fetch import FetchedPage
-from .poll import parse_feed
-from .records import Article, FeedItem
+from .poll import ParsedFeed, parse_feed
+from .records import Article
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ def _enrich(item: dict[str, Any], page: FetchedPage, feed: FeedConfig | None) ->
     return prepare_article(item, page, feed, _SEEDS)
 
 
-def _parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str) -> list[FeedItem]:
-    return parse_feed(feed, content, base_url, content_type)
+def _parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str, truncated: bool) -> ParsedFeed:
+    return parse_feed(feed, content, base_url, content_type, truncated)
 
 
 class _InProcess(Executor):
@@ -98,8 +98,10 @@ class CpuPool:
             return self._pool().submit(prepare_article, item, page, feed, self.seeds)
         return self._submit(_enrich, item, page, feed)
 
-    def parse_feed(self, feed: FeedConfig, content: bytes, base_url: str, content_type: str) -> Future[list[FeedItem]]:
-        return self._submit(_parse, feed, content, base_url, content_type)
+    def parse_feed(
+        self, feed: FeedConfig, content: bytes, base_url: str, content_type: str, truncated: bool = False
+    ) -> Future[ParsedFeed]:
+        return self._submit(_parse, feed, content, base_url, content_type, truncated)
 
     def _submit(self, fn: Any, *args: Any) -> Future:
         try:

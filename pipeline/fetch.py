@@ -25,7 +25,8 @@ class HttpStatusError(FetchError):
     """The server answered with an error status; retry_after is its Retry-After in seconds, if it sent one."""
 
     def __init__(self, url: str, status: int, retry_after: float | None = None):
-        super().__init__(url, f"HTTP {status}")
+        # 4xx other than 429 (and 408, a timeout) will not change on a retry: the item fails at once.
+        super().__init__(url, f"HTTP {status}", permanent=400 <= status < 500 and status not in (408, 429))
         self.status = status
         self.retry_after = retry_after
 
@@ -259,5 +260,5 @@ def fetch_page(url: str, http: HttpClient, robots: RobotsCache | None, *, pace: 
         raise FetchError(url, f"unexpected HTTP {resp.status}")
     ctype = resp.content_type.lower()
     if ctype and not any(t in ctype for t in ("html", "xml", "text/plain")):
-        raise FetchError(url, f"not a web page (Content-Type {resp.content_type})")
+        raise FetchError(url, f"not a web page (Content-Type {resp.content_type})", permanent=True)
     return FetchedPage(url=resp.url, content=resp.content, content_type=resp.content_type, truncated=resp.truncated)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,12 +12,18 @@ from urllib.parse import urljoin
 import feedparser
 from dateutil import parser as dateparser
 
-from .config import FeedConfig
+from .config import FeedConfig, url_problem
 from .net import FetchError, HttpClient
 from .records import FeedItem, FeedState
 from .schedule import retry_after_seconds
 
 MAX_BACKOFF = timedelta(hours=24)
+# feedparser holds every entry as a dict of dicts (a few KB each): a 10 MB feed of tiny entries took
+# 739 MB. Entries after this many are not parsed, and the feed is reported cut.
+MAX_FEED_ENTRIES = 20_000
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]", re.IGNORECASE)
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?(rss|feed|RDF)[\s>]", re.IGNORECASE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -38,6 +45,36 @@ class PollResult:
     status: str = "ok"  # ok | not_modified | failed
     error: str | None = None
     retry_after: float | None = None  # seconds, when the server said when to come back (429, 503)
+    warning: str | None = None  # polled, but not all of it was read: cut off, or item links skipped
+
+
+@dataclass
+class ParsedFeed:
+    items: list[FeedItem]
+    skipped_links: list[str] = field(default_factory=list)  # item links that are not fetchable URLs
+    cut: bool = False  # only the first MAX_FEED_ENTRIES entries (or the entries before a cut-off) were read
+
+
+def bound_feed(content: bytes, truncated: bool = False) -> tuple[bytes, bool]:
+    """The feed up to its MAX_FEED_ENTRIES-th entry, or up to its last whole entry when the response
+    was cut off, closed so that the strict parser can still read it; and whether anything was left out."""
+    starts = []
+    for i, m in enumerate(_ENTRY_START.finditer(content)):
+        starts.append(m.start())
+        if i == MAX_FEED_ENTRIES:
+            break
+    if len(starts) <= MAX_FEED_ENTRIES and not (truncated and starts):
+        return content, False
+    cut_at = starts[-1]
+    if len(starts) <= MAX_FEED_ENTRIES:  # cut off: keep the last entry too when its end tag arrived
+        end = _ENTRY_END.search(content, cut_at)
+        cut_at = end.end() if end else cut_at
+    root = _ROOT.search(content, 0, starts[0])
+    closers = b""
+    if root:
+        prefix, name = root.group(1) or b"", root.group(2).lower()
+        closers = b"</channel></rss>" if name == b"rss" else b"</" + prefix + root.group(2) + b">"
+    return content[:cut_at] + closers, True
 
 
 def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
@@ -58,8 +95,13 @@ def _entry_time(entry: feedparser.FeedParserDict) -> datetime | None:
     return None
 
 
-def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: str = "") -> list[FeedItem]:
-    """Turn feed bytes into items. Raises ValueError naming the feed when nothing usable is in it."""
+def parse_feed(
+    feed: FeedConfig, content: bytes, base_url: str, content_type: str = "", truncated: bool = False
+) -> ParsedFeed:
+    """Turn feed bytes into items. Raises ValueError naming the feed when nothing usable is in it.
+
+    An item whose link is not a fetchable URL is skipped alone (and listed), never the whole feed."""
+    content, cut = bound_feed(content, truncated)
     parsed = feedparser.parse(content, response_headers={"content-type": content_type} if content_type else None)
     # feedparser flags many harmless quirks (a wrong declared charset, say) as 'bozo'; a feed
     # fails only when nothing usable came out: no entries and no recognised feed format.
@@ -68,6 +110,7 @@ def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: st
         detail = f"malformed: {problem}" if problem else "not an RSS or Atom feed"
         raise ValueError(f"feed '{feed.id}' ({feed.url}) is {detail}")
     items: list[FeedItem] = []
+    skipped: list[str] = []
     seen: set[str] = set()
     for entry in parsed.entries:
         link = (entry.get("link") or "").strip()
@@ -77,8 +120,15 @@ def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: st
             link = guid if guid.startswith(("http://", "https://")) else ""
         if not link:
             continue
-        link = urljoin(base_url, link)
+        try:
+            link = urljoin(base_url, link)
+        except ValueError:  # "Invalid IPv6 URL" and the like: this item only
+            skipped.append(link)
+            continue
         if not link.startswith(("http://", "https://")) or link in seen:
+            continue
+        if url_problem(link):
+            skipped.append(link)
             continue
         seen.add(link)
         items.append(
@@ -91,10 +141,10 @@ def parse_feed(feed: FeedConfig, content: bytes, base_url: str, content_type: st
                 guid=(entry.get("id") or "").strip(),
             )
         )
-    return items
+    return ParsedFeed(items=items, skipped_links=skipped, cut=cut)
 
 
-FeedParser = Callable[[FeedConfig, bytes, str, str], list[FeedItem]]
+FeedParser = Callable[[FeedConfig, bytes, str, str, bool], ParsedFeed]
 
 
 def poll_feed(
@@ -144,19 +194,35 @@ def poll_feed(
         return result
 
     try:
-        items = parse(feed, resp.content, resp.url, resp.content_type)
+        parsed = parse(feed, resp.content, resp.url, resp.content_type, resp.truncated)
     except ValueError as exc:
         suffix = " (response cut off at the size cap)" if resp.truncated else ""
         return failed(f"{exc}{suffix}")
+    items = parsed.items
+    warnings = []
+    if resp.truncated:
+        warnings.append(
+            f"the response was cut off at {len(resp.content)} bytes (size cap or time limit); items after the cut were not read"
+        )
+    elif parsed.cut:
+        warnings.append(f"only its first {MAX_FEED_ENTRIES} entries were read")
+    if parsed.skipped_links:
+        first = parsed.skipped_links[0][:200]
+        warnings.append(
+            f"{len(parsed.skipped_links)} item link(s) are not valid URLs and were skipped (first: {first!r})"
+        )
+    warning = f"feed '{feed.id}' ({feed.url}): " + "; ".join(warnings) if warnings else None
 
     state.etag = resp.headers.get("etag")
     state.last_modified = resp.headers.get("last-modified")
-    state.last_status, state.last_error = "ok", None
+    # A cut-off feed is read (its items are good) but reported so, in the run's notes and `newsmon status`.
+    state.last_status = "truncated" if resp.truncated or parsed.cut else "ok"
+    state.last_error = warning
     state.consecutive_errors = 0
     state.last_success = now
     state.next_poll = next_slot(now, interval)
     state.items_seen += len(items)
-    return PollResult(state=state, items=items, status="ok")
+    return PollResult(state=state, items=items, status="ok", warning=warning)
 
 
 def is_due(state: FeedState | None, now: datetime) -> bool:

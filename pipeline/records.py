@@ -92,6 +92,10 @@ class Article(BaseModel):
     not_article_reason: str | None = None  # set when the page is a section front, paywall stub, ...
     # enrichment
     topics: list[TopicLabel] = Field(default_factory=list)
+    is_immigration_policy: bool = False
+    topic_score: float = 0.0  # immigration-policy score, 0..1, calibrated (pipeline/tag/model.py)
+    topic_evidence: list[str] = Field(default_factory=list)  # the sentences that drove the decision
+    topic_model: str = ""  # version of the model that decided ("rules" when none)
     people: list[str] = Field(default_factory=list)  # canonical names of tracked figures mentioned
     statements: list[Statement] = Field(default_factory=list)
     simhash: int | None = None
@@ -103,7 +107,7 @@ class Article(BaseModel):
 
     @property
     def is_immigration(self) -> bool:
-        return any(t.label == "immigration_policy" for t in self.topics)
+        return self.is_immigration_policy or any(t.label == "immigration_policy" for t in self.topics)
 
 
 class FeedState(BaseModel):
@@ -115,7 +119,7 @@ class FeedState(BaseModel):
     last_modified: str | None = None
     last_polled: datetime | None = None
     last_success: datetime | None = None
-    last_status: str = "never"  # ok | not_modified | failed | never
+    last_status: str = "never"  # ok | truncated (read, but cut off) | not_modified | failed | never
     last_error: str | None = None
     consecutive_errors: int = 0
     next_poll: datetime | None = None

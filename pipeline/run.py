@@ -17,14 +17,19 @@ from .alerts.schedule import digest_slot
 from .batch import ItemBatch, ProcessSummary
 from .config import FeedConfig
 from .context import Pipeline, open_pipeline
-from .poll import PollResult, is_due, poll_feed
+from .itemqueue import due_items, new_item_doc
+from .logs import stage_logger
+from .poll import ParsedFeed, PollResult, is_due, poll_feed
 from .progress import Reporter
-from .records import FeedItem, FeedState
+from .records import FeedState
 from .schedule import HostScheduler, host_of_url, retry_after_of
 from .store import client as ix
 
 # re-exported: the DAGs and the CLI open pipelines and read summaries through here
 __all__ = ["Pipeline", "ProcessSummary", "open_pipeline"]
+
+log = stage_logger(__name__)
+poll_log = stage_logger("pipeline.poll")  # poll_feeds lives here; its records name the feed
 
 
 def _now() -> datetime:
@@ -41,6 +46,7 @@ class PollSummary(BaseModel):
     failed: int = 0
     new_items: int = 0
     failures: dict[str, str] = Field(default_factory=dict)
+    warnings: dict[str, str] = Field(default_factory=dict)  # feed id -> what of it was not read
 
 
 @ix.es_errors
@@ -54,19 +60,6 @@ def due_feeds(p: Pipeline, now: datetime | None = None) -> list[str]:
     now = now or _now()
     states = feed_states(p)
     return [f.id for f in p.seeds.feeds if f.enabled and is_due(states.get(f.id), now)]
-
-
-def _item_doc(item: FeedItem, now: datetime) -> dict:
-    return {
-        "item_id": item.item_id,
-        "feed_id": item.feed_id,
-        "url": item.url,
-        "title": item.title,
-        "published": item.published.isoformat() if item.published else None,
-        "discovered_at": now.isoformat(),
-        "status": "pending",
-        "attempts": 0,
-    }
 
 
 @ix.es_errors
@@ -92,8 +85,8 @@ def poll_feeds(
     now = _now()
     cpu = p.cpu(cpu_workers)
 
-    def parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str) -> list[FeedItem]:
-        return cpu.parse_feed(feed, content, base_url, content_type).result()
+    def parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str, truncated: bool) -> ParsedFeed:
+        return cpu.parse_feed(feed, content, base_url, content_type, truncated).result()
 
     def one(fid: str) -> PollResult:
         return poll_feed(by_id[fid], states.get(fid), p.http, now, parse=parse)
@@ -114,7 +107,7 @@ def poll_feeds(
             for item in res.items:
                 item_id = item.item_id
                 item_feed[item_id] = fid
-                new_items.put(ix.Action(p.idx("items"), item_id, _item_doc(item, now), "create"))
+                new_items.put(ix.Action(p.idx("items"), item_id, new_item_doc(item, now), "create"))
             reporter.advance("poll")
     written = new_items.result
     unstored = {item_feed[i] for i in written.failed}
@@ -126,13 +119,18 @@ def poll_feeds(
         if res.status == "failed":
             summary.failed += 1
             summary.failures[fid] = res.error or "failed"
+            poll_log.warning("feed %s failed: %s", fid, res.error, extra={"feed": fid, "url": by_id[fid].url})
             reporter.note(f"feed failed: {res.error}")
         elif res.status == "not_modified":
             summary.not_modified += 1
         else:
             summary.ok += 1
+        if res.warning:  # read, but cut off or with item links skipped
+            summary.warnings[fid] = res.warning
+            reporter.note(res.warning)
         if fid in unstored:
             summary.failures[fid] = f"feed '{fid}': its new items could not be stored: {written.failed}"
+            poll_log.error("%s", summary.failures[fid], extra={"feed": fid, "url": by_id[fid].url})
     summary.new_items = len(written.created)
     ix.bulk_write(
         p.es,
@@ -147,15 +145,17 @@ def poll_feeds(
 
 
 @ix.es_errors
-def pending_items(p: Pipeline, limit: int = 500) -> list[str]:
-    resp = p.es.search(
-        index=p.idx("items"),
-        size=limit,
-        query={"term": {"status": "pending"}},
-        sort=[{"discovered_at": "asc"}, {"item_id": "asc"}],
-        source=False,
-    )
-    return [h["_id"] for h in resp["hits"]["hits"]]
+def pending_items(
+    p: Pipeline,
+    limit: int = 500,
+    *,
+    per_host: int | None = None,
+    exclude: list[str] | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Ids of the pending items that are due (not waiting out a backoff), oldest first, at most
+    `per_host` (settings.queue_per_host) of one host; `exclude`: ids this caller already took."""
+    return due_items(p, limit, per_host=per_host, exclude=exclude, now=now)
 
 
 @ix.es_errors
@@ -193,7 +193,8 @@ def process_items(
 class AlertSummary(BaseModel):
     emails_sent: int = 0
     hits_sent: int = 0
-    pending: int = 0  # could not be sent (SMTP down): tried again on the next pass
+    # still to send after this pass: its email failed (SMTP down), or more than one pass's emails
+    pending: int = 0
     held: int = 0  # waiting for a rule's quiet hours to end or its throttle to allow another email
     failed: int = 0
     error: str | None = None
@@ -201,8 +202,11 @@ class AlertSummary(BaseModel):
 
 @ix.es_errors
 def queue_alerts(p: Pipeline, article_ids: list[str] | None = None, schedule: str | None = None) -> int:
-    """Record alert hits for the given articles as pending. Returns how many hits are new."""
-    return alert_log.queue_hits(p, article_ids or [], schedule)
+    """Record alert hits as pending: for every article indexed since the last pass (the watermark, all
+    rules), and for `article_ids` (a hint, such as an asset event's ids; only `schedule`'s rules when given).
+    Returns how many hits are new."""
+    new = alert_log.queue_hits(p, article_ids or [], schedule) if article_ids else 0
+    return new + alert_log.queue_since_watermark(p)
 
 
 @ix.es_errors
@@ -295,19 +299,36 @@ def run_once(
     run = RunSummary(run_id=uuid.uuid4().hex, started=_now())
     feed_ids = due_feeds(p) if only_due else [f.id for f in p.seeds.feeds if f.enabled]
     run.poll = poll_feeds(p, feed_ids, reporter)
-    seen: set[str] = set()
+    seen: list[str] = []
     while True:
-        # several batches per call, so that storing one overlaps with fetching and enriching the next
-        batch = [i for i in pending_items(p, limit=batch_size * BATCHES_PER_CALL) if i not in seen]
+        # Several batches per call, so that storing one overlaps with fetching and enriching the next.
+        # Items taken once are not taken again in this run (a retry waits for its backoff anyway).
+        batch = pending_items(p, limit=batch_size * BATCHES_PER_CALL, exclude=seen)
         if not batch:
             break
-        seen.update(batch)
+        seen += batch
         part = process_items(p, batch, reporter, store_every=batch_size)
         run.process = _merge(run.process, part)
-        run.alert_hits += queue_alerts(p, part.article_ids)
+    # Hits of everything indexed since the last pass, this run's articles and any a crash left behind.
+    run.alert_hits = queue_alerts(p)
     run.alerts = send_pending_alerts(p, "immediate")
     run.digest = send_due_digest(p)
     run.finished = _now()
+    pr = run.process
+    log.info(
+        "run %s: %d feeds polled (%d failed), %d items processed: %d articles, %d failed for good, %d to retry; "
+        "%d alert hits queued, %d emails sent, %d alert hits still to send",
+        run.run_id,
+        run.poll.polled,
+        run.poll.failed,
+        pr.items,
+        pr.articles,
+        pr.failed,
+        pr.retry_later,
+        run.alert_hits,
+        run.alerts.emails_sent,
+        run.alerts.pending,
+    )
     ix.bulk_write(
         p.es,
         p.idx("runs"),

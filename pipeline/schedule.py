@@ -99,8 +99,20 @@ class LocalGate:
             self._free_at[host] = self._clock() + max(hold_s, 0.0)
 
 
+class HostDeferred(Exception):
+    """A task not run: its host is closed (Retry-After) for longer than the caller wants to wait."""
+
+    def __init__(self, host: str, until: float):
+        super().__init__(f"{host} asked us to wait until {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(until))}")
+        self.host = host
+        self.until = until  # epoch seconds
+
+
 class HostScheduler(Generic[T, R]):
-    """Runs calls on `workers` threads, one at a time per host, each host paced by the gate."""
+    """Runs calls on `workers` threads, one at a time per host, each host paced by the gate.
+
+    max_wait_s: a host that may not be asked again for longer than this (a long Retry-After) gets its
+    remaining tasks handed back as HostDeferred instead of holding up the whole run."""
 
     def __init__(
         self,
@@ -108,7 +120,9 @@ class HostScheduler(Generic[T, R]):
         gate: HostGate,
         delay_for: Callable[[str], float],
         hold_for: Callable[[R | BaseException], float | None] | None = None,
+        max_wait_s: float | None = None,
     ):
+        self.max_wait_s = max_wait_s
         self.workers = max(1, workers)
         self.gate = gate
         self.delay_for = delay_for  # seconds between two requests to this host (config, Crawl-delay)
@@ -167,6 +181,10 @@ class HostScheduler(Generic[T, R]):
                 while ready and ready[0][0] <= now and len(running) < self.workers and not stop.is_set():
                     _, _, host = heapq.heappop(ready)
                     again = self.gate.try_acquire(host, self.delay_for(host))
+                    if again and self.max_wait_s is not None and again - now > self.max_wait_s:
+                        while queues[host]:
+                            emit((queues[host].popleft(), HostDeferred(host, again)))
+                        continue
                     if again:
                         heapq.heappush(ready, (again, next(order), host))
                         continue

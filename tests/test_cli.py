@@ -24,6 +24,8 @@ COMMANDS = [
     ["eval", "extraction"],
     ["eval", "statements"],
     ["eval", "topics"],
+    ["train"],
+    ["train", "topics"],
     ["airflow"],
     ["airflow", "up"],
     ["airflow", "down"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import rss, shared_path
@@ -121,12 +122,25 @@ def test_a_page_that_kills_its_worker_is_retried_then_failed(tmp_path, site, es_
         ids = pending_items(p)
         urls = {i: d["url"] for i, d in ix.get_docs(p.es, p.idx("items"), ids).items()}
         ids.sort(key=lambda i: urls[i] != boom)  # the killer first: the good page waits behind it in the pool
-        outcomes = []
-        for _ in range(4):
-            outcomes.append(process_items(p, [i for i in ids if i in pending_items(p)], cpu_workers=1))
+        outcomes = [process_items(p, ids, cpu_workers=1)]
+        first = {d["url"]: d for d in ix.get_docs(p.es, p.idx("items"), ids).values()}
+        # It backs off like a page that cannot be fetched: not due again at once.
+        assert first[boom]["status"] == "pending" and first[boom]["attempts"] == 1
+        assert pending_items(p) == []
+        # A day later (its retry window spent) it kills its worker again, and now fails for good.
+        day_ago = (datetime.now(UTC) - timedelta(hours=25)).isoformat()
+        boom_id = next(i for i in ids if urls[i] == boom)
+        p.es.update(
+            index=p.idx("items"),
+            id=boom_id,
+            doc={"first_failed_at": day_ago, "next_attempt_at": day_ago},
+            refresh=True,
+        )
+        assert pending_items(p) == [boom_id]
+        outcomes.append(process_items(p, [boom_id], cpu_workers=1))
         items = {d["url"]: d for d in ix.get_docs(p.es, p.idx("items"), ids).values()}
     # the good page, in the pool when the worker died or not, is processed at the first attempt
     assert outcomes[0].articles == 1 and items[good]["status"] == "processed"
     assert items[boom]["status"] == "failed" and "worker process died" in items[boom]["error"]
-    assert items[boom]["attempts"] == 3
-    assert [o.retry_later for o in outcomes[:3]] == [1, 1, 0] and sum(o.failed for o in outcomes) == 1
+    assert items[boom]["attempts"] == 2 and "gave up after 2 attempts over 24 h" in items[boom]["error"]
+    assert [o.retry_later for o in outcomes] == [1, 0] and [o.failed for o in outcomes] == [0, 1]

@@ -169,7 +169,7 @@ def test_cli_search_and_status(tmp_path, site, es_url, index_prefix, make_settin
         text=True,
         timeout=60,
     )
-    assert down.returncode == 1 and "unreachable" in down.stderr and "NEWSMON_ES_URL" in down.stderr
+    assert down.returncode == 3 and "unreachable" in down.stderr and "NEWSMON_ES_URL" in down.stderr
     bad_seed = seeds_dir / "feeds.yaml"
     bad_seed.write_text(bad_seed.read_text().replace("url:", "adress:"))
     broken = subprocess.run([exe, "run", "--once"], env=env, capture_output=True, text=True, timeout=60)

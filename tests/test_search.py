@@ -118,7 +118,7 @@ def test_spellings_are_one_term():
 def test_minimal_node_keeps_todays_fields_and_status_says_so(minimal):
     mapping = minimal.es.indices.get_mapping(index=minimal.idx("articles"))
     ((name, body),) = mapping.items()
-    assert name == f"{minimal.settings.index_prefix}-articles-v2"
+    assert name == f"{minimal.settings.index_prefix}-articles-v{INDICES['articles'][0]}"
     assert "fields" not in body["mappings"]["properties"]["body"]
     assert "exact word forms only" in ix.word_forms_status(minimal.es, minimal.settings.index_prefix)
 
@@ -261,7 +261,8 @@ def test_setup_moves_the_alias_when_the_cluster_gains_the_english_analyzer(engli
         index_articles(p, [to_article(a) for a in demo_articles()[:3]])
         assert count(p, "deported") == 0
         actions = ix.setup_indices(es, prefix)  # the analyzer is there now
-        assert f"moved alias {prefix}-articles: {prefix}-articles-v2 -> {prefix}-articles-v2-en" in actions
+        v = INDICES["articles"][0]
+        assert f"moved alias {prefix}-articles: {prefix}-articles-v{v} -> {prefix}-articles-v{v}-en" in actions
         assert count(p, "deported") == 1  # the copied documents are searchable by stem
         assert count(p, "H1B") == 1  # and keep their spellings
         p.close()

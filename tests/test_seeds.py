@@ -79,9 +79,27 @@ def test_topic_has_the_expected_subtopics(seeds):
         "daca",
         "citizenship",
         "legal_immigration_levels",
+        "detention",
+        "sanctuary",
+        "legalization",
+        "travel_ban",
     }
+    assert topic.description
     for sub in topic.subtopics:
-        assert sub.keywords, sub.id
+        assert sub.keywords and sub.description, sub.id
+
+
+def test_topic_without_description_or_with_a_score_threshold_above_one(seeds_copy: Path):
+    def edit(topics):
+        del topics[0]["subtopics"][1]["description"]
+        topics[0]["threshold"] = 4.5  # the old phrase-score scale
+
+    _edit(seeds_copy / "topics.yaml", "topics", edit)
+    with pytest.raises(ConfigError) as info:
+        load_seeds(seeds_copy)
+    msg = str(info.value)
+    assert "topics.yaml" in msg and "subtopics.1.description" in msg and "required" in msg
+    assert "field 'threshold'" in msg and "less than 1" in msg
 
 
 def test_alert_examples_cover_every_kind(seeds):

@@ -1,74 +1,90 @@
-"""The alert log in Elasticsearch: hits are queued once (by deterministic id) and mailed once."""
+"""The alert log in Elasticsearch: hits are found by a watermark, recorded once (by deterministic id),
+claimed with a lease, and each email's hits are marked sent right after the server accepted it.
+
+Finding. A pass matches the rules against every article indexed since the last pass (the `alerts`
+cursor, minus OVERLAP for documents written just before it and made visible just after) and records
+the hits with `create`, so a document seen twice is recorded once. Statements are written with their
+article, so the article's `indexed_at` covers them. The ids an Airflow asset event carries are only a
+hint: a crash between indexing and queueing, or a process batch that failed after indexing, loses
+nothing, because the next pass reads the index.
+
+Sending. A sender claims pending hits by writing its lease (owner, expiry) with optimistic
+concurrency (if_seq_no/if_primary_term): of two senders only one wins each hit. It renews the lease of
+an email's hits just before mailing them, and after the SMTP server accepted the email it appends
+their ids to a local journal and marks them sent. A crash after the server accepted an email and
+before the journal line leaves the hits pending under a lease that expires: they are mailed again
+(at least once, never lost). A failed "sent" write is retried, and the journal lets the next pass
+record it without mailing again.
+"""
 
 from __future__ import annotations
 
-import logging
+import json
+import os
+import socket
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..records import AlertHit, Article, Statement, TopicLabel
+from elasticsearch import ConflictError, NotFoundError
+
+from ..logs import stage_logger
+from ..records import AlertHit
 from ..store import client as ix
+from .docs import article_from_doc, statement_from_doc
 from .mail import SmtpUnavailable, compose_alert, send_email
 from .rules import match_keyword_rule, match_statement_rule
 from .schedule import THROTTLE_WINDOW, hold_reason
 
 if TYPE_CHECKING:
+    from ..config import AlertRule
     from ..context import Pipeline
 
-log = logging.getLogger("newsmon.alerts")
+log = stage_logger(__name__)
+
+CURSOR = "alerts"
+# A pass looks this far behind the last one: an article stamped `indexed_at` just before a pass may
+# become searchable only after it (a slow bulk, a refresh). Hits are recorded by id, so looking twice is free.
+OVERLAP = timedelta(minutes=10)
+# With no cursor yet (a new install, or an upgrade from before the watermark), look back this far:
+# hits already recorded keep their ids, so nothing already mailed is mailed again.
+FIRST_LOOKBACK = timedelta(days=1)
+PAGE = 200
+SENT_WRITE_RETRIES = 6
+SENT_WRITE_BACKOFF_S = 0.5  # doubled per retry: about half a minute in all
+JOURNAL = "alerts-sent.jsonl"
+
+Match = tuple[AlertHit, str, list[str]]  # hit, schedule, recipients
 
 
-def _article_from_doc(doc: dict) -> Article:
-    return Article(
-        url=doc.get("url") or "",
-        canonical_url=doc.get("canonical_url") or "",
-        title=doc.get("title") or "",
-        text=doc.get("body") or "",
-        topics=[TopicLabel.model_validate(t) for t in doc.get("topics") or []],
-    )
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[str, Statement]]]:
-    out: dict[str, list[tuple[str, Statement]]] = defaultdict(list)
+# ---------------------------------------------------------------- finding hits
+
+
+def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[str, Any]]]:
+    out: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     if not article_ids:
         return out
     resp = p.es.search(index=p.idx("statements"), size=10000, query={"terms": {"article_id": article_ids}})
     for h in resp["hits"]["hits"]:
-        d = h["_source"]
-        out[d["article_id"]].append(
-            (
-                h["_id"],
-                Statement(
-                    speaker_id=d.get("speaker_id"),
-                    speaker_name=d["speaker_name"],
-                    speaker_mention=d.get("speaker_mention") or "",
-                    text=d["text"],
-                    kind=d["kind"],
-                    start=d.get("start") or 0,
-                    end=d.get("end") or 0,
-                    repeat_of=d.get("repeat_of"),
-                ),
-            )
-        )
+        out[h["_source"]["article_id"]].append((h["_id"], statement_from_doc(h["_source"])))
     for lst in out.values():
         lst.sort(key=lambda pair: pair[1].start)
     return out
 
 
-def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None) -> int:
-    """Match the rules against these indexed articles and record new hits as pending."""
-    rules = [r for r in p.seeds.alerts if schedule is None or r.schedule == schedule]
-    if not article_ids or not rules:
-        return 0
-    articles = ix.get_docs(p.es, p.idx("articles"), article_ids)
+def _match(p: Pipeline, articles: dict[str, dict[str, Any]], rules: list[AlertRule]) -> list[Match]:
     statements = _statements_of(p, list(articles))
-    hits: list[tuple[AlertHit, str, list[str]]] = []
+    hits: list[Match] = []
     for article_id, doc in articles.items():
         if doc.get("duplicate_of"):
             continue  # the same story elsewhere already alerted
-        article = _article_from_doc(doc)
+        article = article_from_doc(doc)
         for rule in rules:
             if rule.kind == "keyword":
                 hit = match_keyword_rule(rule, article, article_id)
@@ -76,7 +92,11 @@ def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None)
             else:
                 found = match_statement_rule(rule, article, article_id, statements.get(article_id, []))
             hits += [(h, rule.schedule, rule.recipients) for h in found]
-    now = datetime.now(UTC).isoformat()
+    return hits
+
+
+def _record(p: Pipeline, hits: list[Match]) -> int:
+    now = _now().isoformat()
     docs = [
         (
             h.alert_id,
@@ -104,7 +124,240 @@ def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None)
     written = ix.bulk_write(p.es, p.idx("alerts"), docs, op="create", refresh="wait_for")
     if written.failed:
         raise ix.EsUnavailable(f"could not record alert hits: {written.failed}")
+    for h, _, _ in hits:
+        if h.alert_id in written.created:
+            log.info("alert hit queued: rule %s, %s", h.rule, h.url, extra={"rule": h.rule, "url": h.url})
     return len(written.created)
+
+
+def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None) -> int:
+    """Match the rules against these indexed articles and record new hits as pending."""
+    rules = [r for r in p.seeds.alerts if schedule is None or r.schedule == schedule]
+    if not article_ids or not rules:
+        return 0
+    return _record(p, _match(p, ix.get_docs(p.es, p.idx("articles"), article_ids), rules))
+
+
+def read_cursor(p: Pipeline, name: str) -> datetime | None:
+    try:
+        doc = p.es.get(index=p.idx("cursors"), id=name)
+    except NotFoundError:
+        return None
+    return datetime.fromisoformat(doc["_source"]["at"].replace("Z", "+00:00"))
+
+
+def advance_cursor(p: Pipeline, name: str, at: datetime) -> None:
+    """Move the cursor forward to `at`, never back (two passes at once: the later start wins)."""
+    index = p.idx("cursors")
+    body = {"name": name, "at": at.isoformat(), "updated_at": _now().isoformat()}
+    for _ in range(10):
+        try:
+            doc = p.es.get(index=index, id=name)
+        except NotFoundError:
+            try:
+                p.es.create(index=index, id=name, document=body, refresh=True)
+                return
+            except ConflictError:
+                continue
+        current = datetime.fromisoformat(doc["_source"]["at"].replace("Z", "+00:00"))
+        if current >= at:
+            return
+        try:
+            p.es.index(
+                index=index,
+                id=name,
+                document=body,
+                if_seq_no=doc["_seq_no"],
+                if_primary_term=doc["_primary_term"],
+                refresh=True,
+            )
+            return
+        except ConflictError:
+            continue
+    raise ix.EsUnavailable(f"could not move the '{name}' cursor in {index}: too many concurrent writers")
+
+
+def queue_since_watermark(p: Pipeline, now: datetime | None = None) -> int:
+    """Record the hits of every article indexed since the last pass (all rules); returns how many are new."""
+    start = now or _now()
+    last = read_cursor(p, CURSOR)
+    since = (last - OVERLAP) if last else start - FIRST_LOOKBACK
+    rules = list(p.seeds.alerts)
+    new = 0
+    if rules:
+        after: list[Any] | None = None
+        query = {"range": {"indexed_at": {"gte": since.isoformat()}}}
+        while True:
+            extra: dict[str, Any] = {"search_after": after} if after else {}
+            resp = p.es.search(
+                index=p.idx("articles"),
+                size=PAGE,
+                query=query,
+                sort=[{"indexed_at": "asc"}, {"article_id": "asc"}],
+                source_excludes=["spellings", "simhash_bands"],
+                **extra,
+            )
+            page = resp["hits"]["hits"]
+            if not page:
+                break
+            new += _record(p, _match(p, {h["_id"]: h["_source"] for h in page}, rules))
+            after = page[-1]["sort"]
+    advance_cursor(p, CURSOR, start)
+    log.info("alert pass over articles indexed since %s: %d new hit(s)", since.isoformat(), new)
+    return new
+
+
+# ---------------------------------------------------------------- sending
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _Claimed:
+    """A hit this sender holds: its document and the version its lease was written at."""
+
+    def __init__(self, doc: dict[str, Any], seq: tuple[int, int]):
+        self.doc, self.seq = doc, seq
+
+    @property
+    def id(self) -> str:
+        return str(self.doc["alert_id"])
+
+
+def _overloaded(res: ix.BulkResult, what: str) -> None:
+    bad = {i: r for i, r in res.failed.items() if res.status.get(i) != 409 and res.status.get(i) != 404}
+    if bad:
+        raise ix.EsUnavailable(f"{what}: {bad}")
+
+
+def _lease(p: Pipeline, held: list[_Claimed], owner: str | None, until: datetime | None) -> list[_Claimed]:
+    """Write owner and expiry on hits at the version we know (409: another sender has them now).
+    Returns the hits still ours, at their new version."""
+    if not held:
+        return []
+    fields = {"lease_owner": owner, "lease_until": until.isoformat() if until else None}
+    res = ix.bulk_actions(
+        p.es, (ix.Action(p.idx("alerts"), c.id, fields, "update", seq=c.seq, upsert=False) for c in held)
+    )
+    _overloaded(res, "could not lease alert hits")
+    return [_Claimed({**c.doc, **fields}, res.seq[c.id]) for c in held if c.id in res.seq]
+
+
+def _claim(
+    p: Pipeline, schedule: str, owner: str, limit: int, *, before: datetime | None, skip: list[str]
+) -> list[_Claimed]:
+    """Lease up to `limit` pending hits nobody holds (oldest first), leaving out the rules in `skip`."""
+    now = _now()  # leases run on the real clock, whatever time a caller simulates
+    free = {
+        "bool": {
+            "should": [
+                {"range": {"lease_until": {"lt": now.isoformat()}}},
+                {"bool": {"must_not": {"exists": {"field": "lease_until"}}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+    filters: list[dict[str, Any]] = [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}, free]
+    if before is not None:
+        filters.append({"range": {"created_at": {"lt": before.isoformat()}}})
+    query: dict[str, Any] = {"bool": {"filter": filters}}
+    if skip:
+        query["bool"]["must_not"] = [{"terms": {"rule": skip}}]
+    resp = p.es.search(
+        index=p.idx("alerts"),
+        size=limit,
+        query=query,
+        sort=[{"created_at": "asc"}, {"alert_id": "asc"}],
+        seq_no_primary_term=True,
+    )
+    found = [_Claimed(h["_source"], (h["_seq_no"], h["_primary_term"])) for h in resp["hits"]["hits"]]
+    return _lease(p, found, owner, now + timedelta(seconds=p.settings.alert_lease_s))
+
+
+def _hits_of(docs: list[dict[str, Any]]) -> list[AlertHit]:
+    return [
+        AlertHit(
+            rule=d["rule"],
+            ref_id=d["ref_id"],
+            article_id=d["article_id"],
+            title=d.get("title") or "",
+            url=d.get("url") or "",
+            speaker=d.get("speaker"),
+            kind=d.get("kind"),
+            text=d.get("text") or "",
+        )
+        for d in docs
+    ]
+
+
+def _journal(p: Pipeline) -> Path:
+    return Path(p.settings.state_dir) / JOURNAL
+
+
+def _write_journal(p: Pipeline, ids: list[str], message_id: str, sent_at: str) -> None:
+    """Remember, locally and at once, that these hits were mailed: the 'sent' write may fail next."""
+    path = _journal(p)
+    line = json.dumps({"index": p.idx("alerts"), "ids": ids, "message_id": message_id, "sent_at": sent_at})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:  # the index write below is the record; the journal only backs it up
+        log.warning("could not write the alert journal %s: %s", path, exc)
+
+
+def _mark_sent(p: Pipeline, index: str, ids: list[str], message_id: str, sent_at: str) -> ix.BulkResult:
+    fields = {
+        "status": "sent",
+        "sent_at": sent_at,
+        "email_id": message_id,
+        "last_error": None,
+        "hold_reason": None,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    return ix.bulk_actions(
+        p.es,
+        (ix.Action(index, i, fields, "update", upsert=False) for i in ids),
+        retries=SENT_WRITE_RETRIES,
+        backoff_s=SENT_WRITE_BACKOFF_S,
+    )
+
+
+def reconcile_journal(p: Pipeline) -> int:
+    """Mark sent what the journal says was mailed (a 'sent' write that failed, a crash after the journal
+    line). Raises EsUnavailable, and keeps the journal, when the index still refuses."""
+    path = _journal(p)
+    if not path.exists():
+        return 0
+    taken = path.with_name(f"{JOURNAL}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+    try:
+        path.rename(taken)  # atomic: of two passes at once, one reconciles
+    except FileNotFoundError:
+        return 0
+    lines = [ln for ln in taken.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    marked, keep = 0, []
+    for ln in lines:
+        entry = json.loads(ln)
+        res = _mark_sent(p, entry["index"], entry["ids"], entry["message_id"], entry["sent_at"])
+        if any(s not in (404, 409) for s in res.status.values()):
+            keep.append(ln)
+        else:
+            marked += res.ok
+    if keep:
+        with path.open("a", encoding="utf-8") as f:
+            f.write("\n".join(keep) + "\n")
+    taken.unlink()
+    if keep:
+        raise ix.EsUnavailable(f"could not record {len(keep)} sent alert email(s) from {path}; kept for the next pass")
+    if marked:
+        log.warning(
+            "recorded %d alert hit(s) as sent from the journal %s (their 'sent' write had failed)", marked, path
+        )
+    return marked
 
 
 def emails_last_hour(p: Pipeline, rule_names: list[str], now: datetime) -> dict[str, int]:
@@ -133,75 +386,144 @@ def emails_last_hour(p: Pipeline, rule_names: list[str], now: datetime) -> dict[
     return {b["key"]: int(b["emails"]["value"]) for b in resp["aggregations"]["rules"]["buckets"]}
 
 
-def send_pending(
-    p: Pipeline, schedule: str = "immediate", *, before: datetime | None = None, now: datetime | None = None
-) -> dict[str, Any]:
-    """One email per rule with every pending hit of that rule; hits are marked sent only after delivery.
-
-    `before`: only hits recorded before this time (a digest slot carries the hits recorded before it).
-    A rule in its quiet hours or over its throttle sends nothing now: its hits stay pending with the
-    reason (`hold_reason`) and go into its next email, which says how many waited.
-    """
-    now = now or datetime.now(UTC)
+def _pending_by_rule(p: Pipeline, schedule: str, before: datetime | None) -> dict[str, int]:
     filters: list[dict[str, Any]] = [{"term": {"status": "pending"}}, {"term": {"schedule": schedule}}]
     if before is not None:
         filters.append({"range": {"created_at": {"lt": before.isoformat()}}})
     resp = p.es.search(
         index=p.idx("alerts"),
-        size=10000,
+        size=0,
         query={"bool": {"filter": filters}},
-        sort=[{"created_at": "asc"}, {"alert_id": "asc"}],
+        aggs={"rules": {"terms": {"field": "rule", "size": 10000}}},
     )
-    by_rule: dict[str, list[dict]] = defaultdict(list)
-    for h in resp["hits"]["hits"]:
-        by_rule[h["_source"]["rule"]].append(h["_source"])
-    rules = {r.name: r for r in p.seeds.alerts}
-    throttled = [name for name in by_rule if (r := rules.get(name)) is not None and r.throttle is not None]
-    sent_recently = emails_last_hour(p, throttled, now)
-    summary: dict[str, Any] = {"emails_sent": 0, "hits_sent": 0, "pending": 0, "held": 0, "failed": 0, "error": None}
-    updates: list[tuple[str, dict]] = []
-    for rule_name, docs in by_rule.items():
-        rule = rules.get(rule_name)
-        if rule is None:  # the rule was removed from alerts.yaml: do not mail, keep a trace
-            updates += [(d["alert_id"], {"status": "dropped"}) for d in docs]
-            continue
-        if summary["error"]:  # the server is down: don't hammer it for every rule
-            summary["pending"] += len(docs)
-            continue
-        reason = hold_reason(rule, now, sent_recently.get(rule_name, 0))
-        if reason is not None:
-            log.info("alert rule %s: %d hit(s) held back (%s)", rule_name, len(docs), reason)
-            summary["held"] += len(docs)
-            updates += [(d["alert_id"], {"hold_reason": reason}) for d in docs if d.get("hold_reason") != reason]
-            continue
-        hits = [
-            AlertHit(
-                rule=rule_name,
-                ref_id=d["ref_id"],
-                article_id=d["article_id"],
-                title=d.get("title") or "",
-                url=d.get("url") or "",
-                speaker=d.get("speaker"),
-                kind=d.get("kind"),
-                text=d.get("text") or "",
-            )
-            for d in docs
-        ]
-        alert = compose_alert(rule, hits, held_back=sum(1 for d in docs if d.get("hold_reason")))
-        try:
-            send_email(alert, p.settings)
-        except SmtpUnavailable as exc:
-            summary["error"] = str(exc)
-            summary["failed"] += 1
-            summary["pending"] += len(docs)
-            updates += [
-                (d["alert_id"], {"attempts": int(d.get("attempts") or 0) + 1, "last_error": str(exc)}) for d in docs
-            ]
-            continue
-        summary["emails_sent"] += 1
-        summary["hits_sent"] += len(docs)
-        email = {"status": "sent", "sent_at": now.isoformat(), "email_id": uuid.uuid4().hex}
-        updates += [(d["alert_id"], {**email, "last_error": None, "hold_reason": None}) for d in docs]
-    if updates:
-        ix.bulk_write(p.es, p.idx("alerts"), updates, op="update", refresh="wait_for")
-    return summary
+    return {b["key"]: int(b["doc_count"]) for b in resp["aggregations"]["rules"]["buckets"]}
+
+
+class _Pass:
+    """One send_pending call: its owner, clock, limits and tallies."""
+
+    def __init__(self, p: Pipeline, schedule: str, owner: str, now: datetime, before: datetime | None):
+        self.p, self.schedule, self.owner, self.now, self.before = p, schedule, owner, now, before
+        self.rules = {r.name: r for r in p.seeds.alerts}
+        self.summary: dict[str, Any] = {
+            "emails_sent": 0,
+            "hits_sent": 0,
+            "pending": 0,
+            "held": 0,
+            "failed": 0,
+            "error": None,
+        }
+        self.held_rules: dict[str, str] = {}  # rule -> why it may not mail now
+        throttled = [r.name for r in p.seeds.alerts if r.throttle is not None]
+        self.sent_recently = emails_last_hour(p, throttled, now)
+
+    def budget_left(self) -> bool:
+        return self.summary["emails_sent"] < self.p.settings.alert_max_emails_per_pass and not self.summary["error"]
+
+
+def send_pending(
+    p: Pipeline,
+    schedule: str = "immediate",
+    *,
+    before: datetime | None = None,
+    now: datetime | None = None,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    """Mail the pending hits of this schedule: one email per rule and at most alert_max_hits_per_email hits,
+    at most alert_max_emails_per_pass emails; `pending` in the summary is what remains to send.
+
+    `before`: only hits recorded before this time (a digest slot carries the hits recorded before it).
+    A rule in its quiet hours or over its throttle sends nothing now: its hits stay pending with the
+    reason (`hold_reason`, counted in `held`) and go into its next email, which says how many waited.
+    """
+    settings = p.settings
+    run = _Pass(p, schedule, owner or new_owner(), now or _now(), before)
+    reconcile_journal(p)
+    per_email = settings.alert_max_hits_per_email
+    while run.budget_left():
+        claimed = _claim(p, schedule, run.owner, per_email * 4, before=before, skip=list(run.held_rules))
+        if not claimed:
+            break
+        by_rule: dict[str, list[_Claimed]] = defaultdict(list)
+        for c in claimed:
+            by_rule[c.doc["rule"]].append(c)
+        emails = [(name, hs[i : i + per_email]) for name, hs in by_rule.items() for i in range(0, len(hs), per_email)]
+        for n, (rule_name, chunk) in enumerate(emails):
+            if not run.budget_left():
+                _lease(p, [c for _, rest in emails[n:] for c in rest], None, None)  # let others have them now
+                break
+            _send_one(run, rule_name, chunk)
+    p.es.indices.refresh(index=p.idx("alerts"))  # so that the counts below, and `status`, see this pass
+    left = _pending_by_rule(p, schedule, before)
+    run.summary["held"] = sum(n for rule, n in left.items() if rule in run.held_rules)
+    run.summary["pending"] = sum(n for rule, n in left.items() if rule not in run.held_rules)
+    if run.summary["pending"]:
+        log.info("%d %s alert hit(s) still to send after this pass", run.summary["pending"], schedule)
+    return run.summary
+
+
+def _send_one(run: _Pass, rule_name: str, chunk: list[_Claimed]) -> None:
+    p, summary, rule = run.p, run.summary, run.rules.get(rule_name)
+    if rule is None:  # the rule was removed from alerts.yaml: do not mail, keep a trace
+        ix.bulk_actions(
+            p.es, (ix.Action(p.idx("alerts"), c.id, {"status": "dropped"}, "update", upsert=False) for c in chunk)
+        )
+        log.warning("%d hit(s) of rule %s dropped: the rule is no longer in alerts.yaml", len(chunk), rule_name)
+        return
+    reason = run.held_rules.get(rule_name) or hold_reason(rule, run.now, run.sent_recently.get(rule_name, 0))
+    if reason is not None:
+        if rule_name not in run.held_rules:
+            log.info("alert rule %s: hits held back (%s)", rule_name, reason, extra={"rule": rule_name})
+        run.held_rules[rule_name] = reason
+        fields = {"hold_reason": reason, "lease_owner": None, "lease_until": None}
+        ix.bulk_actions(
+            p.es, (ix.Action(p.idx("alerts"), c.id, fields, "update", seq=c.seq, upsert=False) for c in chunk)
+        )
+        return
+    # Renewed just before mailing, so a slow server cannot outlast the lease; a hit another sender
+    # took meanwhile (our lease ran out) is left to it.
+    chunk = _lease(p, chunk, run.owner, _now() + timedelta(seconds=p.settings.alert_lease_s))
+    if not chunk:
+        return
+    alert = compose_alert(
+        rule, _hits_of([c.doc for c in chunk]), held_back=sum(1 for c in chunk if c.doc.get("hold_reason"))
+    )
+    try:
+        message_id = send_email(alert, p.settings)
+    except SmtpUnavailable as exc:
+        summary["error"] = str(exc)
+        summary["failed"] += 1
+        log.error("alert email for rule %s not sent: %s", rule_name, exc, extra={"rule": rule_name})
+        fields = {"last_error": str(exc), "lease_owner": None, "lease_until": None}
+        ix.bulk_actions(
+            p.es,
+            (
+                ix.Action(
+                    p.idx("alerts"),
+                    c.id,
+                    {**fields, "attempts": int(c.doc.get("attempts") or 0) + 1},
+                    "update",
+                    seq=c.seq,
+                    upsert=False,
+                )
+                for c in chunk
+            ),
+        )
+        return
+    sent_at = run.now.isoformat()
+    run.sent_recently[rule_name] = run.sent_recently.get(rule_name, 0) + 1
+    ids = [c.id for c in chunk]
+    _write_journal(p, ids, message_id, sent_at)
+    summary["emails_sent"] += 1
+    summary["hits_sent"] += len(chunk)
+    log.info(
+        "alert email for rule %s sent: %d hit(s), %s", rule_name, len(chunk), message_id, extra={"rule": rule_name}
+    )
+    res = _mark_sent(p, p.idx("alerts"), ids, message_id, sent_at)
+    if res.failed:
+        summary["error"] = (
+            f"alert email {message_id} (rule {rule_name}) was sent but Elasticsearch did not record it: "
+            f"{next(iter(res.failed.values()))}; {_journal(p)} keeps it, the next pass records it"
+        )
+        log.error("%s", summary["error"], extra={"rule": rule_name})
+        raise ix.EsUnavailable(summary["error"])

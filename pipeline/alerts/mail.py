@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import AlertRule, Settings, secret
 from ..records import Alert, AlertHit
 from .rules import keyword_pattern
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 
 class SmtpUnavailable(Exception):
@@ -200,6 +204,32 @@ def build_message(alert: Alert, mail_from: str, message_id: str) -> EmailMessage
     return msg
 
 
+class _LongDataReply:
+    """Waits data_timeout_s for the reply to the end of the message, not the command timeout: an
+    email the server took long to acknowledge was accepted, not lost (and must not be sent again)."""
+
+    data_timeout_s: float = 600.0
+    sock: Any
+    timeout: float
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        if self.sock is not None:
+            self.sock.settimeout(max(self.data_timeout_s, self.timeout))
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            if self.sock is not None:
+                self.sock.settimeout(self.timeout)
+
+
+class _SMTP(_LongDataReply, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_LongDataReply, smtplib.SMTP_SSL):
+    pass
+
+
 def _smtp_client(settings: Settings) -> smtplib.SMTP:
     """A connected client: implicit TLS (smtp_ssl, usually port 465), else plain with optional STARTTLS."""
     context = ssl.create_default_context()
@@ -207,10 +237,11 @@ def _smtp_client(settings: Settings) -> smtplib.SMTP:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if settings.smtp_ssl:
-        return smtplib.SMTP_SSL(
-            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context
-        )
-    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+        tls = _SMTPSSL(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s, context=context)
+        tls.data_timeout_s = settings.smtp_data_timeout_s
+        return tls
+    smtp = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+    smtp.data_timeout_s = settings.smtp_data_timeout_s
     if settings.smtp_starttls:
         try:
             smtp.starttls(context=context)

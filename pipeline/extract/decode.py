@@ -5,9 +5,10 @@ Order of trust:
 2. bytes that are valid UTF-8 and contain non-ASCII sequences are UTF-8, whatever a header or meta says
    (a Latin-1 or Windows-1252 page almost never happens to be valid UTF-8, and mislabelled UTF-8 is the
    commonest charset error on the web);
-3. the HTTP Content-Type charset, then the <meta> charset, each used only when the bytes decode cleanly
-   with it (Latin-1 and ASCII labels are read as Windows-1252, as browsers do);
-4. charset-normalizer's guess;
+3. the HTTP Content-Type charset, then the <meta> charset (Latin-1 and ASCII labels are read as
+   Windows-1252, as browsers do), used whenever the bytes mostly fit it: a stray byte or two becomes
+   U+FFFD and is counted, rather than the whole page being re-read in a guessed code page;
+4. only when no declaration fits: charset-normalizer's guess;
 5. Windows-1252 with replacement characters, which never fails.
 """
 
@@ -46,6 +47,12 @@ _AS_1252 = {
     "ansi_x3.4-1968",
 }
 _DETECT_SAMPLE = 256 * 1024
+# A declared charset "fits" when at most this share of the non-ASCII bytes fail to decode with it
+# (a stray byte in a UTF-8 page), or when only a handful do. A page in another code page than the
+# one declared fails on nearly every non-ASCII byte.
+_FIT_SHARE = 0.05
+_FIT_FEW = 4
+_ASCII = bytes(range(0x80))
 
 
 def normalize_encoding(label: str | None) -> str | None:
@@ -96,6 +103,22 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
+def bad_bytes(data: bytes, encoding: str) -> int:
+    """How many bytes of data do not decode with encoding (each becomes one U+FFFD with errors="replace")."""
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        return len(data)
+    already = data.count("\ufffd".encode(encoding, errors="ignore")) if encoding.startswith("utf") else 0
+    return text.count("\ufffd") - already
+
+
+def _fits(data: bytes, encoding: str) -> bool:
+    bad = bad_bytes(data, encoding)
+    non_ascii = len(data.translate(None, _ASCII)) if bad else 0
+    return bad <= _FIT_FEW or bad <= _FIT_SHARE * non_ascii
+
+
 def _utf8_strict_allowing_cut(data: bytes) -> str | None:
     """Strict UTF-8, tolerating a multi-byte sequence cut at the very end (a size-capped page)."""
     try:
@@ -134,6 +157,10 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
         text = _strict(data, enc)
         if text is not None:
             return text, enc
+    # Nothing declared decodes cleanly: keep the first declaration the bytes mostly fit.
+    for enc in declared:
+        if _fits(data, enc):
+            return data.decode(enc, errors="replace"), enc
 
     guess = None
     try:

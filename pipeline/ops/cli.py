@@ -14,11 +14,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..config import PROJECT_ROOT, ConfigError, Settings, load_seeds, load_settings
+from ..config import PROJECT_ROOT, ConfigError, Settings, install_log_masking, load_seeds, load_settings, mask_url
 from .console import RichReporter, console, err, print_summary
 
 if TYPE_CHECKING:
     from ..context import Pipeline
+    from ..run import RunSummary
 
 app = typer.Typer(
     help="newsmon: poll news feeds, extract, tag, attribute statements, index and alert.", no_args_is_help=True
@@ -29,6 +30,38 @@ train_app = typer.Typer(help="Build the shipped models from ../shared data.", no
 airflow_app = typer.Typer(help="Run the Airflow DAGs locally.", no_args_is_help=True)
 kibana_app = typer.Typer(help="Kibana data views, saved searches and dashboard.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alert rules (seeds/alerts.yaml): list them, try one out.", no_args_is_help=True)
+
+
+# `newsmon run --once` exit codes (README "Exit codes"); the worst problem of the run decides.
+EXIT_OK = 0
+EXIT_CONFIG = 1  # settings or seeds invalid, or nothing to work on (a fresh prefix): the message says what to run
+EXIT_ES = 3  # Elasticsearch unreachable or refusing writes: the run stopped
+EXIT_SMTP = 4  # alert emails could not be sent: they stay pending for the next run
+EXIT_PARTIAL = 5  # some feeds or pages failed (the run went on; pages are retried with backoff)
+
+
+def run_exit_code(summary: RunSummary) -> int:
+    if summary.alerts.error or summary.digest.error:
+        return EXIT_SMTP
+    if summary.poll.failed or summary.poll.failures or summary.process.failed or summary.process.retry_later:
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
+def _setup_logging(level: str) -> None:
+    """pipeline/ logs through `logging`; print its records on stderr through rich (no markup: a feed
+    title or URL is printed as it is), secrets masked."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    from ..logs import RedactSecrets
+
+    handler = RichHandler(console=err, markup=False, show_path=False, rich_tracebacks=False, log_time_format="%H:%M:%S")
+    handler.addFilter(RedactSecrets())
+    root = logging.getLogger("pipeline")
+    root.handlers = [handler]
+    root.setLevel(level.upper())
 
 
 def _print_version(value: bool) -> None:
@@ -44,8 +77,18 @@ def main_options(
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
     ),
+    log_level: str = typer.Option(
+        "warning",
+        "--log-level",
+        envvar="NEWSMON_LOG_LEVEL",
+        help="What the stages log on stderr: debug, info, warning (failures) or error.",
+    ),
 ) -> None:
     """newsmon: poll news feeds, extract, tag, attribute statements, index and alert."""
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        _fail(f"--log-level {log_level!r}: use debug, info, warning or error")
+    _setup_logging(log_level)
+    install_log_masking()
 
 
 app.add_typer(es_app, name="es")
@@ -59,7 +102,8 @@ ES_SCRIPT = PROJECT_ROOT / "infra" / "elasticsearch.sh"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    # Messages carry URLs, titles and server text: never read them as markup, never show a password.
+    err.print(f"[bold red]error:[/] {escape(mask_url(message))}", highlight=False, soft_wrap=True)  # paths unbroken
     raise typer.Exit(code)
 
 
@@ -77,11 +121,29 @@ def _open(settings: Settings, setup: bool = True) -> Pipeline:
     from ..store.client import EsUnavailable
 
     try:
-        return open_pipeline(settings, setup=setup)
+        p = open_pipeline(settings, setup=setup)
     except ConfigError as exc:
         _fail(str(exc))
     except EsUnavailable as exc:
-        _fail(str(exc))
+        _fail(str(exc), EXIT_ES)
+    if not setup:
+        _require_indices(p)
+    return p
+
+
+def _require_indices(p: Pipeline) -> None:
+    """A fresh prefix or deleted indices: say what to run instead of failing on the first query."""
+    from ..store.mappings import INDICES
+
+    missing = [k for k in INDICES if not p.es.indices.exists_alias(name=p.idx(k))]
+    if missing:
+        prefix, url = p.settings.index_prefix, p.settings.es_url
+        p.close()
+        _fail(
+            f"no newsmon indices for prefix '{prefix}' at {url} (missing: {', '.join(p.idx(k) for k in missing)}). "
+            "Run `newsmon es setup` to create them, then `newsmon run --once` to fill them "
+            "(or check NEWSMON_INDEX_PREFIX)."
+        )
 
 
 @app.command()
@@ -91,7 +153,11 @@ def run(
     only_due: bool = typer.Option(False, help="Poll only feeds whose poll interval has passed."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Poll feeds, fetch and enrich new articles, index them and send alerts."""
+    """Poll feeds, fetch and enrich new articles, index them and send alerts.
+
+    Exit codes of --once: 0 all went well; 1 bad settings or seeds; 3 Elasticsearch failed (the run
+    stopped); 4 alert emails could not be sent (they stay pending); 5 some feeds or pages failed.
+    """
     from ..run import run_once
     from ..store.client import EsUnavailable
 
@@ -111,12 +177,19 @@ def run(
                 try:
                     summary = run_once(p, RichReporter(progress), only_due=only_due or not once)
                 except EsUnavailable as exc:
-                    _fail(str(exc))
+                    if once:
+                        _fail(str(exc), EXIT_ES)
+                    err.print(f"[bold red]error:[/] {escape(str(exc))}; trying again at the next tick")
+                    time.sleep(60 * p.seeds.poll_schedule_minutes)
+                    continue
             if json_out:
                 print(summary.model_dump_json())
             else:
                 print_summary(summary)
             if once:
+                code = run_exit_code(summary)
+                if code:
+                    raise typer.Exit(code)
                 break
             time.sleep(60 * p.seeds.poll_schedule_minutes)
     finally:
@@ -166,9 +239,24 @@ def search(
         return
     if not hits:
         console.print(f"no hits for '{query}'", highlight=False, markup=False)
+        if _nothing_indexed(settings):
+            err.print("nothing is indexed yet: run `newsmon run --once` to poll the feeds", highlight=False)
     for h in hits:
         console.print(render_hit(h), highlight=False)
         console.print()
+
+
+def _nothing_indexed(settings: Settings) -> bool:
+    from ..store.client import connect, count
+
+    try:
+        es = connect(settings)
+        try:
+            return count(es, f"{settings.index_prefix}-articles") == 0
+        finally:
+            es.close()
+    except Exception:  # noqa: BLE001 - only a hint
+        return False
 
 
 @app.command()
@@ -194,14 +282,20 @@ def demo(
 
 
 @app.command("check-seeds")
-def check_seeds(seeds: Path | None = typer.Argument(None, help="Seeds folder (default ./seeds).")) -> None:
+def check_seeds(
+    seeds: Path | None = typer.Argument(None, help="Seeds folder (default: NEWSMON_SEEDS_DIR or ./seeds, as `run`)."),
+) -> None:
     """Validate the seed files and print what they hold."""
+    folder = seeds or _settings().seeds_dir
     try:
-        s = load_seeds(seeds)
+        s = load_seeds(folder)
     except ConfigError as exc:
         _fail(str(exc))
     console.print(
-        f"{len(s.feeds)} feeds, {len(s.figures)} figures, {len(s.topics)} topics, {len(s.alerts)} alert rules: OK"
+        f"{folder}: {len(s.feeds)} feeds, {len(s.figures)} figures, {len(s.topics)} topics, "
+        f"{len(s.alerts)} alert rules: OK",
+        highlight=False,
+        markup=False,
     )
 
 
@@ -227,7 +321,11 @@ def es_setup() -> None:
         _fail(str(exc))
     for a in actions:
         console.print(f"  {a}")
-    console.print(f"indices ready at {settings.es_url} (prefix '{settings.index_prefix}')")
+    console.print(
+        f"indices ready at {mask_url(settings.es_url)} (prefix '{settings.index_prefix}')",
+        markup=False,
+        highlight=False,
+    )
 
 
 @es_app.command("start")
@@ -280,7 +378,8 @@ def alerts_list(
         when = ["daily digest" if r.schedule == "daily" else "immediately"]
         when += [f"at most {r.throttle}/hour"] if r.throttle else []
         when += [f"quiet {r.quiet_hours} {r.timezone}"] if r.quiet_hours else []
-        table.add_row(r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+        cells = (r.name, matches, "\n".join(only) or "-", "\n".join(when), "\n".join(r.recipients))
+        table.add_row(*(escape(c) for c in cells))
     console.print(table)
 
 
@@ -342,7 +441,7 @@ def alerts_test(
     )
     if alert is None:
         return
-    console.print(f"\n[bold]To:[/] {', '.join(alert.recipients)}", highlight=False, markup=True)
+    console.print(f"\n[bold]To:[/] {escape(', '.join(alert.recipients))}", highlight=False)
     console.print(f"[bold]Subject:[/] {escape(alert.subject)}\n", highlight=False)
     console.print(alert.body, highlight=False, markup=False)
     if html_file:
@@ -450,17 +549,23 @@ def eval_statements(
     ev.run_statements_eval(directory, json_out=json_out, dump=dump)
 
 
-@eval_app.command("topics")
-def eval_topics(
-    path: Path = typer.Argument(..., help="JSONL with title, content_original and is_immigration."),
-    json_out: bool = typer.Option(False, "--json", help="End with one JSON line."),
-) -> None:
-    """Precision and recall of the immigration-policy tagger."""
-    from ..evaluation.topics import evaluate_topics, print_report
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
-    seeds = load_seeds(_settings().seeds_dir)
-    result = evaluate_topics(path, seeds.topics)
-    print_report(result, json_out=json_out)
+
+@eval_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def eval_topics(ctx: typer.Context) -> None:
+    """Immigration-policy tagging: P/R/F1 and speed (FILE [--cv K] [--title-only] [--json] [--dump F]; --help)."""
+    from ..evaluation.topics import main as topics_main
+
+    sys.exit(topics_main(list(ctx.args)))
+
+
+@train_app.command("topics", context_settings=_PASS_THROUGH, add_help_option=False)
+def train_topics(ctx: typer.Context) -> None:
+    """Retrain the immigration-policy model from labelled articles (FILE [--out PATH]; --help)."""
+    from ..tag.train import main as train_main
+
+    sys.exit(train_main(list(ctx.args)))
 
 
 # ------------------------------------------------------------------ airflow

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from ..config import mask_url
 from ..progress import Reporter
 from ..run import RunSummary
 from ..store.search import Hit
@@ -32,7 +33,8 @@ class RichReporter(Reporter):
         self.progress.advance(self.tasks[stage], n)
 
     def note(self, message: str) -> None:
-        self.progress.console.print(f"  [yellow]![/] {message}", highlight=False)
+        # message names URLs and errors from strangers' servers: shown as text, never as markup
+        self.progress.console.print(f"  [yellow]![/] {escape(mask_url(message))}", highlight=False)
 
 
 def print_summary(run: RunSummary) -> None:
@@ -60,7 +62,7 @@ def print_summary(run: RunSummary) -> None:
         t.add_row(k, str(v))
     console.print(t)
     for error in dict.fromkeys(e for e in (a.error, run.digest.error) if e):
-        err.print(f"[yellow]alerts not sent:[/] {escape(error)} (they stay pending for the next run)")
+        err.print(f"[yellow]alerts not sent:[/] {escape(mask_url(error))} (they stay pending for the next run)")
 
 
 def _marked(snippet: str) -> str:

@@ -261,9 +261,9 @@ class Tracker:
                 return None
             # a full name with this surname earlier (or later) in the article
             cands = self.by_surname.get(w)
-            if cands:
-                before = [c for c in cands if c[0] <= pos] or cands
-                return before[-1][1]
+            if cands:  # in text order: the last one at or before pos, by bisection (issue 10)
+                i = bisect.bisect_right(cands, pos, key=lambda c: c[0])
+                return cands[i - 1][1] if i else cands[-1][1]
             fids = idx.surname.get(w, set())
             if len(fids) > 1:
                 fids = {i for i in fids if i in self.present}
@@ -484,10 +484,51 @@ def _post_start(text: str, masked: str, paras: list, last: int, taken: set[int],
 
 
 def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    for s, e in sents:
-        if s <= pos < e:
-            return s, e
+    i = bisect.bisect_right(sents, pos, key=lambda se: se[0]) - 1  # spans are in order, apart (issue 10)
+    if i >= 0 and sents[i][0] <= pos < sents[i][1]:
+        return sents[i]
     return sents[-1] if sents else (pos, pos)
+
+
+class _ParaSpans:
+    """The statements of one paragraph (out[lo:], growing as they are found) by span start: an
+    overlap query looks only at spans starting within the longest span's length before its window,
+    so a paragraph with thousands of statements stays linear (issue 10; was a scan per sentence)."""
+
+    def __init__(self, out: list[Found], lo: int):
+        self.out, self.seen = out, lo
+        self.starts: list[int] = []
+        self.finds: list[Found] = []
+        self.longest = 0
+
+    def overlapping(self, lo: int, hi: int) -> list[Found]:
+        while self.seen < len(self.out):
+            f = self.out[self.seen]
+            self.seen += 1
+            i = bisect.bisect_right(self.starts, f.span_start)
+            self.starts.insert(i, f.span_start)
+            self.finds.insert(i, f)
+            self.longest = max(self.longest, f.span_end - f.span_start)
+        a = bisect.bisect_left(self.starts, lo - self.longest)
+        b = bisect.bisect_left(self.starts, hi)
+        return [f for f in self.finds[a:b] if f.span_start < hi and f.span_end > lo]
+
+
+MAX_SENTENCE = 1500  # characters; real sentences are far shorter, and every cue re-reads its sentence
+
+
+def _bounded(masked: str, sents: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences longer than MAX_SENTENCE (unpunctuated junk) cut at spaces into pieces that are not,
+    so that the work per cue and per modelled sentence stays bounded and the pass linear (issue 10)."""
+    out = []
+    for lo, hi in sents:
+        while hi - lo > MAX_SENTENCE:
+            cut = masked.rfind(" ", lo + MAX_SENTENCE // 2, lo + MAX_SENTENCE)
+            cut = cut + 1 if cut > lo else lo + MAX_SENTENCE
+            out.append((lo, cut))
+            lo = cut
+        out.append((lo, hi))
+    return out
 
 
 def extract(text: str, figures: list[Figure], persons_only: bool = True, use_model: bool = True) -> list[Found]:
@@ -529,8 +570,8 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
     for pi, p in enumerate(paras):
         if pi in post_paras:
             continue
-        para_lo = len(out)  # this paragraph's statements are out[para_lo:] (keeps the checks below linear)
-        sents = sentences(masked, p.start, p.end)
+        para = _ParaSpans(out, len(out))  # this paragraph's statements, out[len(out):] as they come
+        sents = _bounded(masked, sentences(masked, p.start, p.end))
         pqs = by_para.get(pi, [])
         quote_sents: set[tuple[int, int]] = set()
         prev_in_para: Found | None = None
@@ -539,8 +580,11 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
             if q.end > s_hi:
                 s_hi = q.end
             # other quotes of the same sentence bound the frames
-            prev_q_end = max([o.end for o in pqs[:qi] if o.end <= q.start and o.end > s_lo] or [s_lo])
-            next_q_start = min([o.start for o in pqs[qi + 1 :] if o.start < s_hi] or [s_hi])
+            # quotes are in order and apart: the neighbours are the previous and the next one (issue 10)
+            prev_q_end = s_lo
+            if qi and s_lo < pqs[qi - 1].end <= q.start:
+                prev_q_end = pqs[qi - 1].end
+            next_q_start = pqs[qi + 1].start if qi + 1 < len(pqs) and pqs[qi + 1].start < s_hi else s_hi
             inner = text[q.inner_start : q.inner_end]
             n_words = len(inner.split())
             ts, te = _trim(text, q.inner_start, q.inner_end)
@@ -648,9 +692,9 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
 
         # reported speech, sentence by sentence
         for s_lo, s_hi in sents:
-            _indirect(text, masked, s_lo, s_hi, pi, tracker, out, para_lo)
+            _indirect(text, masked, s_lo, s_hi, pi, tracker, out, para)
             if use_model:
-                _modelled(text, masked, s_lo, s_hi, pi, tracker, out, para_lo)
+                _modelled(text, masked, s_lo, s_hi, pi, tracker, out, para)
     for f in out:
         f.group = f.group or 0
     out.sort(key=lambda f: (f.start, f.end))
@@ -707,11 +751,11 @@ def _indirect(
     pi: int,
     tracker: Tracker,
     out: list[Found],
-    para_lo: int,
+    para: _ParaSpans,
 ) -> None:
     sent = masked[s_lo:s_hi]
     # direct quotes already claimed this sentence's cue?
-    claimed = [f for f in out[para_lo:] if f.span_start < s_hi and f.span_end > s_lo]
+    claimed = para.overlapping(s_lo, s_hi)
     for m in CUE_RE.finditer(sent):
         cue = m.group().lower()
         cs, ce = s_lo + m.start(), s_lo + m.end()
@@ -739,12 +783,12 @@ def _indirect(
                 cend = s_hi
             else:
                 cstart, cend = s_lo, cs
-            _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, para_lo, cut=False, sent_lo=s_lo)
+            _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
             continue
         if cue in _NON_INDIRECT and cue not in ("told", "tells", "tell"):
             continue
         men = subject_before(masked, s_lo, cs)
-        if men is not None and _preposed(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para_lo):
+        if men is not None and _preposed(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para):
             continue
         # post-posed: "CLAUSE, X said." / "CLAUSE, said X."
         before = masked[s_lo:cs]
@@ -767,7 +811,7 @@ def _indirect(
         body = masked[cstart:cend]
         if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
             continue  # that was a direct quote
-        _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, para_lo, cut=False, sent_lo=s_lo)
+        _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
 
 
 def _preposed(
@@ -781,7 +825,7 @@ def _preposed(
     pi: int,
     tracker: Tracker,
     out: list[Found],
-    para_lo: int,
+    para: _ParaSpans,
 ) -> bool:
     """'X said (that) CLAUSE' / 'X told Y (that) CLAUSE'. False when the sentence may instead be
     post-posed ('CLAUSE, X said on Monday.'), so the caller tries that reading."""
@@ -822,7 +866,7 @@ def _preposed(
     if not has_that and re.match(r"(?:on|in|at|to|for|with|by|of|about|from)\b", tail2):
         return done
     cstart = after + rest_off + lead + (5 if has_that else 0)
-    _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, para_lo, cut=True, sent_lo=s_lo)
+    _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, para, cut=True, sent_lo=s_lo)
     return True
 
 
@@ -832,7 +876,7 @@ MODEL_MIN_WORDS = 3  # 2 gave the same dev F1 at lower precision
 
 
 def _modelled(
-    text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tracker, out: list[Found], para_lo: int
+    text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tracker, out: list[Found], para: _ParaSpans
 ) -> None:
     """Attributions the rules missed in this sentence, from the sequence model (pipeline.statements.model)."""
     from pipeline.statements.model import tag_sentence
@@ -841,7 +885,7 @@ def _modelled(
         cs, ce = t.content
         if len(text[cs:ce].split()) < MODEL_MIN_WORDS:
             continue
-        if any(f.span_start < ce and f.span_end > cs for f in out[para_lo:]):
+        if para.overlapping(cs, ce):
             continue  # the rules have this one
         cue = text[t.cue[0] : t.cue[1]].lower() if t.cue is not None else ""
         sports_add = cue.startswith("add") and t.cue is not None and not _PRONOUN_OR_THAT.match(text, t.cue[1], cs + 1)
@@ -890,7 +934,7 @@ def _add_indirect(
     pi: int,
     tracker: Tracker,
     out: list[Found],
-    para_lo: int,
+    para: _ParaSpans,
     cut: bool,
     sent_lo: int | None = None,
 ) -> None:
@@ -909,9 +953,9 @@ def _add_indirect(
     if len(text[s:e].split()) < 3:
         return
     # a reported-speech clause that is only a direct quote is already covered
-    if any(f.kind == "direct" and f.span_start <= s and f.span_end >= e for f in out[para_lo:]):
+    if any(f.kind == "direct" and f.span_start <= s and f.span_end >= e for f in para.overlapping(s, e)):
         return
-    if any(f.kind == "indirect" and f.start == s and f.end == e for f in out[para_lo:]):
+    if any(f.kind == "indirect" and f.start == s and f.end == e for f in para.overlapping(s, e)):
         return
     ent = tracker.resolve(men, men.start, sent_lo)
     if ent is None and men.kind == "name":

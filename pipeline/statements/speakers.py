@@ -422,8 +422,14 @@ SKIP_BETWEEN = {
 # fmt: on
 
 
+SUBJECT_WINDOW = 400  # characters before a verb searched for its subject (25 tokens of apposition fit)
+
+
 def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
     """The subject of a verb starting at hi: skips adverbs/auxiliaries and an apposition."""
+    # The subject sits within a few dozen tokens of its verb: looking further back only made every cue
+    # of a long unpunctuated sentence re-read the sentence from its start (quadratic time).
+    lo = max(lo, hi - SUBJECT_WINDOW)
     toks = _tokens(masked[lo:hi], lo)
     while toks and toks[-1][2].lower() in SKIP_BETWEEN:
         toks = toks[:-1]

@@ -14,7 +14,7 @@ from elastic_transport.client_utils import DEFAULT
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
-from ..config import Settings, secret
+from ..config import Settings, mask_url, secret
 from .mappings import INDICES, SETTINGS, STEMMED, index_name, mapping_for
 from .search_fields import fill_search_fields
 
@@ -73,7 +73,7 @@ def connect(settings: Settings) -> Elasticsearch:
         retry_on_timeout=True,
         max_retries=2,
     )
-    check(es, settings.es_url)
+    check(es, mask_url(settings.es_url))  # errors name the node, never its password
     return es
 
 
@@ -234,6 +234,7 @@ class BulkResult:
     created: list[str] = field(default_factory=list)  # ids that did not exist before
     failed: dict[str, str] = field(default_factory=dict)  # doc id -> reason
     status: dict[str, int] = field(default_factory=dict)  # doc id -> HTTP status, for the failed ones
+    seq: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> (_seq_no, _primary_term) written
 
 
 # One bulk request carries at most this many documents or bytes: far below Elasticsearch's
@@ -244,19 +245,28 @@ CHUNK_BYTES = 8 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Action:
-    """One bulk operation on one document: op is index, create, update (partial doc, upsert) or delete."""
+    """One bulk operation on one document: op is index, create, update (partial doc) or delete.
+
+    seq: (if_seq_no, if_primary_term), written only if the document is still at that version
+    (optimistic concurrency: a 409 otherwise). upsert: an update creates a missing document.
+    """
 
     index: str
     id: str
     doc: dict[str, Any] | None = None
     op: str = "index"
+    seq: tuple[int, int] | None = None
+    upsert: bool = True
 
     def expand(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        header = {self.op: {"_index": self.index, "_id": self.id}}
+        meta: dict[str, Any] = {"_index": self.index, "_id": self.id}
+        if self.seq is not None:
+            meta["if_seq_no"], meta["if_primary_term"] = self.seq
+        header = {self.op: meta}
         if self.op == "delete":
             return header, None
         if self.op == "update":
-            return header, {"doc": self.doc, "doc_as_upsert": True}
+            return header, {"doc": self.doc, "doc_as_upsert": self.upsert}
         return header, self.doc
 
 
@@ -299,6 +309,8 @@ def bulk_actions(
                 result.ok += 1
                 if status == 201:
                     result.created.append(doc_id)
+                if ok and "_seq_no" in info:
+                    result.seq[doc_id] = (int(info["_seq_no"]), int(info["_primary_term"]))
             else:
                 err = info.get("error", {})
                 if isinstance(err, dict):

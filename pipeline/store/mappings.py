@@ -60,6 +60,10 @@ ARTICLES = {
             },
         },
         "topic_labels": _KW,  # flat copy of topics.label for simple filters and Kibana
+        "is_immigration_policy": {"type": "boolean"},
+        "topic_score": {"type": "float"},  # immigration-policy score, 0..1, calibrated
+        "topic_evidence": {"type": "text", "index": False},  # sentences that drove the decision
+        "topic_model": _KW,  # model version
         "people": _KW,
         "statement_count": {"type": "integer"},
         "simhash": {"type": "long"},
@@ -134,6 +138,11 @@ ITEMS = {
         "error": {"type": "text"},
         "article_id": _KW,
         "processed_at": _DATE,
+        "host": _KW,  # the link's host: the per-host cap of a batch, fetch health per host
+        "next_attempt_at": _DATE,  # a pending item is due from then (backoff after a failure)
+        "last_attempt_at": _DATE,
+        "last_attempt_ok": {"type": "boolean"},
+        "first_failed_at": _DATE,  # the retry window runs from here
     },
 }
 
@@ -151,13 +160,25 @@ ALERTS = {
         "speaker": _KW,
         "kind": _KW,
         "text": {"type": "text"},
-        "status": _KW,  # pending | sent
+        "status": _KW,  # pending | sent | dropped
         "created_at": _DATE,
         "sent_at": _DATE,
-        "email_id": _KW,  # the hits of one email share it (the throttle counts emails)
+        "email_id": _KW,  # the Message-ID of the email that carried it: the hits of one email share it
         "hold_reason": _KW,  # why a pending hit waits (quiet hours, throttle); None once sent
         "attempts": {"type": "integer"},
         "last_error": {"type": "text"},
+        "lease_owner": _KW,  # the sender that claimed the hit, until lease_until
+        "lease_until": _DATE,
+    },
+}
+
+# Named positions in the index that a pass resumes from, e.g. the alert watermark.
+CURSORS = {
+    "dynamic": "strict",
+    "properties": {
+        "name": _KW,
+        "at": _DATE,
+        "updated_at": _DATE,
     },
 }
 
@@ -186,12 +207,13 @@ RUNS = {
 
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
-    "articles": (2, ARTICLES),
+    "articles": (3, ARTICLES),  # v3: is_immigration_policy, topic_score, topic_evidence, topic_model
     "statements": (3, STATEMENTS),  # v3: speaker_kind, speaker_title, fragments (one document per interrupted quote)
     "feeds": (1, FEEDS),
-    "items": (1, ITEMS),
-    "alerts": (2, ALERTS),
+    "items": (2, ITEMS),
+    "alerts": (3, ALERTS),
     "runs": (1, RUNS),
+    "cursors": (1, CURSORS),
     "robots": (1, ROBOTS),
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from elasticsearch import Elasticsearch
 
@@ -29,6 +30,10 @@ def fill_search_fields(es: Elasticsearch, articles_index: str, kind: str, source
             src.update(
                 article_search_fields(src.get("title") or "", src.get("description") or "", src.get("body") or "")
             )
+    elif kind == "items":
+        for src in sources:  # items of mapping v1 have no host: the per-host cap needs one
+            if not src.get("host"):
+                src["host"] = (urlsplit(src.get("url") or "").hostname or "").lower()
     elif kind == "statements":
         ids = sorted({src["article_id"] for src in sources if src.get("article_id")})
         labels: dict[str, list[str]] = {}

@@ -1,4 +1,7 @@
-"""Topic tagging and figure mentions: plain functions, no I/O.
+"""Topic rules: the weighted phrase lists of seeds/topics.yaml, matched and scored. No I/O.
+
+The phrase scores are the subtopic decision, a feature of the immigration-policy model
+(`model.py`), and the whole decision for topics without a trained model.
 
 Topics (seeds/topics.yaml) are weighted phrase lists. How a phrase is matched:
 
@@ -18,10 +21,8 @@ Scoring, for one topic or subtopic:
   never below 1), so long articles that mention a topic in passing do not outscore short ones
   that are about it.
 
-A topic is assigned when its score reaches its ``threshold``; its subtopics are only considered
-when the topic itself is assigned, and each needs ``subtopic_threshold`` and at least
-SUBTOPIC_MIN_SHARE of the best subtopic's score. Negative weights are
-allowed and subtract (use them sparingly, for phrases that signal another kind of story).
+`squash` maps a phrase score onto 0..1; `decide.py` compares that with the thresholds. Negative
+weights are allowed and subtract (use them sparingly, for phrases that signal another kind of story).
 
 When phrases overlap, the longest match wins ("illegal immigration" is one match, not also
 "immigration"); a topic that lists only the shorter phrase is still credited with it.
@@ -35,16 +36,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from pipeline.config import Figure, Topic
-from pipeline.records import TopicLabel
+from pipeline.config import Topic
 
 TITLE_WEIGHT = 2.0  # a phrase in the title counts this much on top of the body
 SATURATION = 0.5  # each further body occurrence of a phrase adds this fraction of the previous one
 LENGTH_UNIT = 400  # words; texts longer than this are scaled down by sqrt(words / LENGTH_UNIT)
 MAX_EVIDENCE = 5
-# A subtopic also needs this share of the best subtopic's score: a story about H-1B visas that
-# mentions green cards once is not also a "legal immigration levels" story.
-SUBTOPIC_MIN_SHARE = 1 / 3
+RULE_SCALE = 3.0  # a phrase score of 3 (one strong phrase in the headline) squashes to 0.63
 
 _WORD = re.compile(r"\w+")
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
@@ -155,7 +153,6 @@ def _first_words(phrase: str) -> set[str]:
 class _Owner:
     id: str
     parent: str | None
-    threshold: float
 
 
 @dataclass
@@ -175,8 +172,6 @@ def _cache_key(topics: list[Topic]) -> tuple:
     return tuple(
         (
             t.id,
-            t.threshold,
-            t.subtopic_threshold,
             tuple(sorted(t.keywords.items())),
             tuple((s.id, tuple(sorted(s.keywords.items()))) for s in t.subtopics),
         )
@@ -196,12 +191,12 @@ def _compile(topics: list[Topic]) -> _Compiled:
     structure: list[tuple[int, list[int]]] = []
     for t in topics:
         ti = len(owners)
-        owners.append(_Owner(t.id, None, t.threshold))
+        owners.append(_Owner(t.id, None))
         owner_phrases.append({_normal(k): w for k, w in t.keywords.items()})
         subs = []
         for s in t.subtopics:
             subs.append(len(owners))
-            owners.append(_Owner(s.id, t.id, t.subtopic_threshold))
+            owners.append(_Owner(s.id, t.id))
             owner_phrases.append({_normal(k): w for k, w in s.keywords.items()})
         for k in [*t.keywords, *(k for s in t.subtopics for k in s.keywords)]:
             display.setdefault(_normal(k), " ".join(k.split()))
@@ -294,123 +289,6 @@ def score_article(title: str, text: str, topics: list[Topic]) -> dict[str, tuple
     return out
 
 
-def tag_article(title: str, text: str, topics: list[Topic]) -> list[TopicLabel]:
-    """Topics and subtopics whose score reaches their threshold, most relevant first."""
-    c = _compile(topics)
-    scores = score_article(title, text, topics)
-    labels: list[TopicLabel] = []
-    for ti, subs in c.topics:
-        topic = c.owners[ti]
-        score, evidence = scores[topic.id]
-        if score < topic.threshold:
-            continue
-        labels.append(TopicLabel(label=topic.id, parent=None, score=score, evidence=evidence))
-        sub_labels = []
-        best = max((scores[c.owners[si].id][0] for si in subs), default=0.0)
-        for si in subs:
-            sub = c.owners[si]
-            s_score, s_evidence = scores[sub.id]
-            if s_score >= sub.threshold and s_score >= SUBTOPIC_MIN_SHARE * best:
-                sub_labels.append(TopicLabel(label=sub.id, parent=topic.id, score=s_score, evidence=s_evidence))
-        sub_labels.sort(key=lambda lab: -lab.score)
-        labels.extend(sub_labels)
-    return labels
-
-
-# ---------------------------------------------------------------- figures
-
-
-@dataclass
-class _FigureMatcher:
-    index: _PhraseIndex[tuple[int, bool]]  # payload: (figure index, is bare surname)
-    names: list[str]
-    unique_surname: list[dict[str, bool]]
-
-
-_FIG_CACHE: dict[tuple, _FigureMatcher] = {}
-
-
-def _is_handle(alias: str) -> bool:
-    return alias.startswith("@")
-
-
-def _is_bare(alias: str) -> bool:
-    return not _is_handle(alias) and len(alias.split()) == 1 and "." not in alias
-
-
-def _name_pattern(alias: str) -> str:
-    parts = []
-    for ch in alias:
-        if ch == " ":
-            parts.append(r"\s+")
-        elif ch in "'’":
-            parts.append(r"['’]")
-        else:
-            parts.append(re.escape(ch))
-    return "".join(parts)
-
-
-def _compile_figures(figures: list[Figure]) -> _FigureMatcher:
-    key = tuple((f.id, f.name, tuple(f.aliases)) for f in figures)
-    hit = _FIG_CACHE.get(key)
-    if hit is not None:
-        return hit
-    # how many figures could a bare surname mean (their bare aliases and the last word of their names)
-    owners_of: dict[str, set[int]] = {}
-    for i, f in enumerate(figures):
-        for a in [f.name.split()[-1], *[a for a in f.aliases if _is_bare(a)]]:
-            owners_of.setdefault(a.lower(), set()).add(i)
-    entries = []
-    for i, f in enumerate(figures):
-        seen = set()
-        for alias in [f.name, *f.aliases]:
-            alias = " ".join(alias.split())
-            if not alias or alias in seen:
-                continue
-            seen.add(alias)
-            if _is_handle(alias):
-                # matched from the word after "@", case-insensitively (handles ignore case)
-                handle = alias[1:]
-                words = _WORD.findall(handle)
-                if words:
-                    entries.append((words[0].lower(), r"(?<=@)" + re.escape(handle), True, (i, False), False))
-                continue
-            words = _WORD.findall(alias)
-            if words:
-                # names are matched case-sensitively ("Trump", not "trump card")
-                entries.append((words[0].lower(), _name_pattern(alias), False, (i, _is_bare(alias)), False))
-    unique = [{a.lower(): len(owners_of.get(a.lower(), ())) <= 1 for a in f.aliases if _is_bare(a)} for f in figures]
-    matcher = _FigureMatcher(_PhraseIndex(entries), [f.name for f in figures], unique)
-    if len(_FIG_CACHE) > 32:
-        _FIG_CACHE.clear()
-    _FIG_CACHE[key] = matcher
-    return matcher
-
-
-def mentioned_figures(text: str, figures: list[Figure]) -> list[str]:
-    """Canonical names of the tracked figures the text mentions, in order of first mention.
-
-    A full name, a titled or spelled-out alias or a social handle counts on its own. A bare surname
-    counts only when no other tracked figure shares it, or when the same text also names the person
-    in full (or by a titled alias).
-    """
-    m = _compile_figures(figures)
-    if not text:
-        return []
-    first_strong: dict[int, int] = {}
-    first_bare: dict[int, int] = {}
-    bare_ok: dict[int, bool] = {}
-    for start, end, (fi, bare) in m.index.finditer(text):
-        if bare:
-            first_bare.setdefault(fi, start)
-            if m.unique_surname[fi].get(text[start:end].lower(), False):
-                bare_ok[fi] = True
-        else:
-            first_strong.setdefault(fi, start)
-    found: dict[int, int] = dict(first_strong)
-    for fi, pos in first_bare.items():
-        if fi in first_strong:
-            found[fi] = min(pos, first_strong[fi])
-        elif bare_ok.get(fi):
-            found[fi] = pos
-    return [m.names[fi] for fi, _ in sorted(found.items(), key=lambda x: x[1])]
+def squash(score: float) -> float:
+    """A phrase score (0 and up) on a 0..1 scale: 1 - exp(-score / RULE_SCALE)."""
+    return 1.0 - math.exp(-max(score, 0.0) / RULE_SCALE)

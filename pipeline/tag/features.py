@@ -1,0 +1,111 @@
+"""Features of the immigration-policy model: the same function at training and at tagging time.
+
+An article is read as title, lede (its first sentence) and body, each capped, so the cost is linear
+in the text and bounded. Features, each block L2-normalised so that long and short texts are on
+one scale:
+
+* ``w:`` words and word pairs of the whole text (title and lede counted twice), log-scaled counts;
+* ``t:`` words and word pairs of the title alone, so that a headline can be decided on its own;
+* ``r:`` the seeds' phrase scores (rules.py) of the title and of the whole text (log-scaled, so a
+  story full of strong phrases keeps counting; times RULE_GAIN so that regularisation holds them
+  back less than single words): what a user adds to seeds/topics.yaml moves the decision even
+  before the model is retrained;
+  each also per length class (``r:all@short``), as phrases weigh more in a short text;
+* ``len:`` which length class the text falls in (title only, short, full), a bias per class.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.config import Topic
+
+from .rules import score_article
+
+LengthClass = Literal["title", "short", "full"]
+LENGTH_CLASSES: tuple[LengthClass, ...] = ("title", "short", "full")
+
+MAX_TITLE_CHARS = 400
+MAX_BODY_CHARS = 20_000  # about 3,000 words: enough to say what a story is about; bounds the cost
+MAX_LEDE_CHARS = 400
+SHORT_WORDS = 80  # a body of fewer words (a feed summary, a brief) is a "short" text
+RULE_GAIN = 2.0
+
+_TOKEN = re.compile(r"[^\W\d_](?:[\w'’\-]*\w)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘']?[A-Z0-9])")
+# Function words carry no topic; dropping them keeps the model small.
+STOPWORDS = frozenset(
+    "a an the of to and in on for is was were be been are that this it its with as by at from have has had he "
+    "she they his her their them we you i not but or will would said says say so if than then there which who "
+    "what when also about after more can could do does did into out up over just all one new".split()
+)
+
+
+@dataclass(frozen=True)
+class TextParts:
+    title: str
+    lede: str
+    body: str
+    length_class: LengthClass
+
+
+def split_parts(title: str, text: str) -> TextParts:
+    """Title, lede (first sentence of the body) and capped body; and the text's length class."""
+    title = " ".join((title or "").split())[:MAX_TITLE_CHARS]
+    body = (text or "")[:MAX_BODY_CHARS].strip()
+    lede = first_sentence(body)
+    if not title:  # an untitled text (a brief, a page whose headline was lost): its lede stands in
+        title = lede
+    n_words = len(body.split()) if body else 0
+    length_class: LengthClass = "title" if n_words == 0 else "short" if n_words < SHORT_WORDS else "full"
+    return TextParts(title, lede, body, length_class)
+
+
+def first_sentence(text: str) -> str:
+    head = " ".join(text[: MAX_LEDE_CHARS * 3].split())
+    return _SENTENCE_END.split(head, maxsplit=1)[0][:MAX_LEDE_CHARS]
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower().replace("’", "'"))
+
+
+def _bag(words: list[str], prefix: str, out: dict[str, float]) -> None:
+    stop = STOPWORDS
+    counts = Counter(prefix + w for w in words if w not in stop)  # Counter counts in C
+    counts.update(f"{prefix}{a} {b}" for a, b in zip(words, words[1:], strict=False) if a not in stop or b not in stop)
+    log = math.log
+    weighted = {k: 1.0 + log(n) for k, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    for k, v in weighted.items():
+        out[k] = v / norm
+
+
+def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None = None) -> dict[str, float]:
+    """Feature name -> value for one text (the model's input). ``phrase_score``: the topic's phrase
+    score of title and body when the caller has it already (saves a pass over the text)."""
+    title_words = tokens(parts.title)
+    feats: dict[str, float] = {}
+    # the title counts twice and the lede (also part of the body) once more: they say what a story is about
+    _bag(title_words + title_words + tokens(parts.lede) + tokens(parts.body), "w:", feats)
+    _bag(title_words, "t:", feats)
+    if topic is not None:
+        for name, value in rule_features(parts, topic, phrase_score).items():
+            feats[name] = value
+            feats[f"{name}@{parts.length_class}"] = value  # how much phrases count depends on length
+    feats["len:" + parts.length_class] = 1.0
+    return feats
+
+
+def rule_features(parts: TextParts, topic: Topic, phrase_score: float | None = None) -> dict[str, float]:
+    if phrase_score is None:
+        phrase_score = score_article(parts.title, parts.body, [topic])[topic.id][0]
+    title = score_article("", parts.title, [topic])[topic.id][0] if parts.title else 0.0
+    return {
+        "r:all": RULE_GAIN * math.log1p(max(phrase_score, 0.0)),
+        "r:title": RULE_GAIN * math.log1p(max(title, 0.0)),
+    }
