@@ -1,8 +1,9 @@
 """newsmon_poll: poll the feeds that are due, in mapped batches; announce new items as an asset event.
 
 Schedule: every ``poll_schedule_minutes`` (seeds/feeds.yaml, default 5). One active run at most,
-no catch-up. The ``newsmon://items/new`` event is emitted only when new items arrived; its extra
-carries their count. Heavy imports happen inside the tasks, never at parse time.
+no catch-up. The ``newsmon://items/new`` event is emitted when new items arrived, or when none did
+but queued items are due again (a retry whose backoff ended): its extra carries the count of new
+items and ``due_retries``. Heavy imports happen inside the tasks, never at parse time.
 """
 
 from __future__ import annotations
@@ -60,15 +61,24 @@ def newsmon_poll():
 
     @task(outlets=[NEW_ITEMS], execution_timeout=timedelta(minutes=1))
     def announce(results, outlet_events=None) -> int:
-        """Emit ``newsmon://items/new`` with the count, or skip (no event) when nothing is new."""
+        """Emit ``newsmon://items/new`` with the count, or skip (no event) when nothing is new or due."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         results = list(results)
         new_items = sum(r["new_items"] for r in results)
-        if not new_items:
-            raise AirflowSkipException("no new items: no asset event")
+        due = 0
+        if not new_items:  # retries whose backoff ended must not wait for some feed to publish
+            from _newsmon_common import newsmon_pipeline
+
+            from pipeline.itemqueue import count_due
+
+            with newsmon_pipeline() as p:
+                due = count_due(p)
+            if not due:
+                raise AirflowSkipException("no new items and no retry due: no asset event")
         outlet_events[NEW_ITEMS].extra = {
             "count": new_items,
+            "due_retries": due,
             "feeds_polled": sum(r["polled"] for r in results),
             "feeds_failed": sum(r["failed"] for r in results),
         }

@@ -101,6 +101,11 @@ def due_query(now: datetime, exclude: list[str] | None = None) -> dict[str, Any]
     return query
 
 
+def count_due(p: Pipeline, now: datetime | None = None) -> int:
+    """How many pending items are due now: new ones, and retries whose backoff has ended."""
+    return int(p.es.count(index=p.idx("items"), query=due_query(now or datetime.now(UTC)))["count"])
+
+
 def due_items(
     p: Pipeline,
     limit: int = 500,

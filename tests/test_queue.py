@@ -11,7 +11,7 @@ from conftest import free_port, rss
 from test_alerts import STORY_A, page
 from test_run import seeds_with
 
-from pipeline.itemqueue import BACKOFF, after_failure, retry_delay
+from pipeline.itemqueue import BACKOFF, after_failure, count_due, retry_delay
 from pipeline.run import open_pipeline, pending_items, poll_feeds, process_items, run_once
 from pipeline.store import client as ix
 
@@ -84,6 +84,9 @@ def test_a_dead_site_at_the_head_of_the_queue_holds_up_nothing(tmp_path, site, e
         # Not due yet: the next run takes none of them; once the wait is over, a batch takes them again.
         assert pending_items(p) == []
         assert len(pending_items(p, limit=500, now=now + max(waits) + timedelta(seconds=1))) == 10
+        # What the poll DAG's announce counts to start a process run when no feed brought anything new.
+        assert count_due(p) == 0
+        assert count_due(p, now + max(waits) + timedelta(seconds=1)) == 60
 
 
 @pytest.mark.es
