@@ -33,12 +33,14 @@ def newsmon_poll():
         A poll sets the feed's next poll on the schedule's grid (pipeline.poll.next_slot), so no
         look-ahead is needed: however late a poll ran, its feed is due at the next tick.
         """
-        from _newsmon_common import batched, newsmon_pipeline
+        from _newsmon_common import newsmon_pipeline
 
+        from pipeline.fanout import feed_batches
         from pipeline.run import due_feeds
 
         with newsmon_pipeline() as p:
-            return batched(due_feeds(p), FEED_BATCH)
+            # grouped by host: two workers never poll one site at once (pipeline/fanout.py)
+            return feed_batches(p, due_feeds(p), FEED_BATCH)
 
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=10), multiple_outputs=False)
     def poll(feed_ids: list[str]) -> dict:

@@ -41,12 +41,14 @@ def newsmon_process():
     @task(execution_timeout=timedelta(minutes=2))
     def pending_batches() -> list[list[str]]:
         """Ids of the items waiting for processing, split into batches."""
-        from _newsmon_common import batched, newsmon_pipeline
+        from _newsmon_common import newsmon_pipeline
 
+        from pipeline.fanout import item_batches
         from pipeline.run import pending_items
 
         with newsmon_pipeline() as p:
-            return batched(pending_items(p, limit=MAX_PENDING), ITEM_BATCH)
+            # grouped by host: two workers never fetch from one site at once (pipeline/fanout.py)
+            return item_batches(p, pending_items(p, limit=MAX_PENDING), ITEM_BATCH)
 
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=20), multiple_outputs=False)
     def process(item_ids: list[str]) -> dict:

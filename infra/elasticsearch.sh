@@ -6,6 +6,7 @@
 #   infra/elasticsearch.sh stop     [--name local]
 #   infra/elasticsearch.sh status
 #   infra/elasticsearch.sh password [--name secure]
+#   infra/elasticsearch.sh cluster start|stop|status [--nodes 3] [--port 9210] [--name cluster]
 #
 # Environment: ES_VERSION (9.2.4), NEWSMON_CACHE (~/.cache/newsmon),
 # NEWSMON_STATE_DIR (<repo>/var), ES_HEAP (512m), ES_JAVA_HOME (auto).
@@ -49,7 +50,7 @@ say() { printf '[es] %s\n' "$*"; }
 die() { printf '[es] ERROR: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 
@@ -258,12 +259,19 @@ write_config() {
     mkdir -p "$INST/data" "$INST/logs" "$INST/run"
     {
         echo "# Written by infra/elasticsearch.sh on every start; edits are lost."
-        echo "cluster.name: newsmon-$NAME"
+        echo "cluster.name: newsmon-${CLUSTER_NAME:-$NAME}"
         echo "node.name: $NAME"
         echo "network.host: 127.0.0.1"
         echo "http.port: $PORT"
         echo "transport.port: $tport"
-        echo "discovery.type: single-node"
+        if [[ -n "${CLUSTER_SEEDS:-}" ]]; then
+            # cluster mode: every node master-eligible and data, found through loopback transport ports
+            echo "discovery.seed_hosts: [$CLUSTER_SEEDS]"
+            # Only when the cluster forms for the first time; a node with data already knows its cluster.
+            [[ -n "$(ls -A "$INST/data" 2>/dev/null)" ]] || echo "cluster.initial_master_nodes: [$CLUSTER_MASTERS]"
+        else
+            echo "discovery.type: single-node"
+        fi
         echo "path.data: $INST/data"
         echo "path.logs: $INST/logs"
         # A developer disk above 90% would otherwise turn indices read-only.
@@ -464,6 +472,138 @@ password() {
     head -n1 "$PWFILE"
 }
 
+# ------------------------------------------------------------------ cluster mode
+
+# Nodes <name>-1..N: HTTP ports port..port+N-1, transport ports +100, each its own
+# instance folder (config, data, logs) like a single node. Security stays off: a
+# multi-node cluster with security needs transport TLS certificates (see infra/README.md).
+parse_cluster_opts() {
+    NODES=3 CPORT=9210 CNAME=cluster
+    while (( $# )); do
+        case $1 in
+            --nodes)   NODES=${2:?--nodes needs a value}; shift 2 ;;
+            --port)    CPORT=${2:?--port needs a value}; shift 2 ;;
+            --name)    CNAME=${2:?--name needs a value}; shift 2 ;;
+            -h|--help) usage 0 ;;
+            *) die "unknown cluster option: $1 (try --help)" ;;
+        esac
+    done
+    [[ "$NODES" =~ ^[1-9]$ ]] || die "--nodes must be 1-9"
+    [[ "$CPORT" =~ ^[0-9]+$ ]] && (( CPORT >= 1024 && CPORT + NODES <= 65435 )) || die "--port must leave room for $NODES ports (and +100 transport)"
+    [[ "$CNAME" =~ ^[A-Za-z0-9_-]+$ ]] || die "--name may only use letters, digits, '-' and '_'"
+}
+
+node_opts() {  # sets NAME, PORT, INST, PIDFILE for node $1 of the cluster
+    NAME="$CNAME-$1" PORT=$(( CPORT + $1 - 1 )) SECURE=0
+    INST="$INSTANCES_DIR/$NAME" PIDFILE="$INSTANCES_DIR/$NAME/run/elasticsearch.pid" PWFILE=""
+}
+
+cluster_health() {  # status once all $NODES nodes have joined, else nothing
+    local i out
+    for (( i = 1; i <= NODES; i++ )); do
+        out=$(curl -s --max-time 5 "http://127.0.0.1:$(( CPORT + i - 1 ))/_cluster/health?wait_for_nodes=$NODES&timeout=1s" 2>/dev/null) || continue
+        if [[ "$out" == *'"timed_out":false'* ]]; then
+            sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' <<<"$out"
+            return 0
+        fi
+    done
+}
+
+cluster_start() {
+    parse_cluster_opts "$@"
+    mkdir -p "$INSTANCES_DIR"
+    exec 9>"$INSTANCES_DIR/.$CNAME.cluster.lock"
+    flock 9
+    local i seeds="" masters="" started=() t0=$SECONDS
+    for (( i = 1; i <= NODES; i++ )); do
+        seeds+="${seeds:+, }\"127.0.0.1:$(( CPORT + i - 1 + 100 ))\""
+        masters+="${masters:+, }\"$CNAME-$i\""
+    done
+    CLUSTER_SEEDS=$seeds CLUSTER_MASTERS=$masters CLUSTER_NAME=$CNAME
+    pick_jdk
+    fetch
+    ensure_es_user
+    choose_es_home
+    for (( i = 1; i <= NODES; i++ )); do
+        node_opts "$i"
+        if [[ -n "$(pid_of "$PIDFILE")" ]]; then
+            say "node $NAME is already running"
+            continue
+        fi
+        port_busy "$PORT" && die "port $PORT (node $NAME) is already in use ($(port_owner "$PORT")); choose another --port"
+        port_busy $(( PORT + 100 )) && die "transport port $(( PORT + 100 )) (node $NAME) is already in use ($(port_owner $(( PORT + 100 ))))"
+        mkdir -p "$INST"
+        write_config
+        say "starting node $NAME on 127.0.0.1:$PORT (transport $(( PORT + 100 ))), data in $INST/data"
+        # All nodes start at once: a master needs a quorum of the others to be elected.
+        ( cd "$INST/logs" && run_es "$ES_HOME/bin/elasticsearch" -d -p "$PIDFILE" ) >"$INST/logs/startup.out" 2>&1 \
+            || { tail -n 30 "$INST/logs/startup.out" >&2 || true; die "node $NAME failed to start; see $INST/logs/"; }
+        started+=("$NAME")
+    done
+    printf '[es] waiting for %s nodes to form cluster newsmon-%s ' "$NODES" "$CNAME"
+    local status=""
+    while (( SECONDS - t0 < START_TIMEOUT * 2 )); do
+        status=$(cluster_health)
+        if [[ "$status" == green || "$status" == yellow ]]; then
+            printf ' %s (%ss)\n' "$status" "$(( SECONDS - t0 ))"
+            say "ready: http://127.0.0.1:$CPORT .. :$(( CPORT + NODES - 1 )) ($NODES nodes; started: ${started[*]:-none})"
+            say "export NEWSMON_ES_URL=$(cluster_urls)"
+            return 0
+        fi
+        for (( i = 1; i <= NODES; i++ )); do
+            node_opts "$i"
+            if [[ -z "$(pid_of "$PIDFILE")" ]]; then
+                printf ' died\n'
+                tail -n 30 "$INST/logs/newsmon-$CNAME.log" >&2 2>/dev/null || true
+                die "node $NAME exited during startup; see $INST/logs/"
+            fi
+        done
+        printf '.'
+        sleep 1
+    done
+    printf ' timeout\n'
+    die "the $NODES nodes did not form a cluster within $(( START_TIMEOUT * 2 ))s; see $INSTANCES_DIR/$CNAME-*/logs/"
+}
+
+cluster_urls() {  # comma-separated node URLs: the Python client accepts several and fails over
+    local i out=""
+    for (( i = 1; i <= NODES; i++ )); do out+="${out:+,}http://127.0.0.1:$(( CPORT + i - 1 ))"; done
+    printf '%s' "$out"
+}
+
+cluster_stop() {
+    parse_cluster_opts "$@"
+    local i
+    for (( i = 1; i <= NODES; i++ )); do
+        stop --name "$CNAME-$i" &
+    done
+    wait
+}
+
+cluster_status() {
+    parse_cluster_opts "$@"
+    local i pid
+    printf '%-12s %-6s %-8s\n' NODE PORT PID
+    for (( i = 1; i <= NODES; i++ )); do
+        node_opts "$i"
+        pid=$(pid_of "$PIDFILE")
+        printf '%-12s %-6s %-8s\n' "$NAME" "$PORT" "${pid:--}"
+    done
+    say "cluster health: $(cluster_health || true)"
+}
+
+cluster() {
+    local sub=${1:-}
+    (( $# )) && shift
+    case $sub in
+        start)  cluster_start "$@" ;;
+        stop)   cluster_stop "$@" ;;
+        status) cluster_status "$@" ;;
+        urls)   parse_cluster_opts "$@"; cluster_urls; echo ;;
+        *) die "usage: $0 cluster start|stop|status|urls [--nodes 3] [--port 9210] [--name cluster]" ;;
+    esac
+}
+
 cmd=${1:-}
 (( $# )) && shift
 case $cmd in
@@ -472,6 +612,7 @@ case $cmd in
     stop)     stop "$@" ;;
     status)   status ;;
     password) password "$@" ;;
+    cluster)  cluster "$@" ;;
     -h|--help|help) usage 0 ;;
     *) usage 2 ;;
 esac

@@ -415,6 +415,9 @@ class Settings(BaseSettings):
     allow_private: Annotated[list[str], NoDecode] = Field(default_factory=list)
     respect_robots: bool = True
     host_delay_s: float = Field(default=1.0, ge=0)  # minimum gap between two requests to the same host
+    # Where per-host pacing state lives: "local" (this process) or "elasticsearch" (shared by every worker
+    # that uses the same index prefix: pipeline/store/hostgate.py). Several workers need "elasticsearch".
+    host_gate: Literal["local", "elasticsearch"] = "local"
     fetch_workers: int = Field(default=16, ge=1)  # threads sending requests (each host still gets one at a time)
     # Processes for the CPU stages (feed parsing, extract, tag, statements, fingerprint): unset means one
     # per core; 0 runs them in the calling process (the Airflow tasks' choice: Airflow runs tasks side by side).
@@ -432,9 +435,11 @@ class Settings(BaseSettings):
     @field_validator("es_url")
     @classmethod
     def _es_url(cls, v: str) -> str:
-        if not re.match(r"^https?://", v):
-            raise ValueError("NEWSMON_ES_URL must start with http:// or https://")
-        return v.rstrip("/")
+        # Several nodes of one cluster: comma-separated; the client spreads requests and fails over.
+        urls = [u.strip().rstrip("/") for u in v.split(",")]
+        if not all(re.match(r"^https?://", u) for u in urls):
+            raise ValueError("NEWSMON_ES_URL must start with http:// or https:// (several nodes: comma-separated)")
+        return ",".join(urls)
 
     @field_validator("index_prefix")
     @classmethod

@@ -16,6 +16,7 @@ from .fetch import RobotsCache
 from .net import HttpClient
 from .schedule import HostGate, LocalGate
 from .store import client as ix
+from .store.hostgate import EsHostGate
 from .store.robots import EsRobotsStore
 
 
@@ -65,4 +66,8 @@ def open_pipeline(settings: Settings | None = None, seeds: Seeds | None = None, 
     es = ix.connect(settings)
     if setup:
         ix.setup_indices(es, settings.index_prefix)
-    return Pipeline(settings, seeds, es, HttpClient(settings))
+    p = Pipeline(settings, seeds, es, HttpClient(settings))
+    if settings.host_gate == "elasticsearch":
+        # A lease outlives any call made under it: robots.txt and the page, each within the total limit.
+        p.gate = EsHostGate(es, settings.index_prefix, lease_s=2 * settings.http_total_timeout_s + 10.0)
+    return p

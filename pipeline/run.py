@@ -174,11 +174,17 @@ def process_items(
     together and marked while later ones are still on their way (pipeline.batch).
     """
     reporter = reporter or Reporter()
-    items = {i: d for i, d in ix.get_docs(p.es, p.idx("items"), item_ids).items() if d.get("status") == "pending"}
+    docs = ix.get_docs(p.es, p.idx("items"), item_ids)
+    items = {i: d for i, d in docs.items() if d.get("status") == "pending"}
+    # The same batch again after its worker died mid-way (a task retry): what that worker stored was never
+    # reported, so its articles are reported now and their alerts get queued (queueing is idempotent).
+    earlier = [d["article_id"] for d in docs.values() if d.get("status") == "processed" and d.get("article_id")]
     if not items:
-        return ProcessSummary()
+        return ProcessSummary(article_ids=earlier)
     reporter.start("process", len(items))
-    return ItemBatch(p, items, p.cpu(cpu_workers), reporter, store_every).run()
+    summary = ItemBatch(p, items, p.cpu(cpu_workers), reporter, store_every).run()
+    summary.article_ids = list(dict.fromkeys(earlier + summary.article_ids))
+    return summary
 
 
 # ------------------------------------------------------------------ alerts

@@ -295,3 +295,17 @@ def make_settings(tmp_path):
         return load_settings(**defaults)
 
     return make
+
+
+# ------------------------------------------------------------------ the cluster tests
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `cluster` start three Elasticsearch nodes and a Celery deployment (minutes): they run
+    only when asked for, with `-m cluster` (or a -m expression naming it) or NEWSMON_TEST_CLUSTER=1."""
+    if "cluster" in (config.getoption("-m") or "") or os.environ.get("NEWSMON_TEST_CLUSTER") == "1":
+        return
+    skip = pytest.mark.skip(reason="cluster test: run with -m cluster or NEWSMON_TEST_CLUSTER=1")
+    for item in items:
+        if "cluster" in item.keywords:
+            item.add_marker(skip)

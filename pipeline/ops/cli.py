@@ -571,17 +571,32 @@ def train_topics(ctx: typer.Context) -> None:
 # ------------------------------------------------------------------ airflow
 
 
+PROFILE_HELP = (
+    "local: airflow standalone on SQLite; cluster: Postgres, Redis, CeleryExecutor, two workers (infra/README.md)."
+)
+
+
 @airflow_app.command("up")
-def airflow_up() -> None:
+def airflow_up(profile: str = typer.Option("local", help=PROFILE_HELP)) -> None:
     """Start Airflow (scheduler, API server, DAG processor, triggerer) with the local services."""
+    if profile == "cluster":
+        from .airflow_cluster import main as cluster
+
+        sys.exit(cluster(["up"]))
+    if profile != "local":
+        _fail(f"unknown --profile {profile!r}: local or cluster")
     from .airflow_local import airflow_up as up
 
     sys.exit(up(PROJECT_ROOT))
 
 
 @airflow_app.command("down")
-def airflow_down() -> None:
+def airflow_down(profile: str = typer.Option("local", help=PROFILE_HELP)) -> None:
     """Stop every Airflow process started by `newsmon airflow up`."""
+    if profile == "cluster":
+        from .airflow_cluster import main as cluster
+
+        sys.exit(cluster(["down"]))
     from .airflow_local import airflow_down as down
 
     sys.exit(down(PROJECT_ROOT))

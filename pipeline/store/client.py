@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from elastic_transport.client_utils import DEFAULT
-from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportError, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 
 from ..config import Settings, mask_url, secret
@@ -65,7 +65,7 @@ def alias(prefix: str, kind: str) -> str:
 def connect(settings: Settings) -> Elasticsearch:
     auth = (settings.es_user, secret(settings.es_password)) if settings.es_user else None
     es = Elasticsearch(
-        settings.es_url,
+        settings.es_url.split(","),  # several nodes: requests go round them, and a dead node is skipped
         basic_auth=auth,
         ca_certs=settings.es_ca_certs or DEFAULT,
         verify_certs=settings.es_verify_certs,
@@ -160,8 +160,12 @@ def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = Non
         if es.indices.exists(index=name) and current is None:
             raise EsUnavailable(f"an index (not an alias) called '{name}' exists; remove or rename it first")
         if not es.indices.exists(index=target):
-            es.indices.create(index=target, settings=SETTINGS, mappings=mapping_for(kind, stemming))
-            actions.append(f"created {target}")
+            try:
+                es.indices.create(index=target, settings=SETTINGS, mappings=mapping_for(kind, stemming))
+                actions.append(f"created {target}")
+            except BadRequestError as exc:  # a worker starting at the same moment created it first
+                if exc.error != "resource_already_exists_exception":
+                    raise
         if current:
             _copy_documents(
                 es, current, target, functools.partial(fill_search_fields, es, alias(prefix, "articles"), kind)
@@ -173,8 +177,23 @@ def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = Non
         else:
             es.indices.put_alias(index=target, name=name)
             actions.append(f"alias {name} -> {target}")
+    actions += _ensure_replicas(es, [alias(prefix, k) for k in INDICES])
+    # Another worker may have created an index a moment ago: wait until its primaries can answer.
+    es.cluster.health(index=",".join(alias(prefix, k) for k in INDICES), wait_for_status="yellow", timeout="30s")
     es.indices.refresh(index=",".join(alias(prefix, k) for k in INDICES))
     return actions
+
+
+def _ensure_replicas(es: Elasticsearch, names: list[str]) -> list[str]:
+    """Indices created before replicas expanded with the cluster get the setting now (it is dynamic)."""
+    want = SETTINGS["auto_expand_replicas"]
+    current = es.indices.get_settings(index=",".join(names), name="index.auto_expand_replicas")
+    stale = sorted(
+        i for i, s in current.items() if s.get("settings", {}).get("index", {}).get("auto_expand_replicas") != want
+    )
+    if stale:
+        es.indices.put_settings(index=",".join(stale), settings={"index": {"auto_expand_replicas": want}})
+    return [f"replicas of {i}: auto_expand_replicas {want}" for i in stale]
 
 
 def _copy_documents(

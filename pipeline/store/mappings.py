@@ -15,7 +15,9 @@ import copy
 
 SETTINGS = {
     "number_of_shards": 1,
-    "number_of_replicas": 0,  # single-node local default; raise it on a cluster
+    # One replica as soon as the cluster has a second data node, none on a single node (which would
+    # stay yellow): the same setup serves a laptop and a cluster, and losing one node loses no data.
+    "auto_expand_replicas": "0-1",
     "analysis": {
         "analyzer": {
             "newsmon_text": {"type": "standard", "stopwords": "_english_"},

@@ -49,7 +49,7 @@ def _ratio(make, stage, size: int = SMALL) -> tuple[float, float, float]:
     small = (unit * (size // len(unit) + 1))[:size]
     large = (unit * (8 * size // len(unit) + 1))[: 8 * size]
     stage(small)  # warm caches (alias index, regexes)
-    t_small, t_large = _best(lambda: stage(small)), _best(lambda: stage(large), runs=2)
+    t_small, t_large = _best(lambda: stage(small)), _best(lambda: stage(large))
     return t_large / max(t_small, 1e-4), t_small, t_large
 
 
