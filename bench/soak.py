@@ -59,6 +59,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from alert_latency import free_name  # noqa: E402 - results never overwrite an earlier run
 
 HOSTS = {"good": "127.0.0.31", "down": "127.0.0.32", "slow": "127.0.0.33", "busy": "127.0.0.34"}
 READ_TIMEOUT_S = 4.0  # NEWSMON_HTTP_TIMEOUT_S for the run
@@ -87,15 +90,6 @@ def free_port(addr: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((addr, 0))
         return s.getsockname()[1]
-
-
-def free_name(path: Path) -> Path:
-    """path, or path-2, path-3 ... so that an earlier result is never overwritten."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem.rsplit('.', 1)[0]}-{n}{path.suffix}")
-    return candidate
 
 
 class Site:
