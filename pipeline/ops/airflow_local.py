@@ -229,13 +229,13 @@ def ensure_admin_password(path: Path | str) -> Path:
     return path
 
 
-def init_airflow(env: dict[str, str]) -> None:
+def init_airflow(env: dict[str, str], pool_slots: int = FETCH_POOL_SLOTS) -> None:
     """Create or upgrade the metadata DB, the fetch pool and the admin password. Idempotent."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     if env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
         ensure_admin_password(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
     _run(["db", "migrate"], env)
-    _run(["pools", "set", FETCH_POOL, str(FETCH_POOL_SLOTS), "newsmon: concurrent feed/page fetches"], env)
+    _run(["pools", "set", FETCH_POOL, str(pool_slots), "newsmon: concurrent feed/page fetches"], env)
 
 
 # ------------------------------------------------------------------ housekeeping
