@@ -205,8 +205,17 @@ def _start_rest(
     # host gate); a pool of one machine's size would leave the second worker idle.
     init_airflow(env, pool_slots=fetch_pool_slots(env, workers))
     import_connections(env)
+    api = _spawn([airflow_bin(), "api-server"], env, home / "api-server.log", home)
+    state["groups"]["api-server"] = api.pid
+    save()
+    # tasks report to the API server's execution API: a task scheduled before it answers fails its first try
+    api_deadline = time.monotonic() + timeout
+    while health(port) is None:
+        if api.poll() is not None or time.monotonic() > api_deadline:
+            stop_cluster(home)
+            raise AirflowCtlError(f"the Airflow API server did not come up; see {home / 'api-server.log'}")
+        time.sleep(0.5)
     for name, args in (
-        ("api-server", ["api-server"]),
         ("scheduler", ["scheduler"]),
         ("dag-processor", ["dag-processor"]),
         ("triggerer", ["triggerer"]),
