@@ -881,6 +881,8 @@ def _modelled(
     """Attributions the rules missed in this sentence, from the sequence model (pipeline.statements.model)."""
     from pipeline.statements.model import tag_sentence
 
+    if not _has_free_words(text, para.overlapping(s_lo, s_hi), s_lo, s_hi):
+        return  # every content the model could tag would overlap the rules' statements: skip the tagging
     for t in tag_sentence(text, masked, s_lo, s_hi):
         cs, ce = t.content
         if len(text[cs:ce].split()) < MODEL_MIN_WORDS:
@@ -907,6 +909,17 @@ def _modelled(
         _GROUP_COUNTER[0] += 1
         # not noted as a speaker: a pronoun later on resolves through the rules' speakers only
         out.append(Found(kind, cs, ce, cs, ce, men, ent, cue, _GROUP_COUNTER[0], pi))
+
+
+def _has_free_words(text: str, taken: list[Found], lo: int, hi: int) -> bool:
+    """Does text[lo:hi] hold MODEL_MIN_WORDS words in a row outside the statements taken? A modelled
+    content is kept only there, and a stretch's substrings never hold more words than it does."""
+    at = lo
+    for a, b in sorted((f.span_start, f.span_end) for f in taken):
+        if a > at and len(text[at : min(a, hi)].split()) >= MODEL_MIN_WORDS:
+            return True
+        at = max(at, b)
+    return at < hi and len(text[at:hi].split()) >= MODEL_MIN_WORDS
 
 
 def _source_mention(text: str, masked: str, ss: int, se: int) -> Mention | None:

@@ -46,18 +46,30 @@ class Tagged:
 
 
 def tokens(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, lo, hi)]
+    return [(*m.span(), m.group()) for m in _TOKEN.finditer(text, lo, hi)]
 
 
 @functools.lru_cache(maxsize=65536)
 def _shape(w: str) -> str:
     if w.isdigit():
-        return "d"
+        return "sh=d"
     if not w[0].isalnum():
-        return "p"
+        return "sh=p"
     if w.isupper() and len(w) > 1:
-        return "X"
-    return "Xx" if w[0].isupper() else "x"
+        return "sh=X"
+    return "sh=Xx" if w[0].isupper() else "sh=x"
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_features(w: str) -> tuple[str, str, str, str, str, str]:
+    """A lower-case word's own features, built once per word rather than once per occurrence:
+    (itself, its ending, and itself as the word two before, one before, one after, two after)."""
+    return "w=" + w, "s3=" + w[-3:], "w-2=" + w, "w-1=" + w, "w1=" + w, "w2=" + w
+
+
+_EDGE = ("", "", "w-2=^$", "w-1=^$", "w1=^$", "w2=^$")  # the features of a position outside the sentence
+_SIDES = ("side=L", "side=M", "side=R")
+_POS = ("pos=0", "pos=1", "pos=2", "pos=3", "pos=4")
 
 
 def sentence_features(toks: list[tuple[int, int, str]], masked: str, cues: frozenset[str]) -> list[list[str]]:
@@ -68,29 +80,27 @@ def sentence_features(toks: list[tuple[int, int, str]], masked: str, cues: froze
     is_cue = [w in cues for w in words]
     first_cue = is_cue.index(True) if True in is_cue else n
     last_cue = n - 1 - is_cue[::-1].index(True) if True in is_cue else -1
-    cur = ["w=" + w for w in words]
-    prev1 = ["w-1=^$"] + ["w-1=" + w for w in words[:-1]]
-    prev2 = ["w-2=^$", "w-2=^$"][: min(2, n)] + ["w-2=" + w for w in words[:-2]]
-    next1 = ["w1=" + w for w in words[1:]] + ["w1=^$"]
-    next2 = ["w2=" + w for w in words[2:]] + ["w2=^$", "w2=^$"][: min(2, n)]
+    feats = [_EDGE, _EDGE, *map(_word_features, words), _EDGE, _EDGE]  # padded: token i is feats[i + 2]
+    cue_at = [False, *is_cue, False]  # padded: token i is cue_at[i + 1]
     out = []
     for i, (s, _, w) in enumerate(toks):
+        f = feats[i + 2]
         out.append(
             [
                 "b",
-                cur[i],
-                "s3=" + words[i][-3:],
-                "sh=" + _shape(w),
+                f[0],
+                f[1],
+                _shape(w),
                 "q=1" if masked[s] == "q" and w[0] != "q" else "q=0",
-                "cue=1" if is_cue[i] else "cue=0",
-                "side=L" if i < first_cue else ("side=R" if i > last_cue else "side=M"),
-                "pos=" + str(min(i, 4)),
-                prev2[i],
-                prev1[i],
-                next1[i],
-                next2[i],
-                "cue-1=1" if i > 0 and is_cue[i - 1] else "cue-1=0",
-                "cue1=1" if i + 1 < n and is_cue[i + 1] else "cue1=0",
+                "cue=1" if cue_at[i + 1] else "cue=0",
+                _SIDES[0] if i < first_cue else (_SIDES[2] if i > last_cue else _SIDES[1]),
+                _POS[i] if i < 4 else _POS[4],
+                feats[i][2],
+                feats[i + 1][3],
+                feats[i + 3][4],
+                feats[i + 4][5],
+                "cue-1=1" if cue_at[i] else "cue-1=0",
+                "cue1=1" if cue_at[i + 2] else "cue1=0",
             ]
         )
     return out
@@ -173,7 +183,7 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int) -> list[Tagged]:
     if not cue_re.search(text, lo, hi):
         return []  # most sentences: no cue word, nothing to tag
     toks = tokens(text, lo, hi)
-    if not toks or len(toks) > 150 or not any(t[2].lower() in cues for t in toks):
+    if not toks or len(toks) > 150 or cues.isdisjoint([t[2].lower() for t in toks]):
         return []
     labels = tagger.tag(sentence_features(toks, masked, cues))
     return decode(toks, labels)
