@@ -30,7 +30,6 @@ from pipeline.statements.speakers import (
     TITLE_WORDS,
     AliasIndex,
     Mention,
-    _tokens,
     build_alias_index,
     ends_sentence,
     looks_like_org,
@@ -40,6 +39,7 @@ from pipeline.statements.speakers import (
     split_title,
     strip_titles,
     subject_before,
+    tokens_in,
     trim_name,
 )
 
@@ -128,6 +128,10 @@ _CLAUSE_CUT = re.compile(
 )
 
 
+_ROLE_WORDS_BEFORE = re.compile(r"((?:[a-z][a-z-]+\s+){1,5})$")
+_APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
+
+
 @dataclass
 class Entity:
     name: str  # canonical name (tracked) or full name as written
@@ -166,7 +170,8 @@ class Tracker:
         self.speakers: list[tuple[int, Entity]] = []  # quotes' speakers, by position
         self.said_by: list[tuple[int, Entity]] = []  # subjects of speech verbs, by position
         self.by_surname: dict[str, list[tuple[int, Entity]]] = {}
-        self.roles: dict[str, list[tuple[int, Entity]]] = {}
+        self._roles: dict[str, list[tuple[int, Entity]]] | None = None  # built on first use: few articles need it
+        self._role_sources: list[tuple[int, int, str, Entity]] = []  # (name start, name end, title, person)
         self.present: set[str] = set()
         self._prepass()
 
@@ -181,7 +186,7 @@ class Tracker:
         self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
         self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
         for m in self._CAPSEQ.finditer(masked):
-            toks = _tokens(m.group(), m.start())
+            toks = tokens_in(masked, m.start(), m.end())
             segments: list[list[tuple[int, int, str]]] = [[]]
             for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
                 segments[-1].append(t)
@@ -222,17 +227,26 @@ class Tracker:
             return
         if len(ent.name.split()) >= 2:
             self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
-        # the role words written with the name: "Sen." (senator), "deputy chief of staff", "the billionaire"
-        words = [w.lower().rstrip(".") for w in title_text.split()]
-        pm = re.search(r"((?:[a-z][a-z-]+\s+){1,5})$", masked[max(0, s - 60) : s])
-        if pm:
-            words += pm.group(1).split()
-        # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
-        am = re.match(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]", masked[e : e + 90])
-        if am:
-            words += re.findall(r"[a-z-]+", am.group(1).lower())
-        for w in words:
-            self.roles.setdefault(TITLE_ROLE.get(w, w), []).append((s, ent))
+        self._role_sources.append((s, e, title_text, ent))
+
+    @property
+    def roles(self) -> dict[str, list[tuple[int, Entity]]]:
+        """Role word -> the people written with it, by position: "Sen." (senator), "deputy chief of staff",
+        "the billionaire". Read only to resolve a role noun ("the senator said"), so built on first use."""
+        if self._roles is None:
+            self._roles = {}
+            for s, e, title_text, ent in self._role_sources:
+                words = [w.lower().rstrip(".") for w in title_text.split()]
+                pm = _ROLE_WORDS_BEFORE.search(self.masked, max(0, s - 60), s)
+                if pm:
+                    words += pm.group(1).split()
+                # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
+                am = _APPOSITION.match(self.masked, e, e + 90)
+                if am:
+                    words += re.findall(r"[a-z-]+", am.group(1).lower())
+                for w in words:
+                    self._roles.setdefault(TITLE_ROLE.get(w, w), []).append((s, ent))
+        return self._roles
 
     def _resolve_name(self, name: str, pos: int, title: str = "") -> Entity | None:
         idx = self.idx

@@ -186,16 +186,21 @@ _TITLE_ONLY = {w for w in TITLE_LEX if w not in ("of", "the", "u.s", "us", "ice"
 TITLE_ROLE = {"sen": "senator", "gov": "governor", "rep": "representative", "gen": "general", "atty": "attorney"}
 
 
+_HYPHENED_TITLE = re.compile(r"[A-Z][a-z]+-[a-z]+")
+
+
+@functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
 def is_title_word(word: str) -> bool:
     w = word.rstrip(".,")
     return (
         w.lower().replace("’", "'") in TITLE_LEX
         or w.lower().startswith(("then-", "ex-"))
         or (w.isupper() and 2 <= len(w) <= 4 and w.isalpha())  # "Browns DL Sheldon Richardson", "CEO"
-        or bool(re.fullmatch(r"[A-Z][a-z]+-[a-z]+", w))  # "Singer-guitarist Tom Johnston"
+        or bool(_HYPHENED_TITLE.fullmatch(w))  # "Singer-guitarist Tom Johnston"
     )
 
 
+@functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
 def ends_sentence(word: str) -> bool:
     """A token with a full stop that ends a sentence, not an abbreviation or an initial ('Chiefs.' not 'Gov.')."""
     from pipeline.statements.quotes import ABBREVIATIONS
@@ -225,6 +230,7 @@ def is_cap(word: str) -> bool:
     return bool(word) and (word[0].isupper() or word[0] == "@") and word.lower() not in ("i",)
 
 
+@functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
 def _is_name_token(word: str) -> bool:
     if word[0] == "@":
         return True
@@ -233,8 +239,9 @@ def _is_name_token(word: str) -> bool:
     return not all(c == "q" for c in word.lower())
 
 
-def _tokens(s: str, offset: int) -> list[tuple[int, int, str]]:
-    return [(m.start() + offset, m.end() + offset, m.group()) for m in _TOKEN.finditer(s)]
+def tokens_in(masked: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
+    """(start, end, word) of the tokens of masked[lo:hi], with offsets into masked."""
+    return [(*m.span(), m.group()) for m in _TOKEN.finditer(masked, lo, hi)]
 
 
 def trim_name(toks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -246,9 +253,11 @@ def trim_name(toks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return toks
 
 
-def name_before(masked: str, lo: int, hi: int) -> Mention | None:
-    """A mention ending right at hi (name sequence, pronoun or role NP), scanning back to lo."""
-    toks = _tokens(masked[lo:hi], lo)
+def name_before(masked: str, lo: int, hi: int, toks: list[tuple[int, int, str]] | None = None) -> Mention | None:
+    """A mention ending right at hi (name sequence, pronoun or role NP), scanning back to lo.
+    `toks`: the tokens of masked[lo:hi] when the caller has them already."""
+    if toks is None:
+        toks = tokens_in(masked, lo, hi)
     if not toks:
         return None
     last = toks[-1]
@@ -430,30 +439,32 @@ def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
     # The subject sits within a few dozen tokens of its verb: looking further back only made every cue
     # of a long unpunctuated sentence re-read the sentence from its start (quadratic time).
     lo = max(lo, hi - SUBJECT_WINDOW)
-    toks = _tokens(masked[lo:hi], lo)
-    while toks and toks[-1][2].lower() in SKIP_BETWEEN:
-        toks = toks[:-1]
-    if not toks:
+    toks = tokens_in(masked, lo, hi)
+    n = len(toks)
+    while n and toks[n - 1][2].lower() in SKIP_BETWEEN:
+        n -= 1
+    if not n:
         return None
-    end = toks[-1][1]
-    if toks[-1][2] == ",":
+    # the tokens of masked[lo:x] for a token boundary x are a prefix of these: no need to tokenize again
+    end = toks[n - 1][1]
+    if toks[n - 1][2] == ",":
         # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"
-        k = len(toks) - 2
-        while k >= 0 and toks[k][2] not in ",;:()—–" and len(toks) - k < 25:
+        k = n - 2
+        while k >= 0 and toks[k][2] not in ",;:()—–" and n - k < 25:
             k -= 1
         if k >= 0 and toks[k][2] == ",":
-            m = name_before(masked, lo, toks[k][0])
+            m = name_before(masked, lo, toks[k][0], toks[:k])
             if m is not None and m.kind in ("name", "pronoun", "handle"):
                 return m
         return None
-    if toks[-1][2] in ";:()—–":
+    if toks[n - 1][2] in ";:()—–":
         return None
-    return name_before(masked, lo, end)
+    return name_before(masked, lo, end, toks[:n])
 
 
 def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
     """A mention starting at lo (inverted cue: 'said Trump', 'added the senator')."""
-    toks = _tokens(masked[lo:hi], lo)
+    toks = tokens_in(masked, lo, hi)
     if not toks:
         return None
     first = toks[0][2]
