@@ -49,58 +49,63 @@ def tokens(text: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
     return [(*m.span(), m.group()) for m in _TOKEN.finditer(text, lo, hi)]
 
 
-@functools.lru_cache(maxsize=65536)
-def _shape(w: str) -> str:
+def _shape(w: str) -> bytes:
     if w.isdigit():
-        return "sh=d"
+        return b"sh=d"
     if not w[0].isalnum():
-        return "sh=p"
+        return b"sh=p"
     if w.isupper() and len(w) > 1:
-        return "sh=X"
-    return "sh=Xx" if w[0].isupper() else "sh=x"
+        return b"sh=X"
+    return b"sh=Xx" if w[0].isupper() else b"sh=x"
+
+
+Features = tuple[str, tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes, bytes]]
 
 
 @functools.lru_cache(maxsize=65536)
-def _word_features(w: str) -> tuple[str, str, str, str, str, str]:
-    """A lower-case word's own features, built once per word rather than once per occurrence:
-    (itself, its ending, and itself as the word two before, one before, one after, two after)."""
-    return "w=" + w, "s3=" + w[-3:], "w-2=" + w, "w-1=" + w, "w1=" + w, "w2=" + w
+def _token_features(w: str) -> Features:
+    """A token's lower case, its own features (word, ending, shape) and its features as a neighbour
+    (two before, one before, one after, two after): built and encoded once per word, not per use."""
+    low = w.lower()
+    b = low.encode()
+    return low, (b"w=" + b, b"s3=" + low[-3:].encode(), _shape(w)), (b"w-2=" + b, b"w-1=" + b, b"w1=" + b, b"w2=" + b)
 
 
-_EDGE = ("", "", "w-2=^$", "w-1=^$", "w1=^$", "w2=^$")  # the features of a position outside the sentence
-_SIDES = ("side=L", "side=M", "side=R")
-_POS = ("pos=0", "pos=1", "pos=2", "pos=3", "pos=4")
+_EDGE: Features = ("", (b"", b"", b""), (b"w-2=^$", b"w-1=^$", b"w1=^$", b"w2=^$"))  # outside the sentence
+_SIDES = (b"side=L", b"side=M", b"side=R")
+_POS = (b"pos=0", b"pos=1", b"pos=2", b"pos=3", b"pos=4")
 
 
-def sentence_features(toks: list[tuple[int, int, str]], masked: str, cues: frozenset[str]) -> list[list[str]]:
+def sentence_features(toks: list[tuple[int, int, str]], masked: str, cues: frozenset[str]) -> list[list[bytes]]:
     """Per token: the word, its shape and ending, whether it is quoted or a cue word, which side of the
-    sentence's cue words it is on, and the words around it."""
-    words = [t[2].lower() for t in toks]
+    sentence's cue words it is on, and the words around it. The attribute names are UTF-8 bytes:
+    python-crfsuite takes bytes as they are, where it would encode each str anew."""
+    tf = [_token_features(t[2]) for t in toks]
     n = len(toks)
-    is_cue = [w in cues for w in words]
+    is_cue = [f[0] in cues for f in tf]
     first_cue = is_cue.index(True) if True in is_cue else n
     last_cue = n - 1 - is_cue[::-1].index(True) if True in is_cue else -1
-    feats = [_EDGE, _EDGE, *map(_word_features, words), _EDGE, _EDGE]  # padded: token i is feats[i + 2]
+    near = [_EDGE[2], _EDGE[2], *[f[2] for f in tf], _EDGE[2], _EDGE[2]]  # padded: token i is near[i + 2]
     cue_at = [False, *is_cue, False]  # padded: token i is cue_at[i + 1]
     out = []
     for i, (s, _, w) in enumerate(toks):
-        f = feats[i + 2]
+        own = tf[i][1]
         out.append(
             [
-                "b",
-                f[0],
-                f[1],
-                _shape(w),
-                "q=1" if masked[s] == "q" and w[0] != "q" else "q=0",
-                "cue=1" if cue_at[i + 1] else "cue=0",
+                b"b",
+                own[0],
+                own[1],
+                own[2],
+                b"q=1" if masked[s] == "q" and w[0] != "q" else b"q=0",
+                b"cue=1" if cue_at[i + 1] else b"cue=0",
                 _SIDES[0] if i < first_cue else (_SIDES[2] if i > last_cue else _SIDES[1]),
                 _POS[i] if i < 4 else _POS[4],
-                feats[i][2],
-                feats[i + 1][3],
-                feats[i + 3][4],
-                feats[i + 4][5],
-                "cue-1=1" if cue_at[i] else "cue-1=0",
-                "cue1=1" if cue_at[i + 2] else "cue1=0",
+                near[i][0],
+                near[i + 1][1],
+                near[i + 3][2],
+                near[i + 4][3],
+                b"cue-1=1" if cue_at[i] else b"cue-1=0",
+                b"cue1=1" if cue_at[i + 2] else b"cue1=0",
             ]
         )
     return out
@@ -186,6 +191,8 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int) -> list[Tagged]:
     if not toks or len(toks) > 150 or cues.isdisjoint([t[2].lower() for t in toks]):
         return []
     labels = tagger.tag(sentence_features(toks, masked, cues))
+    if "B-Content" not in labels and "I-Content" not in labels:
+        return []  # most tagged sentences: no content, so nothing to decode
     return decode(toks, labels)
 
 
