@@ -128,6 +128,9 @@ _CLAUSE_CUT = re.compile(
 )
 
 
+_HONORIFIC = re.compile(r"(?i)(mrs|ms|miss|mr)\.?$")
+_FEMALE_HONORIFIC = re.compile(r"(?i)(mrs|ms|miss)\.?\s")
+_MALE_HONORIFIC = re.compile(r"(?i)mr\.?\s")
 _ROLE_WORDS_BEFORE = re.compile(r"((?:[a-z][a-z-]+\s+){1,5})$")
 _APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
 
@@ -255,7 +258,7 @@ class Tracker:
             if len(ids) == 1:
                 fid = next(iter(ids))
                 return Entity(idx.figures[fid].name, fid, _figure_gender(idx.figures[fid]))
-            if re.match(r"(?i)(mrs|ms|miss|mr)\.?$", title.split()[-1]):
+            if _HONORIFIC.match(title.split()[-1]):
                 name = f"{title.split()[-1]} {name}"  # keep the honorific for gender
         ids = idx.lookup_exact(name)
         if len(ids) > 1:
@@ -266,7 +269,7 @@ class Tracker:
             return Entity(f.name, fid, _figure_gender(f))
         bare = strip_titles(name)
         words = bare.split()
-        gender = "f" if re.match(r"(?i)(mrs|ms|miss)\.?\s", name) else ("m" if re.match(r"(?i)mr\.?\s", name) else "")
+        gender = "f" if _FEMALE_HONORIFIC.match(name) else ("m" if _MALE_HONORIFIC.match(name) else "")
         if not words:
             return None
         if len(words) == 1:
@@ -369,9 +372,9 @@ class Tracker:
 
 def _figure_gender(f: Figure) -> str:
     for a in f.aliases:
-        if re.match(r"(?i)(ms|mrs|miss)\.?\s", a):
+        if _FEMALE_HONORIFIC.match(a):
             return "f"
-        if re.match(r"(?i)mr\.?\s", a):
+        if _MALE_HONORIFIC.match(a):
             return "m"
     return ""
 
