@@ -548,8 +548,20 @@ class AliasIndex:
     surname: dict[str, set[str]] = field(default_factory=dict)  # bare-surname alias -> ids
     lastname: dict[str, set[str]] = field(default_factory=dict)  # last word of the canonical name -> ids
     role_words: dict[str, set[str]] = field(default_factory=dict)  # role word -> ids
+    # mention -> lookup_exact's answer: the index lives as long as its figure list, and the same names
+    # come up again and again (every capitalised word of every article is looked up)
+    _seen: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup_exact(self, mention: str) -> set[str]:
+        """The ids of the figures whose name or alias this mention is (titles and middle initials aside)."""
+        ids = self._seen.get(mention)
+        if ids is None:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            ids = self._seen[mention] = self._lookup_exact(mention)
+        return ids
+
+    def _lookup_exact(self, mention: str) -> set[str]:
         n = norm_name(mention)
         ids = self.exact.get(n)
         if ids:
