@@ -201,7 +201,7 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int) -> list[Tagged]:
 
 def _article_sequences(
     text: str, spans: list[tuple[str, int, int]], cues: frozenset[str]
-) -> list[tuple[list[list[str]], list[str]]]:
+) -> list[tuple[list[list[bytes]], list[str]]]:
     from pipeline.statements.quotes import find_quotes, mask_quotes, paragraphs, sentences
 
     paras = paragraphs(text)
