@@ -39,6 +39,7 @@ from pipeline.statements.speakers import (
     split_title,
     strip_titles,
     subject_before,
+    surname_first,
     tokens_in,
     trim_name,
 )
@@ -230,6 +231,8 @@ class Tracker:
             return
         if len(ent.name.split()) >= 2:
             self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
+            if surname_first(ent.name.split()):  # "Xi Jinping": a later "Xi" is him
+                self.by_surname.setdefault(norm_name(ent.name).split()[0], []).append((s, ent))
         self._role_sources.append((s, e, title_text, ent))
 
     @property

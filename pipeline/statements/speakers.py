@@ -171,7 +171,8 @@ TITLE_LEX = {
     "senior", "homeland", "security", "state", "defense", "attorney", "general", "governor", "gov", "sen",
     "senator", "rep", "representative", "congressman", "congresswoman", "president", "vice", "minister",
     "prime", "foreign", "interior", "justice", "treasury", "commerce", "labor", "education", "health",
-    "director", "acting", "commissioner", "ambassador", "spokesman", "spokeswoman", "spokesperson",
+    "director", "acting", "commissioner", "ambassador", "spokesman", "spokeswoman", "spokesperson", "premier",
+    "chancellor",
     "leader", "majority", "minority", "whip", "speaker", "house", "senate", "white", "mayor", "judge",
     "former", "then", "incoming", "outgoing", "ice", "cbp", "dhs", "fbi", "u.s", "us", "federal", "district",
     "ceo", "chairman", "chairwoman", "chair", "founder", "billionaire", "tech", "mr", "mrs", "ms", "dr",
@@ -187,6 +188,52 @@ TITLE_ROLE = {"sen": "senator", "gov": "governor", "rep": "representative", "gen
 
 
 _HYPHENED_TITLE = re.compile(r"[A-Z][a-z]+-[a-z]+")
+
+# Surname-first names: Chinese and Korean names are written family name first ("Xi Jinping", "Moon
+# Jae-in"), so a later "Xi said" means Xi Jinping, not someone called "Jinping". A name is taken as
+# surname-first only when its first word is a common family name of the language AND the rest has that
+# language's shape (pinyin syllables; a Korean given name, hyphened or two short words), so that
+# "Lin Wood" or "Lee Zeldin" stay given-name-first.
+# fmt: off
+CHINESE_SURNAMES = {
+    "li", "wang", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "zhu", "hu",
+    "guo", "he", "lin", "gao", "luo", "zheng", "liang", "xie", "song", "tang", "han", "feng", "deng", "cao",
+    "peng", "zeng", "xiao", "tian", "dong", "pan", "yuan", "cai", "jiang", "yu", "du", "ye", "cheng", "wei",
+    "su", "lu", "ding", "ren", "shen", "yao", "jin", "fu", "zhong", "qian", "wen", "bo", "xi", "mao", "qin",
+    "kong", "meng", "bai", "hou", "shi", "yan", "lai", "gu", "xue", "lei", "long", "duan", "hao", "kang",
+}
+KOREAN_SURNAMES = {
+    "kim", "lee", "park", "choi", "jung", "chung", "kang", "cho", "yoon", "jang", "lim", "han", "oh", "seo",
+    "shin", "kwon", "hwang", "ahn", "song", "moon", "hong", "yoo", "ko", "ban", "roh", "chun", "yun", "rhee",
+}
+# fmt: on
+_PINYIN = re.compile(
+    r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|iao|ian|uai|uan|ai|ei|ui|ao|ou|iu|ie|ue|er|an|en|in|un|ia|ua|uo|a|o|e|i|u|v))+"
+)
+_KOREAN_GIVEN = re.compile(r"[A-Z][a-z]{1,5}-[a-z]{1,5}")  # "Jae-in", "Jong-un", "Suk-yeol"
+
+
+def surname_first(words: list[str]) -> bool:
+    """Is this full name written family name first ("Xi Jinping", "Moon Jae-in", "Kim Jong Un")?"""
+    if len(words) < 2 or len(words) > 3:
+        return False
+    first, rest = words[0].lower(), words[1:]
+    if first in CHINESE_SURNAMES and len(rest) == 1 and rest[0][:1].isupper():
+        given = rest[0].lower().replace("-", "").replace("'", "")
+        if _PINYIN.fullmatch(given):
+            return True
+    if first in KOREAN_SURNAMES:
+        if len(rest) == 1 and _KOREAN_GIVEN.fullmatch(rest[0]):
+            return True
+        if len(rest) == 2 and all(w[:1].isupper() and w[1:].islower() and len(w) <= 4 for w in rest):
+            return True
+    return False
+
+
+def _given_name(toks: list[tuple[int, int, str]], i: int) -> bool:
+    """A Korean given name after its family name ("Moon Jae-in"), not a hyphened title ("Singer-guitarist")."""
+    return i > 0 and toks[i - 1][2].lower() in KOREAN_SURNAMES and bool(_KOREAN_GIVEN.fullmatch(toks[i][2]))
 
 
 @functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
@@ -216,7 +263,7 @@ def ends_sentence(word: str) -> bool:
 def split_title(toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
     """(title tokens, name tokens): the name is the run of capitalised non-title words at the end."""
     k = len(toks)
-    while k > 0 and toks[k - 1][2][:1].isupper() and not is_title_word(toks[k - 1][2]):
+    while k > 0 and toks[k - 1][2][:1].isupper() and (not is_title_word(toks[k - 1][2]) or _given_name(toks, k - 1)):
         k -= 1
     if k == len(toks) or k == 0:
         return [], toks
