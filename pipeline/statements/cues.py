@@ -8,6 +8,7 @@ take an addressee before their clause ("told reporters that").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pipeline.statements.model import trie_pattern
 
@@ -37,6 +38,22 @@ SPEECH_VERBS = (
 
 
 CUE_RE = re.compile(r"\b(" + trie_pattern(sorted(set(SPEECH_VERBS.split("|")))) + r")\b", re.I)
+# The same, case-sensitive, for lower-cased text: a case-blind pattern cannot skip ahead by its first
+# letters, and whole-article cue scans took three times as long with it.
+CUE_LOWER = re.compile(CUE_RE.pattern)
+
+
+def lower_same_length(s: str) -> str | None:
+    """s in lower case when that keeps every offset, as it does unless s has a letter such as 'İ'."""
+    low = s.lower()
+    return low if len(low) == len(s) else None
+
+
+def find_cues(masked: str, lowered: str | None) -> Iterator[re.Match[str]]:
+    """CUE_RE's matches in masked, found in its lower-cased copy when there is one (same offsets)."""
+    return CUE_LOWER.finditer(lowered) if lowered is not None else CUE_RE.finditer(masked)
+
+
 # Verbs that introduce reported speech ("X said (that) ...") — mental-state verbs included
 # because PolNeAR's attributions cover beliefs too.
 # fmt: off

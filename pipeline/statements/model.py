@@ -166,7 +166,7 @@ def trie_pattern(words: list[str]) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _tagger() -> tuple[Any, frozenset[str], re.Pattern[str]] | None:
+def _tagger() -> tuple[Any, frozenset[str], re.Pattern[str], re.Pattern[str]] | None:
     if not MODEL_PATH.is_file() or not INFO_PATH.is_file():
         log.warning("%s is absent: attribution runs on rules only (build it: newsmon train statements)", MODEL_PATH)
         return None
@@ -176,16 +176,19 @@ def _tagger() -> tuple[Any, frozenset[str], re.Pattern[str]] | None:
     tagger.open(str(MODEL_PATH))
     info = json.loads(INFO_PATH.read_text(encoding="utf-8"))
     cues = frozenset(info["cue_words"])
-    return tagger, cues, re.compile(r"\b(?:" + trie_pattern(sorted(cues)) + r")\b", re.I)
+    pattern = r"\b(?:" + trie_pattern(sorted(cues)) + r")\b"
+    # case-blind for any text, case-sensitive for lower-cased text (three times faster)
+    return tagger, cues, re.compile(pattern, re.I), re.compile(pattern)
 
 
-def tag_sentence(text: str, masked: str, lo: int, hi: int) -> list[Tagged]:
-    """Attributions in text[lo:hi] (one sentence), or none when the model is absent or sees no cue."""
+def tag_sentence(text: str, masked: str, lo: int, hi: int, lowered: str | None = None) -> list[Tagged]:
+    """Attributions in text[lo:hi] (one sentence), or none when the model is absent or sees no cue.
+    `lowered`: text.lower() when it has text's offsets, for a faster cue search."""
     loaded = _tagger()
     if loaded is None:
         return []
-    tagger, cues, cue_re = loaded
-    if not cue_re.search(text, lo, hi):
+    tagger, cues, cue_re, cue_lower = loaded
+    if not (cue_lower.search(lowered, lo, hi) if lowered is not None else cue_re.search(text, lo, hi)):
         return []  # most sentences: no cue word, nothing to tag
     toks = tokens(text, lo, hi)
     if not toks or len(toks) > 150 or cues.isdisjoint([t[2].lower() for t in toks]):

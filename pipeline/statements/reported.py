@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.statements.cues import CUE_RE, INDIRECT_ONLY_THAT, NON_INDIRECT, OBJECT_VERBS
+from pipeline.statements.cues import CUE_RE, INDIRECT_ONLY_THAT, NON_INDIRECT, OBJECT_VERBS, find_cues
 from pipeline.statements.found import Found, ParaSpans
 from pipeline.statements.speakers import (
     PERSON_PRONOUNS,
@@ -53,7 +53,8 @@ def find_indirect(
     sent = masked[s_lo:s_hi]
     # direct quotes already claimed this sentence's cue?
     claimed = para.overlapping(s_lo, s_hi)
-    for m in CUE_RE.finditer(sent):
+    low = tracker.masked_lower
+    for m in find_cues(sent, low[s_lo:s_hi] if low is not None else None):
         cue = m.group().lower()
         cs, ce = s_lo + m.start(), s_lo + m.end()
         if any(
@@ -180,7 +181,7 @@ def find_modelled(
 
     if not _has_free_words(text, para.overlapping(s_lo, s_hi), s_lo, s_hi):
         return  # every content the model could tag would overlap the rules' statements: skip the tagging
-    for t in tag_sentence(text, masked, s_lo, s_hi):
+    for t in tag_sentence(text, masked, s_lo, s_hi, tracker.text_lower):
         cs, ce = t.content
         if len(text[cs:ce].split()) < MODEL_MIN_WORDS:
             continue

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.config import Figure
-from pipeline.statements.cues import CUE_RE
+from pipeline.statements.cues import find_cues, lower_same_length
 from pipeline.statements.speakers import (
     FEMALE_ROLES,
     GENERIC_ROLES,
@@ -61,6 +61,9 @@ class Tracker:
         self._roles: dict[str, list[tuple[int, Entity]]] | None = None  # built on first use: few articles need it
         self._role_sources: list[tuple[int, int, str, Entity]] = []  # (name start, name end, title, person)
         self.present: set[str] = set()
+        # lower-cased copies for cue search (None when lower-casing would move offsets)
+        self.text_lower = lower_same_length(text)
+        self.masked_lower = lower_same_length(masked)
         self._prepass()
 
     _CAPSEQ = re.compile(
@@ -84,7 +87,7 @@ class Tracker:
                 self._register(trim_name(seg))
         # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
         # reported-speech sentence finds that speaker even before reported speech is attributed
-        for cm in CUE_RE.finditer(masked):
+        for cm in find_cues(masked, self.masked_lower):
             men = subject_before(masked, max(0, cm.start() - 150), cm.start())
             if men is not None and men.kind == "name":
                 ent = self._resolve_name(men.text, men.start, title=men.title)
