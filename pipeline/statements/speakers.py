@@ -663,6 +663,7 @@ def build_alias_index(figures: list[Figure]) -> AliasIndex:
     return idx
 
 
+@functools.lru_cache(maxsize=65536)  # asked of every capitalised name, again and again
 def looks_like_org(name: str) -> bool:
     words = name.split()
     if not words:
