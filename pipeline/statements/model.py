@@ -125,14 +125,18 @@ def bio(toks: list[tuple[int, int, str]], spans: list[tuple[str, int, int]]) -> 
 def decode(toks: list[tuple[int, int, str]], labels: list[str]) -> list[Tagged]:
     """Content spans with the nearest Source and Cue spans of the same sentence."""
     spans: dict[str, list[tuple[int, int]]] = {lb: [] for lb in LABELS}
-    cur: tuple[str, int, int] | None = None
-    for (s, e, _), lab in zip(toks, labels, strict=True):
-        kind = lab[2:] if lab != "O" else ""
-        if cur is not None and (lab.startswith("B-") or kind != cur[0]):
+    if len(labels) != len(toks):
+        raise ValueError(f"{len(labels)} labels for {len(toks)} tokens")
+    cur: tuple[str, int, int, int] | None = None  # (kind, start, end, index of its last token)
+    for i in [i for i, lab in enumerate(labels) if lab != "O"]:  # most labels are O: visit the others only
+        lab = labels[i]
+        kind = lab[2:]
+        if cur is not None and cur[3] == i - 1 and kind == cur[0] and not lab.startswith("B-"):
+            cur = (kind, cur[1], toks[i][1], i)  # the span goes on
+            continue
+        if cur is not None:
             spans[cur[0]].append((cur[1], cur[2]))
-            cur = None
-        if kind:
-            cur = (kind, cur[1] if cur else s, e)
+        cur = (kind, toks[i][0], toks[i][1], i)
     if cur is not None:
         spans[cur[0]].append((cur[1], cur[2]))
 
