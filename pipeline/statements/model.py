@@ -2,8 +2,9 @@
 
 Trained by `newsmon train statements` on PolNeAR train (../shared/eval/statements/polnear/train),
 never on dev or test; the model file ships in pipeline/statements/data/ with its provenance beside
-it (attribution.json). At run time `model_statements` tags only sentences that hold a cue word seen
-in training and that no rule-based statement covers, so the stage keeps its speed.
+it (attribution.json). At run time `tag_sentence` (called by pipeline.statements.reported) tags only
+sentences that hold a cue word seen in training and that leave at least three words in a row outside
+the rules' statements (where alone a modelled content is kept), so the stage keeps its speed.
 
 Tokens: words, numbers and single punctuation marks. Labels: BIO over Content, Source and Cue.
 """
