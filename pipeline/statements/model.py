@@ -64,7 +64,7 @@ Features = tuple[str, tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes, byt
 
 
 @functools.lru_cache(maxsize=65536)
-def _token_features(w: str) -> Features:
+def token_features(w: str) -> Features:
     """A token's lower case, its own features (word, ending, shape) and its features as a neighbour
     (two before, one before, one after, two after): built and encoded once per word, not per use."""
     low = w.lower()
@@ -77,11 +77,15 @@ _SIDES = (b"side=L", b"side=M", b"side=R")
 _POS = (b"pos=0", b"pos=1", b"pos=2", b"pos=3", b"pos=4")
 
 
-def sentence_features(toks: list[tuple[int, int, str]], masked: str, cues: frozenset[str]) -> list[list[bytes]]:
+def sentence_features(
+    toks: list[tuple[int, int, str]], masked: str, cues: frozenset[str], tf: list[Features] | None = None
+) -> list[list[bytes]]:
     """Per token: the word, its shape and ending, whether it is quoted or a cue word, which side of the
     sentence's cue words it is on, and the words around it. The attribute names are UTF-8 bytes:
-    python-crfsuite takes bytes as they are, where it would encode each str anew."""
-    tf = [_token_features(t[2]) for t in toks]
+    python-crfsuite takes bytes as they are, where it would encode each str anew. `tf`: the tokens'
+    token_features when the caller has them."""
+    if tf is None:
+        tf = [token_features(t[2]) for t in toks]
     n = len(toks)
     is_cue = [f[0] in cues for f in tf]
     first_cue = is_cue.index(True) if True in is_cue else n
@@ -196,9 +200,12 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int, lowered: str | None =
     if not (cue_lower.search(lowered, lo, hi) if lowered is not None else cue_re.search(text, lo, hi)):
         return []  # most sentences: no cue word, nothing to tag
     toks = tokens(text, lo, hi)
-    if not toks or len(toks) > 150 or cues.isdisjoint([t[2].lower() for t in toks]):
+    if not toks or len(toks) > 150:
         return []
-    labels = tagger.tag(sentence_features(toks, masked, cues))
+    tf = [token_features(t[2]) for t in toks]
+    if cues.isdisjoint([f[0] for f in tf]):
+        return []
+    labels = tagger.tag(sentence_features(toks, masked, cues, tf))
     if "B-Content" not in labels and "I-Content" not in labels:
         return []  # most tagged sentences: no content, so nothing to decode
     return decode(toks, labels)
