@@ -46,3 +46,20 @@ def test_cue_search_on_a_lower_cased_copy_finds_what_the_case_blind_search_finds
     # a letter whose lower case is longer would move every offset after it: no copy, the case-blind search
     assert lower_same_length("İstanbul officials said so.") is None
     assert [m.group() for m in find_cues("İstanbul officials SAID so.", None)] == ["SAID"]
+
+
+def test_sentences_without_three_free_words_are_not_tagged():
+    from pipeline.statements.found import Found
+    from pipeline.statements.reported import _has_free_words
+
+    text = 'He said it. "We will win this," Trump said, and then he left.'
+
+    def taken(a: int, b: int) -> Found:
+        return Found("direct", a, b, a, b, None, None)
+
+    lo, hi = 12, len(text)
+    quote_end = text.index("Trump")
+    assert _has_free_words(text, [], lo, hi)
+    assert _has_free_words(text, [taken(lo, quote_end)], lo, hi)  # "Trump said, and then he left." is free
+    assert not _has_free_words(text, [taken(lo, quote_end), taken(text.index(", and"), hi)], lo, hi)
+    assert not _has_free_words(text, [taken(0, len(text))], lo, hi)
