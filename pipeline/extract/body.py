@@ -42,6 +42,7 @@ from lxml.html import HtmlElement
 
 from pipeline.extract.decode import decode_html
 from pipeline.extract.meta import PageMeta, extract_metadata
+from pipeline.extract.second_opinion import is_prose_block, needs_second_opinion, second_opinion
 from pipeline.records import Article
 from pipeline.urls import canonicalize_url
 
@@ -712,6 +713,11 @@ def _to_text(html: bytes | str, content_type: str | None) -> str:
     return text
 
 
+def _prose_chars(w: _Walker) -> int:
+    """Characters of prose on the whole page, boilerplate boxes included (see :mod:`.second_opinion`)."""
+    return sum(len(b.text) for b in w.blocks if is_prose_block(b.text, b.link_len))
+
+
 def _page_text(w: _Walker) -> str:
     out = []
     n = 0
@@ -965,6 +971,7 @@ def extract_article(
     body_text = ""
     page_words = link_words = 0
     page_text = ""
+    prose_chars = 0
     doc = _parse(text_html) if text_html.strip() else None
     if doc is not None:
         try:
@@ -975,6 +982,7 @@ def extract_article(
         orgs = _org_names(meta.site_name, url)
         body_text = _compose(w, meta.title, orgs, meta.authors)
         page_text = _page_text(w)
+        prose_chars = _prose_chars(w)
     if len(body_text) < 200 and text_html:
         # libxml2 gives up below ~256 levels of nesting; if the page clearly had more text than we
         # saw, flatten the wrapper tags and parse again.
@@ -987,10 +995,15 @@ def extract_article(
                 if len(alt) > len(body_text):
                     body_text, page_words, link_words = alt, pw2, lw2
                     page_text = _page_text(w2)
+                    prose_chars = _prose_chars(w2)
+    html_text = body_text
     body_text = _prefer_ld_body(body_text, meta.ld_article_body)
     if not meta.canonical_url:
         meta.canonical_url = canonicalize_url(url)
     reason = _not_article_reason(body_text, page_text, meta, page_words, link_words)
+    # An article whose text came from the HTML but holds little of the page's prose: ask trafilatura.
+    if reason is None and body_text is html_text and needs_second_opinion(body_text, prose_chars):
+        body_text = second_opinion(text_html, url, body_text)
     return Article(
         url=url,
         canonical_url=meta.canonical_url or url,
