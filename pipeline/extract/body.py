@@ -413,7 +413,8 @@ def _weight(b: _Block) -> float:
     return -3.0
 
 
-def _keep(b: _Block, title_key: str) -> bool:
+def _keep(b: _Block, title_key: str, mid: bool = False) -> bool:
+    """Whether a block of the main container is story text; ``mid``: a paragraph of prose follows it."""
     if b.post:
         return True
     if b.boiler:
@@ -423,7 +424,9 @@ def _keep(b: _Block, title_key: str) -> bool:
         return False
     if title_key and b.heading and _key(b.text) == title_key:
         return False
-    if n and b.link_len / n > _LINK_DENSE and n < 400:
+    # A linked heading with more story after it titles a section after its subject ("1. Harvard
+    # Business School" in a ranking); other link-dense lines are link lists.
+    if n and b.link_len / n > _LINK_DENSE and n < 400 and not (b.heading and mid):
         return False
     if n < 120 and (_BOILER_LINE.match(b.text) or _BOILER_LINE.match(b.text.rstrip(" .:…!>»→"))):
         return False
@@ -911,7 +914,9 @@ def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: lis
     w.title_key = title_key
     start, end = _select(w)
     # teaser and comment headings are looked for before _keep, which drops such lines
-    kept = [b for b in _cut_teasers(w.blocks[start:end]) if _keep(b, title_key)]
+    story = _cut_teasers(w.blocks[start:end])
+    last_prose = max((i for i, b in enumerate(story) if not b.boiler and _is_prose(b)), default=-1)
+    kept = [b for i, b in enumerate(story) if _keep(b, title_key, i < last_prose)]
     kept = _trim(kept)
     if orgs or authors:
         kept = _trim(_cut_tail(kept, orgs or [], authors or []))

@@ -6,7 +6,8 @@ holds only a part of the page's prose. trafilatura, a well-kept library, reads s
 differently. Running it on every page would make extraction slower than trafilatura alone, so it is
 asked only when newsmon's text holds less than :data:`GATE_SHARE` of the page's prose (about one page
 in ten), and its text is taken only when it *contains* newsmon's (at least :data:`MIN_OVERLAP` of
-newsmon's words) and is at least :data:`MIN_GROWTH` times as long: the same story, more of it.
+newsmon's words), is at least :data:`MIN_GROWTH` times as long (the same story, more of it) and does
+not repeat itself (a banner repeated per country or per product is not a story).
 Otherwise newsmon's text stands. The not-an-article decision is made on newsmon's text before any
 of this and is never changed here.
 """
@@ -24,10 +25,19 @@ _WORD = re.compile(r"\w+")
 GATE_SHARE = 0.8  # newsmon's text below this share of the page's prose characters: ask trafilatura
 MIN_OVERLAP = 0.8  # share of newsmon's words that trafilatura's text must also hold
 MIN_GROWTH = 2.0  # trafilatura's text must have at least this many times newsmon's words
+MIN_DISTINCT = 0.7  # share of distinct 4-word shingles below which a text repeats a block (banners per country)
 PROSE_MIN_CHARS = 100  # a block this long and link-poor counts as prose
 PROSE_MAX_LINK = 0.3
 
-__all__ = ["GATE_SHARE", "MIN_GROWTH", "MIN_OVERLAP", "is_prose_block", "needs_second_opinion", "second_opinion"]
+__all__ = [
+    "GATE_SHARE",
+    "MIN_DISTINCT",
+    "MIN_GROWTH",
+    "MIN_OVERLAP",
+    "is_prose_block",
+    "needs_second_opinion",
+    "second_opinion",
+]
 
 
 def is_prose_block(text: str, link_len: int) -> bool:
@@ -44,13 +54,22 @@ def _words(text: str) -> Counter[str]:
     return Counter(w.lower() for w in _WORD.findall(text))
 
 
+def _repetitive(text: str) -> bool:
+    """Most of the text repeats itself: under MIN_DISTINCT of its 4-word shingles are distinct."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    n = len(words) - 3
+    return n > 0 and len({tuple(words[i : i + 4]) for i in range(n)}) < MIN_DISTINCT * n
+
+
 def prefer(ours: str, theirs: str) -> bool:
     """trafilatura's text is the same story as ours, and much more of it."""
     a, b = _words(ours), _words(theirs)
     n_a, n_b = sum(a.values()), sum(b.values())
     if not n_b or n_b < MIN_GROWTH * n_a:
         return False
-    return n_a == 0 or sum((a & b).values()) >= MIN_OVERLAP * n_a
+    if n_a and sum((a & b).values()) < MIN_OVERLAP * n_a:
+        return False
+    return not _repetitive(theirs)
 
 
 def _trafilatura_text(html: str, url: str) -> str:
