@@ -72,7 +72,9 @@ _LEAF_BLOCKS = frozenset(
     "p h1 h2 h3 h4 h5 h6 li dt dd tr td th caption pre figcaption legend address hr center summary blockquote".split()
 )
 # Classes on these say nothing about boilerplate (rows styled "oddrow player-12", "team-card"...).
-_NO_CLASS_BOILER = frozenset(("body", "html", "tr", "td", "th", "tbody", "thead", "tfoot", "x-cell"))
+_NO_CLASS_BOILER = frozenset(
+    ("body", "html", "tr", "td", "th", "tbody", "thead", "tfoot", "x-cell", "h1", "h2", "h3", "h4", "h5", "h6")
+)
 # A data table (no block structure inside its cells) is read row by row: its cells become inline
 # elements of this tag, separated by a space, and each <tr> is one block.
 _CELL = "x-cell"
