@@ -63,7 +63,7 @@ def test_repeated_banner_text_is_not_taken() -> None:
 
 def test_other_story_or_little_more_is_not_taken() -> None:
     ours = "\n".join(PARAS[:4])
-    assert not prefer(ours, "\n".join(PARAS[:7]))  # under twice as long
+    assert not prefer(ours, "\n".join(PARAS[:6]))  # not MIN_GROWTH times as long
     other = [f"Forecasters expect {w} across the northern hills by day {d}." for d, w in enumerate(_SUBJECTS * 3)]
     assert not prefer(ours, "\n".join(other))  # a different text
     assert prefer(ours, "\n".join(PARAS))

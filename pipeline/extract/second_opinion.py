@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
 
 GATE_SHARE = 0.8  # newsmon's text below this share of the page's prose characters: ask trafilatura
-MIN_OVERLAP = 0.8  # share of newsmon's words that trafilatura's text must also hold
-MIN_GROWTH = 2.0  # trafilatura's text must have at least this many times newsmon's words
+MIN_OVERLAP = 0.7  # share of newsmon's words that trafilatura's text must also hold
+MIN_GROWTH = 1.7  # trafilatura's text must have at least this many times newsmon's words
 MIN_DISTINCT = 0.7  # share of distinct 4-word shingles below which a text repeats a block (banners per country)
 PROSE_MIN_CHARS = 100  # a block this long and link-poor counts as prose
 PROSE_MAX_LINK = 0.3
