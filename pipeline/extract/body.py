@@ -911,6 +911,9 @@ def _cut_teasers(kept: list[_Block]) -> list[_Block]:
     return out
 
 
+_REPEAT_MIN_CHARS = 150
+
+
 def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: list[str] | None = None) -> str:
     title_key = _key(title)
     w.title_key = title_key
@@ -923,6 +926,7 @@ def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: lis
     if orgs or authors:
         kept = _trim(_cut_tail(kept, orgs or [], authors or []))
     lines: list[str] = []
+    seen: set[str] = set()
     i = 0
     while i < len(kept):
         b = kept[i]
@@ -933,6 +937,12 @@ def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: lis
             lines.extend(_post_lines(kept[i:j]))
             i = j
             continue
+        # A long paragraph met again is a second copy of the story (desktop and mobile layouts).
+        if len(b.text) >= _REPEAT_MIN_CHARS:
+            if b.text in seen:
+                i += 1
+                continue
+            seen.add(b.text)
         lines.append(b.text)
         i += 1
     return unicodedata.normalize("NFC", "\n".join(lines))
