@@ -415,8 +415,28 @@ def _weight(b: _Block) -> float:
     return -3.0
 
 
-def _keep(b: _Block, title_key: str, mid: bool = False) -> bool:
-    """Whether a block of the main container is story text; ``mid``: a paragraph of prose follows it."""
+def _link_dense(b: _Block) -> bool:
+    n = len(b.text)
+    return n > 0 and b.link_len / n > _LINK_DENSE and n < 400
+
+
+def _section_titles(story: list[_Block]) -> list[bool]:
+    """Which blocks are headings over a section of prose: the next paragraph of prose after the heading
+    sits in the same container (a linked heading in a list box of its own is a teaser)."""
+    out = [False] * len(story)
+    next_group = -1  # container of the next paragraph of prose, scanning backwards
+    for i in range(len(story) - 1, -1, -1):
+        b = story[i]
+        if b.heading:
+            out[i] = b.group == next_group
+        elif not b.boiler and _is_prose(b):
+            next_group = b.group
+    return out
+
+
+def _keep(b: _Block, title_key: str, section_title: bool = False) -> bool:
+    """Whether a block of the main container is story text. ``section_title``: a heading with more prose
+    after it, which may be a link ("1. Harvard Business School" in a ranking, a product reviewed)."""
     if b.post:
         return True
     if b.boiler:
@@ -426,9 +446,7 @@ def _keep(b: _Block, title_key: str, mid: bool = False) -> bool:
         return False
     if title_key and b.heading and _key(b.text) == title_key:
         return False
-    # A linked heading with more story after it titles a section after its subject ("1. Harvard
-    # Business School" in a ranking); other link-dense lines are link lists.
-    if n and b.link_len / n > _LINK_DENSE and n < 400 and not (b.heading and mid):
+    if _link_dense(b) and not section_title:  # a link list, unless a linked section title
         return False
     if n < 120 and (_BOILER_LINE.match(b.text) or _BOILER_LINE.match(b.text.rstrip(" .:…!>»→"))):
         return False
@@ -914,19 +932,40 @@ def _cut_teasers(kept: list[_Block]) -> list[_Block]:
 _REPEAT_MIN_CHARS = 150
 
 
+def _drop_second_copy(kept: list[_Block]) -> list[_Block]:
+    """Drop long paragraphs that repeat, in the same order, a run of two or more met earlier: a second
+    copy of the story (desktop and mobile layouts). A single repeated line (a meal plan naming the same
+    dish twice, a pull quote) is kept."""
+    first: dict[str, int] = {}
+    copy_of = [-1] * len(kept)
+    for i, b in enumerate(kept):
+        if len(b.text) >= _REPEAT_MIN_CHARS and not b.post:
+            j = first.setdefault(b.text, i)
+            if j != i:
+                copy_of[i] = j
+    n = len(kept)
+
+    def in_run(i: int) -> bool:
+        j = copy_of[i]
+        return j >= 0 and (
+            (i + 1 < n and copy_of[i + 1] == j + 1) or (i > 0 and copy_of[i - 1] >= 0 and copy_of[i - 1] == j - 1)
+        )
+
+    return [b for i, b in enumerate(kept) if not in_run(i)]
+
+
 def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: list[str] | None = None) -> str:
     title_key = _key(title)
     w.title_key = title_key
     start, end = _select(w)
     # teaser and comment headings are looked for before _keep, which drops such lines
     story = _cut_teasers(w.blocks[start:end])
-    last_prose = max((i for i, b in enumerate(story) if not b.boiler and _is_prose(b)), default=-1)
-    kept = [b for i, b in enumerate(story) if _keep(b, title_key, i < last_prose)]
+    kept = [b for b, titles in zip(story, _section_titles(story), strict=True) if _keep(b, title_key, titles)]
     kept = _trim(kept)
     if orgs or authors:
         kept = _trim(_cut_tail(kept, orgs or [], authors or []))
+    kept = _drop_second_copy(kept)
     lines: list[str] = []
-    seen: set[str] = set()
     i = 0
     while i < len(kept):
         b = kept[i]
@@ -937,12 +976,6 @@ def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: lis
             lines.extend(_post_lines(kept[i:j]))
             i = j
             continue
-        # A long paragraph met again is a second copy of the story (desktop and mobile layouts).
-        if len(b.text) >= _REPEAT_MIN_CHARS:
-            if b.text in seen:
-                i += 1
-                continue
-            seen.add(b.text)
         lines.append(b.text)
         i += 1
     return unicodedata.normalize("NFC", "\n".join(lines))
