@@ -16,9 +16,13 @@ The extractor works on an lxml tree in one pass:
    subtree, computed with prefix sums), so an article split by an ad box is still kept whole;
 7. drop teaser lists under headings such as "More from Jane Doe" or "Latest News" and a comment
    thread after a "33 Comments" heading, then output the container's blocks that pass per-block
-   filters, one paragraph per line, NFC;
+   filters (link lists go, but a linked heading over prose of its own container stays; a second copy
+   of a run of paragraphs goes), one paragraph per line, NFC;
 8. when the page's JSON-LD ``articleBody`` holds more than twice the words found in the HTML (a
-   script-rendered page), that body is the text.
+   script-rendered page), that body is the text;
+9. when the text holds under 0.8 of the page's prose (a story split over several boxes, or shown by a
+   script from a hidden box), trafilatura is asked for a second opinion, taken only when it holds
+   newsmon's words and much more (:mod:`pipeline.extract.second_opinion`); about one page in ten.
 
 Every step is linear in the page's size. Which rules generalise is measured with
 ``newsmon eval extraction --split test`` (see :mod:`pipeline.evaluation.extraction`).
