@@ -20,9 +20,9 @@ The extractor works on an lxml tree in one pass:
    of a run of paragraphs goes), one paragraph per line, NFC;
 8. when the page's JSON-LD ``articleBody`` holds more than twice the words found in the HTML (a
    script-rendered page), that body is the text;
-9. when the text holds under 0.8 of the page's prose (a story split over several boxes, or shown by a
+9. when the text holds under 0.6 of the page's prose (a story split over several boxes, or shown by a
    script from a hidden box), trafilatura is asked for a second opinion, taken only when it holds
-   newsmon's words and much more (:mod:`pipeline.extract.second_opinion`); about one page in ten.
+   newsmon's words and much more (:mod:`pipeline.extract.second_opinion`); about one page in twenty.
 
 Every step is linear in the page's size. Which rules generalise is measured with
 ``newsmon eval extraction --split test`` (see :mod:`pipeline.evaluation.extraction`).
