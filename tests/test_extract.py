@@ -550,3 +550,31 @@ def test_body_only_in_json_ld_is_used():
     assert art.not_article_reason is None
     assert art.text.splitlines()[0].startswith("Sentence group 0: the council")
     assert len(art.text.splitlines()) == 12
+
+
+def test_linked_heading_over_its_own_section_is_kept_but_a_linked_teaser_box_is_not():
+    sections = "".join(
+        f"<h2><a href='https://shop.example.org/p{i}'>{i + 1}. Tool number {i}</a></h2>{_PARAS[i]}" for i in range(4)
+    )
+    teasers = "".join(f"<ul><li><h4><a href='/n/{i}'>Teaser headline {i}</a></h4></li></ul>" for i in range(3))
+    body = f"<div class='story'>{sections}<h4>More:</h4>{teasers}{''.join(_PARAS[4:])}</div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    for i in range(4):
+        assert f"{i + 1}. Tool number {i}" in art.text
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Teaser headline" not in art.text
+
+
+def test_second_copy_of_the_story_is_dropped_but_a_repeated_line_is_kept():
+    long = [
+        p.replace("</p>", " It goes on for a while to make the paragraph long enough to count.</p>") for p in _PARAS
+    ]
+    dish = (
+        "<p>Asparagus and eggs with sweet potato, one apple and a spoon of olive oil for the potatoes, "
+        "then a glass of water and a short walk before the afternoon workout begins.</p>"
+    )
+    body = "".join(long[:3]) + dish + "".join(long[3:6]) + dish + "".join(long[6:]) + "".join(long[:3])
+    art = extract_article(_page(body), "https://example.test/a")
+    for i in range(8):
+        assert art.text.count(f"Paragraph {i} of the guide") == 1
+    assert art.text.count("Asparagus and eggs") == 2

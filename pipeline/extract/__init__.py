@@ -4,7 +4,8 @@ In: the page's bytes, final URL and Content-Type. Out: an `Article` (title, text
 and modified times, canonical URL, language, site name, description, image), with
 `not_article_reason` set for section fronts, live pages and paywall stubs.
 `decode` turns bytes into text, `meta` reads the metadata (JSON-LD, OpenGraph, meta tags, `<time>`),
-`body` finds the main text.
+`body` finds the main text, asking trafilatura for a second opinion (`second_opinion`) on pages where
+its container holds little of the page's prose.
 """
 
 from .body import extract_article

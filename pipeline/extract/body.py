@@ -16,9 +16,13 @@ The extractor works on an lxml tree in one pass:
    subtree, computed with prefix sums), so an article split by an ad box is still kept whole;
 7. drop teaser lists under headings such as "More from Jane Doe" or "Latest News" and a comment
    thread after a "33 Comments" heading, then output the container's blocks that pass per-block
-   filters, one paragraph per line, NFC;
+   filters (link lists go, but a linked heading over prose of its own container stays; a second copy
+   of a run of paragraphs goes), one paragraph per line, NFC;
 8. when the page's JSON-LD ``articleBody`` holds more than twice the words found in the HTML (a
-   script-rendered page), that body is the text.
+   script-rendered page), that body is the text;
+9. when the text holds under 0.6 of the page's prose (a story split over several boxes, or shown by a
+   script from a hidden box), trafilatura is asked for a second opinion, taken only when it holds
+   newsmon's words and much more (:mod:`pipeline.extract.second_opinion`); about one page in twenty.
 
 Every step is linear in the page's size. Which rules generalise is measured with
 ``newsmon eval extraction --split test`` (see :mod:`pipeline.evaluation.extraction`).
@@ -42,6 +46,7 @@ from lxml.html import HtmlElement
 
 from pipeline.extract.decode import decode_html
 from pipeline.extract.meta import PageMeta, extract_metadata
+from pipeline.extract.second_opinion import is_prose_block, needs_second_opinion, second_opinion
 from pipeline.records import Article
 from pipeline.urls import canonicalize_url
 
@@ -71,7 +76,9 @@ _LEAF_BLOCKS = frozenset(
     "p h1 h2 h3 h4 h5 h6 li dt dd tr td th caption pre figcaption legend address hr center summary blockquote".split()
 )
 # Classes on these say nothing about boilerplate (rows styled "oddrow player-12", "team-card"...).
-_NO_CLASS_BOILER = frozenset(("body", "html", "tr", "td", "th", "tbody", "thead", "tfoot", "x-cell"))
+_NO_CLASS_BOILER = frozenset(
+    ("body", "html", "tr", "td", "th", "tbody", "thead", "tfoot", "x-cell", "h1", "h2", "h3", "h4", "h5", "h6")
+)
 # A data table (no block structure inside its cells) is read row by row: its cells become inline
 # elements of this tag, separated by a space, and each <tr> is one block.
 _CELL = "x-cell"
@@ -412,7 +419,28 @@ def _weight(b: _Block) -> float:
     return -3.0
 
 
-def _keep(b: _Block, title_key: str) -> bool:
+def _link_dense(b: _Block) -> bool:
+    n = len(b.text)
+    return n > 0 and b.link_len / n > _LINK_DENSE and n < 400
+
+
+def _section_titles(story: list[_Block]) -> list[bool]:
+    """Which blocks are headings over a section of prose: the next paragraph of prose after the heading
+    sits in the same container (a linked heading in a list box of its own is a teaser)."""
+    out = [False] * len(story)
+    next_group = -1  # container of the next paragraph of prose, scanning backwards
+    for i in range(len(story) - 1, -1, -1):
+        b = story[i]
+        if b.heading:
+            out[i] = b.group == next_group
+        elif not b.boiler and _is_prose(b):
+            next_group = b.group
+    return out
+
+
+def _keep(b: _Block, title_key: str, section_title: bool = False) -> bool:
+    """Whether a block of the main container is story text. ``section_title``: a heading with more prose
+    after it, which may be a link ("1. Harvard Business School" in a ranking, a product reviewed)."""
     if b.post:
         return True
     if b.boiler:
@@ -422,7 +450,7 @@ def _keep(b: _Block, title_key: str) -> bool:
         return False
     if title_key and b.heading and _key(b.text) == title_key:
         return False
-    if n and b.link_len / n > _LINK_DENSE and n < 400:
+    if _link_dense(b) and not section_title:  # a link list, unless a linked section title
         return False
     if n < 120 and (_BOILER_LINE.match(b.text) or _BOILER_LINE.match(b.text.rstrip(" .:…!>»→"))):
         return False
@@ -712,6 +740,11 @@ def _to_text(html: bytes | str, content_type: str | None) -> str:
     return text
 
 
+def _prose_chars(w: _Walker) -> int:
+    """Characters of prose on the whole page, boilerplate boxes included (see :mod:`.second_opinion`)."""
+    return sum(len(b.text) for b in w.blocks if is_prose_block(b.text, b.link_len))
+
+
 def _page_text(w: _Walker) -> str:
     out = []
     n = 0
@@ -900,15 +933,42 @@ def _cut_teasers(kept: list[_Block]) -> list[_Block]:
     return out
 
 
+_REPEAT_MIN_CHARS = 150
+
+
+def _drop_second_copy(kept: list[_Block]) -> list[_Block]:
+    """Drop long paragraphs that repeat, in the same order, a run of two or more met earlier: a second
+    copy of the story (desktop and mobile layouts). A single repeated line (a meal plan naming the same
+    dish twice, a pull quote) is kept."""
+    first: dict[str, int] = {}
+    copy_of = [-1] * len(kept)
+    for i, b in enumerate(kept):
+        if len(b.text) >= _REPEAT_MIN_CHARS and not b.post:
+            j = first.setdefault(b.text, i)
+            if j != i:
+                copy_of[i] = j
+    n = len(kept)
+
+    def in_run(i: int) -> bool:
+        j = copy_of[i]
+        return j >= 0 and (
+            (i + 1 < n and copy_of[i + 1] == j + 1) or (i > 0 and copy_of[i - 1] >= 0 and copy_of[i - 1] == j - 1)
+        )
+
+    return [b for i, b in enumerate(kept) if not in_run(i)]
+
+
 def _compose(w: _Walker, title: str, orgs: list[str] | None = None, authors: list[str] | None = None) -> str:
     title_key = _key(title)
     w.title_key = title_key
     start, end = _select(w)
     # teaser and comment headings are looked for before _keep, which drops such lines
-    kept = [b for b in _cut_teasers(w.blocks[start:end]) if _keep(b, title_key)]
+    story = _cut_teasers(w.blocks[start:end])
+    kept = [b for b, titles in zip(story, _section_titles(story), strict=True) if _keep(b, title_key, titles)]
     kept = _trim(kept)
     if orgs or authors:
         kept = _trim(_cut_tail(kept, orgs or [], authors or []))
+    kept = _drop_second_copy(kept)
     lines: list[str] = []
     i = 0
     while i < len(kept):
@@ -965,6 +1025,7 @@ def extract_article(
     body_text = ""
     page_words = link_words = 0
     page_text = ""
+    prose_chars = 0
     doc = _parse(text_html) if text_html.strip() else None
     if doc is not None:
         try:
@@ -975,6 +1036,7 @@ def extract_article(
         orgs = _org_names(meta.site_name, url)
         body_text = _compose(w, meta.title, orgs, meta.authors)
         page_text = _page_text(w)
+        prose_chars = _prose_chars(w)
     if len(body_text) < 200 and text_html:
         # libxml2 gives up below ~256 levels of nesting; if the page clearly had more text than we
         # saw, flatten the wrapper tags and parse again.
@@ -987,10 +1049,15 @@ def extract_article(
                 if len(alt) > len(body_text):
                     body_text, page_words, link_words = alt, pw2, lw2
                     page_text = _page_text(w2)
+                    prose_chars = _prose_chars(w2)
+    html_text = body_text
     body_text = _prefer_ld_body(body_text, meta.ld_article_body)
     if not meta.canonical_url:
         meta.canonical_url = canonicalize_url(url)
     reason = _not_article_reason(body_text, page_text, meta, page_words, link_words)
+    # An article whose text came from the HTML but holds little of the page's prose: ask trafilatura.
+    if reason is None and body_text is html_text and needs_second_opinion(body_text, prose_chars):
+        body_text = second_opinion(text_html, url, body_text)
     return Article(
         url=url,
         canonical_url=meta.canonical_url or url,
