@@ -80,7 +80,7 @@ def _trafilatura_text(html: str, url: str) -> str:
         log.warning("trafilatura is not importable; second opinion skipped for %s", url)
         return ""
     try:
-        return trafilatura.extract(html, url=url or None, include_comments=False) or ""
+        return trafilatura.extract(html, url=url or None, include_comments=False, fast=True) or ""
     except Exception:  # noqa: BLE001 - a third-party failure on one page keeps newsmon's text
         log.warning("trafilatura failed on %s; keeping newsmon's text", url, exc_info=True)
         return ""
