@@ -20,10 +20,10 @@ import json
 import logging
 import math
 import re
-from itertools import repeat
-from operator import mul
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 from typing import Any
 
