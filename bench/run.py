@@ -84,7 +84,8 @@ def log(msg: str) -> None:
 def work(name: str, **params: Any) -> dict[str, Any]:
     """Run one measurement in a fresh process; its figures come back as the RESULT line."""
     proc = subprocess.run(
-        [sys.executable, str(HERE / "work.py"), name, json.dumps(params)],
+        [sys.executable, str(HERE / "work.py"), name],
+        input=json.dumps(params),
         capture_output=True,
         text=True,
         cwd=REPO,

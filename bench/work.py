@@ -1,6 +1,6 @@
 """One benchmark measurement, run in its own process by bench/run.py (so its peak memory is its own).
 
-    python bench/work.py NAME PARAMS_JSON   -> prints one JSON line: the figures, peak_rss_mb, es_requests
+    python bench/work.py NAME < PARAMS_JSON   -> prints one JSON line: the figures, peak_rss_mb, es_requests
 
 Measurements: poll_baseline, poll_newsmon, enrich_pages, enrich_pool, statements_seed, index, e2e,
 enrich_alone, politeness. Each talks only to loopback (the bench sites, the local Elasticsearch).
@@ -564,7 +564,8 @@ WORK = {
 }
 
 if __name__ == "__main__":
-    name, params = sys.argv[1], json.loads(sys.argv[2])
+    # parameters come on stdin: 5,000 feed URLs do not fit in an argument list
+    name, params = sys.argv[1], json.loads(sys.stdin.read())
     started = time.time()
     result = WORK[name](**params)
     result.update(peak_rss_mb())

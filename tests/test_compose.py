@@ -10,6 +10,7 @@ import pytest
 import yaml
 from conftest import REPO
 
+from pipeline.ops.airflow_cluster import fetch_pool_slots
 from pipeline.ops.cluster import PROFILE_ENV, PROFILE_ES_NODES, PROFILE_WORKERS
 
 INFRA = REPO / "infra"
@@ -110,6 +111,11 @@ def test_cluster_variant_matches_the_tested_profile(cluster):
     assert {"airflow-worker", "airflow-triggerer", "airflow-scheduler", "redis", "postgres"} <= set(cluster["services"])
     worker = service(cluster, "airflow-worker")
     assert worker["command"] == ["celery", "worker"] and worker["deploy"]["replicas"] == PROFILE_WORKERS
+    # the fetch pool holds every worker's task slots, as the tested profile creates it
+    init_env = service(cluster, "airflow-init")["environment"]
+    slots = fetch_pool_slots(PROFILE_ENV, PROFILE_WORKERS)
+    assert slots == PROFILE_WORKERS * int(PROFILE_ENV["AIRFLOW__CELERY__WORKER_CONCURRENCY"])
+    assert int(init_env["NEWSMON_FETCH_POOL_SLOTS"]) == slots, init_env.get("NEWSMON_FETCH_POOL_SLOTS")
 
     nodes = {
         n: service(cluster, n)

@@ -134,6 +134,11 @@ def profile_env(home: Path, port: int, pg_port: int, redis_port: int) -> dict[st
     }
 
 
+def fetch_pool_slots(env: dict[str, str], workers: int) -> int:
+    """The newsmon_fetch pool for the profile: workers x their Celery concurrency."""
+    return workers * int(env.get("AIRFLOW__CELERY__WORKER_CONCURRENCY", "2"))
+
+
 def import_connections(env: dict[str, str]) -> None:
     """newsmon_es / newsmon_smtp into Airflow's metastore from newsmon's settings (as `newsmon airflow up`
     does), the Elasticsearch one naming every node of NEWSMON_ES_URL: a list of full URLs in Host is
@@ -196,10 +201,21 @@ def _start_rest(
     save()
     env = full_env({**profile_env(home, port, pg_port, redis_port), **(extra_env or {})},
                    project_root=PROJECT_ROOT, home=home, port=port)  # fmt: skip
-    init_airflow(env)
+    # Every worker's task slots may fetch at once (each batch is one site group, paced through the
+    # host gate); a pool of one machine's size would leave the second worker idle.
+    init_airflow(env, pool_slots=fetch_pool_slots(env, workers))
     import_connections(env)
+    api = _spawn([airflow_bin(), "api-server"], env, home / "api-server.log", home)
+    state["groups"]["api-server"] = api.pid
+    save()
+    # tasks report to the API server's execution API: a task scheduled before it answers fails its first try
+    api_deadline = time.monotonic() + timeout
+    while health(port) is None:
+        if api.poll() is not None or time.monotonic() > api_deadline:
+            stop_cluster(home)
+            raise AirflowCtlError(f"the Airflow API server did not come up; see {home / 'api-server.log'}")
+        time.sleep(0.5)
     for name, args in (
-        ("api-server", ["api-server"]),
         ("scheduler", ["scheduler"]),
         ("dag-processor", ["dag-processor"]),
         ("triggerer", ["triggerer"]),

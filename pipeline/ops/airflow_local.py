@@ -229,13 +229,13 @@ def ensure_admin_password(path: Path | str) -> Path:
     return path
 
 
-def init_airflow(env: dict[str, str]) -> None:
+def init_airflow(env: dict[str, str], pool_slots: int = FETCH_POOL_SLOTS) -> None:
     """Create or upgrade the metadata DB, the fetch pool and the admin password. Idempotent."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     if env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
         ensure_admin_password(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
     _run(["db", "migrate"], env)
-    _run(["pools", "set", FETCH_POOL, str(FETCH_POOL_SLOTS), "newsmon: concurrent feed/page fetches"], env)
+    _run(["pools", "set", FETCH_POOL, str(pool_slots), "newsmon: concurrent feed/page fetches"], env)
 
 
 # ------------------------------------------------------------------ housekeeping
@@ -319,14 +319,17 @@ def airflow_clean(
 
 # ------------------------------------------------------------------ up / down
 
-# The components `up` starts, in this order. The scheduler and the triggerer would each start a log
-# server on all interfaces (8793, 8794); on one machine the API server reads the log files directly.
+# The components `up` starts, in this order. The API server comes first and is waited for: task
+# processes report to its execution API, and a task the scheduler started before it answered fails
+# its first try. The scheduler and the triggerer would each start a log server on all interfaces
+# (8793, 8794); on one machine the API server reads the log files directly.
 COMPONENTS: dict[str, list[str]] = {
+    "api-server": ["api-server"],
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "dag-processor": ["dag-processor"],
     "triggerer": ["triggerer", "--skip-serve-logs"],
-    "api-server": ["api-server"],
 }
+API_FIRST_TIMEOUT_S = 120.0
 TAG_VAR = "NEWSMON_AIRFLOW_TAG"  # in the environment of every process `up` starts, and their children
 
 
@@ -526,6 +529,8 @@ def start_airflow(
             proc = _spawn(name, [airflow_bin(), *args], env, log_path, home_dir)
             state["components"][name] = _proc_info(proc)
             _write_state(home_dir, state)  # written as it grows: `down` can stop a half-started Airflow
+            if name == "api-server":
+                _wait_for_api(port, proc.pid, min(timeout, API_FIRST_TIMEOUT_S), log_path)
         # Daily `airflow db clean` of the run history (settings.airflow_retention_days).
         housekeeper = [sys.executable, "-m", "pipeline.ops.cli", "airflow", "clean"]
         housekeeper += ["--days", str(settings.airflow_retention_days), "--every-hours", "24"]
@@ -551,6 +556,21 @@ def start_airflow(
         echo(f"starting Airflow failed ({type(exc).__name__}: {exc}); stopping what was started")
         _stop_state(home_dir, state, grace=10.0, echo=echo)
         raise
+
+
+def _wait_for_api(port: int, pid: int, timeout: float, log_path: Path) -> None:
+    """Wait until the API server answers its health endpoint (the other parts may still be down)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        code = _exit_code(pid)
+        if code is not None:
+            raise AirflowCtlError(f"airflow api-server exited with code {code}; see {log_path}")
+        if health(port) is not None:
+            return
+        time.sleep(0.5)
+    raise AirflowCtlError(
+        f"the Airflow API server did not answer on port {port} within {timeout:.0f} s; see {log_path}"
+    )
 
 
 def _exit_code(pid: int) -> int | None:
