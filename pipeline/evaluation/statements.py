@@ -124,6 +124,21 @@ def _overlap(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> int:
     return tot
 
 
+WARM_UP_TEXT = (
+    'Officials met on Monday. "We will act," Sen. Jane Doe said. Doe told reporters that the plan would '
+    "pass, and she believes the economy will grow.\n"
+)
+
+
+def warm_up(figures: list[Figure]) -> float:
+    """One untimed call before the timed ones; returns its CPU seconds. It loads the CRF and builds the
+    alias index, which a worker process does once, so articles_per_s is the steady per-article CPU time
+    of attribute_statements and mark_repeats_within (time.process_time, one process: one core)."""
+    t0 = time.process_time()
+    mark_repeats_within(attribute_statements(WARM_UP_TEXT, figures))
+    return time.process_time() - t0
+
+
 def predictions(text: str, figures: list[Figure]) -> list[Pred]:
     """The stored records for this text (the very function enrichment calls), as scoring predictions."""
     return [to_pred(st) for st in attribute_statements(text, figures)]
@@ -220,6 +235,7 @@ def evaluate(
     elapsed = 0.0
     errors: list[dict] = []
     dump_file = dump.open("w", encoding="utf-8") if dump is not None else None
+    warm_up(figures)
     for name, tpath, apath in docs:
         text = tpath.read_text(encoding="utf-8")
         golds = parse_ann(apath)

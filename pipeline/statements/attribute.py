@@ -1,10 +1,12 @@
 """Statements by people in an article's text: direct quotes, partial quotes, reported speech
 and embedded social posts, each attributed to a speaker (a tracked figure when possible).
 
-Rule-based and dependency-free: quote marks are paired (pipeline.statements.quotes), quote interiors are
-masked so that sentence splitting and cue search only look at the reporter's words, and the
+Quote marks are paired (pipeline.statements.quotes), quote interiors are masked so that sentence
+splitting and cue search only look at the reporter's words (cues: pipeline.statements.cues), and the
 speaker is the noun phrase beside a speech verb (pipeline.statements.speakers). Pronouns and role nouns
-resolve to the right earlier person through a small entity tracker.
+resolve to the right earlier person through an entity tracker (pipeline.statements.tracker). This
+module finds quotes and embedded posts and makes the records; reported speech, by rule and by the
+sequence model, is in pipeline.statements.reported.
 
 Public entry point: attribute_statements(text, figures) -> list[Statement].
 `extract(text, figures, persons_only=...)` returns the richer internal records the evaluation uses.
@@ -14,354 +16,25 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 
 from pipeline.config import Figure
 from pipeline.records import SpeakerKind, Statement
-from pipeline.statements.model import trie_pattern
+from pipeline.statements.cues import CUE_RE, OBJECT_VERBS
+from pipeline.statements.found import Cue, Found, ParaSpans
 from pipeline.statements.quotes import Quote, find_quotes, mask_quotes, paragraphs, sentences
+from pipeline.statements.reported import find_indirect, find_modelled
 from pipeline.statements.speakers import (
-    FEMALE_ROLES,
     GENERIC_ROLES,
-    NON_NAME_CAPS,
     NONPERSON_ROLES,
-    PERSON_PRONOUNS,
-    TITLE_ROLE,
-    TITLE_WORDS,
-    AliasIndex,
     Mention,
-    _tokens,
     build_alias_index,
-    ends_sentence,
     looks_like_org,
     mention_after,
-    name_before,
-    norm_name,
-    split_title,
-    strip_titles,
     subject_before,
-    trim_name,
 )
+from pipeline.statements.tracker import Entity, Tracker, figure_gender
 
-# ------------------------------------------------------------------ lexicons
-
-_SPEECH = (
-    "said|says|say|saying|told|tells|tell|telling|added|adds|adding|wrote|writes|writing|asked|asks|"
-    "answered|replied|replies|responded|responds|argued|argues|arguing|claimed|claims|insisted|insists|"
-    "warned|warns|warning|declared|declares|announced|announces|tweeted|tweets|posted|posts|continued|continues|"
-    "recalled|recalls|acknowledged|acknowledges|admitted|admits|conceded|concedes|explained|explains|"
-    "explaining|noted|notes|noting|stated|states|suggested|suggests|suggesting|predicted|predicts|promised|promises|"
-    "vowed|vows|pledged|pledges|complained|complains|joked|jokes|quipped|quips|remarked|observed|emphasized|"
-    "stressed|urged|urges|cautioned|countered|counters|contended|contends|maintained|maintains|testified|"
-    "reported|reports|clarified|confirmed|confirms|denied|denies|agreed|agrees|echoed|shouted|yelled|yells|"
-    "chanted|chanting|exclaimed|mused|boasted|bragged|lamented|scoffed|snapped|fumed|pleaded|whispered|"
-    "concluded|offered|demanded|retorted|teased|thundered|mocked|described|describes|describing|called|calls|calling|"
-    "dubbed|labeled|labelled|branded|termed|critiqued|criticized|criticised|blasted|slammed|praised|touted|"
-    "hailed|decried|denounced|accused|accuses|charged|alleged|alleges|wondered|texted|emailed|reads|read|"
-    "insisting|adds|asserted|asserts|contending|claiming|tweeting|writing|telling|stating|predicting|"
-    "recounted|recounts|pointed out|points out|went on|put it|affirmed|reiterated|reiterates|believes|"
-    "believed|thinks|thought|feels|felt|hopes|hoped|worries|worried|fears|feared|knows|knew|"
-    "revealed|reveals|indicated|indicates|estimated|estimates|speculated|hinted|assured|reminded|informed|"
-    "found|finds|showed|shows|concluded|argue|claim|believe|think|warn|note|insist|contend|agree|"
-    "acknowledge|admit|predict|suggest|explain|urge|write|announce|deny|maintain|complain|fear|hope|"
-    "ask|recall|declare|testify|emphasize|stress|confirm|report|allege|assert|interjected|interjects|"
-    "interrupted|signalled|signaled|signals|signalling|signaling|objected|protested|threatened|"
-    "acknowledging|cautioning|vowing|pledging|arguing|warns|according to"
-)
-
-
-CUE_RE = re.compile(r"\b(" + trie_pattern(sorted(set(_SPEECH.split("|")))) + r")\b", re.I)
-# Verbs that introduce reported speech ("X said (that) ...") — mental-state verbs included
-# because PolNeAR's attributions cover beliefs too.
-# fmt: off
-_INDIRECT_ONLY_THAT = {
-    "believes", "believed", "thinks", "thought", "feels", "felt", "hopes", "hoped", "worries", "worried",
-    "fears", "feared", "knows", "knew", "found", "finds", "showed", "shows", "believe", "think", "fear", "hope",
-    "revealed", "reveals", "indicated", "indicates", "estimated", "estimates", "agree", "agrees", "agreed",
-    "reported", "reports", "report", "posted", "posts", "wrote", "writes", "write", "testified", "testify",
-}
-# fmt: on
-# fmt: off
-_NON_INDIRECT = {
-    "asked", "asks", "ask", "called", "calls", "calling", "dubbed", "labeled", "labelled", "branded", "termed",
-    "critiqued", "criticized", "criticised", "blasted", "slammed", "praised", "touted", "hailed", "decried",
-    "denounced", "accused", "accuses", "mocked", "described", "describes", "describing", "shouted", "yelled",
-    "yells", "chanted", "chanting", "read", "reads", "offered", "demanded", "continued", "continues",
-    "went on", "put it", "texted", "emailed", "answered", "joked", "jokes", "quipped", "quips", "snapped",
-    "mused", "scoffed", "fumed", "thundered", "teased", "retorted", "whispered", "exclaimed", "tell",
-    "telling", "tells", "told",
-}
-# fmt: on
-_OBJECT_VERBS = {
-    "told",
-    "tells",
-    "tell",
-    "telling",
-    "assured",
-    "reminded",
-    "informed",
-    "warned",
-    "warns",
-    "urged",
-    "urges",
-    "promised",
-    "promises",
-}
-_THAT_CLAUSE_START = re.compile(
-    r"(?:that\s+)?(?=(?:he|she|they|it|we|i|you|there|the|a|an|his|her|their|its|this|these|those|"
-    r"our|no|some|many|most|all|[A-Z][\w'’.-]*|\d)\b)"
-)
-_DATELINE = re.compile(r"[A-Z][A-Z .,'’-]{2,40}(?:\s*\([^)]{1,30}\))?\s*[—–-]{1,2}\s*")
-_PRONOUN_CLAUSE = re.compile(
-    r"(?:he|she|they|we|i|it|there)\s+(?:was|were|is|are|would|will|had|has|have|could|did|does|do)\b"
-)
-_DATE_ADJUNCT = re.compile(
-    r"^\s*(?:on\s+|late\s+|early\s+|last\s+|this\s+|in\s+an?\s+(?:interview|statement|speech|post|tweet|"
-    r"op-ed|letter|email|radio interview|televised interview|TV interview)(?:\s+(?:with|on|to)\s+[\w.'’ -]{1,40}?)?\s*,?\s*)?"
-    r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|week|month|year|night|"
-    r"morning|afternoon|evening)\b[\w ]{0,20}?\s*,?\s*)?"
-)
 _SIGNATURE = re.compile(r"^[—–-]{1,2}\s*(?P<name>[^()\n]{2,80}?)\s*\((?P<handle>@\w{1,30})\)\s*(?P<date>.{0,40})$")
-_CLAUSE_CUT = re.compile(
-    r",\s+(?:[a-z]+ing|according to|as|but|while|which|though|although|even as|citing)\b|;\s|\s[—–]\s"
-    r"|\s(?:after|before|amid|during)\s(?!(?:he|she|they|it|we|i|the\s+\w+\s+(?:was|were|had|has)))"
-)
-
-
-@dataclass
-class Entity:
-    name: str  # canonical name (tracked) or full name as written
-    figure_id: str | None
-    gender: str = ""  # "f", "m" or ""
-    is_person: bool = True
-
-
-@dataclass
-class Found:
-    kind: str
-    start: int  # statement text (quote marks excluded)
-    end: int
-    span_start: int  # evaluation span (quote marks included)
-    span_end: int
-    mention: Mention | None
-    entity: Entity | None
-    cue: str = ""
-    group: int = 0
-    para: int = 0
-    cue_pos: int = -1
-    extra_spans: list[tuple[int, int]] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------ entity tracking
-
-
-class Tracker:
-    """Resolves names, surnames, pronouns and role nouns to entities as the article is read."""
-
-    def __init__(self, text: str, masked: str, idx: AliasIndex):
-        self.text = text
-        self.masked = masked
-        self.idx = idx
-        self.history: list[tuple[int, Entity]] = []  # person mentions by position
-        self.speakers: list[tuple[int, Entity]] = []  # quotes' speakers, by position
-        self.said_by: list[tuple[int, Entity]] = []  # subjects of speech verbs, by position
-        self.by_surname: dict[str, list[tuple[int, Entity]]] = {}
-        self.roles: dict[str, list[tuple[int, Entity]]] = {}
-        self.present: set[str] = set()
-        self._prepass()
-
-    _CAPSEQ = re.compile(
-        r"(?:@\w+)|\b(?:(?:[A-Z][\w'’.-]*|de|van|von|der|da|del|bin|al)\s+){0,6}[A-Z][\w'’-]*(?:\s+(?:Jr|Sr)\.?)?"
-    )
-
-    def _prepass(self) -> None:
-        masked = self.masked
-        # words written in lower case somewhere, and capitalised words seen mid-sentence (so names):
-        # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not
-        self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
-        self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
-        for m in self._CAPSEQ.finditer(masked):
-            toks = _tokens(m.group(), m.start())
-            segments: list[list[tuple[int, int, str]]] = [[]]
-            for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
-                segments[-1].append(t)
-                if ends_sentence(t[2]):
-                    segments.append([])
-            for seg in segments:
-                self._register(trim_name(seg))
-        # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
-        # reported-speech sentence finds that speaker even before reported speech is attributed
-        for cm in CUE_RE.finditer(masked):
-            men = subject_before(masked, max(0, cm.start() - 150), cm.start())
-            if men is not None and men.kind == "name":
-                ent = self._resolve_name(men.text, men.start, title=men.title)
-                if ent is not None and ent.is_person:
-                    self.said_by.append((men.start, ent))
-        self.history.sort(key=lambda c: c[0])
-        self.said_by.sort(key=lambda c: c[0])
-
-    def _register(self, seg: list[tuple[int, int, str]]) -> None:
-        if not seg:
-            return
-        masked = self.masked
-        title, name = split_title(seg)
-        if not name:
-            return
-        s, e = name[0][0], name[-1][1]
-        text = masked[s:e].rstrip(".")
-        if text.endswith(("'s", "’s")):
-            text = text[:-2]
-        title_text = masked[title[0][0] : title[-1][1]] if title else ""
-        ent = self._resolve_name(text, s, title=title_text)
-        if ent is None:
-            return
-        self.history.append((s, ent))
-        if ent.figure_id:
-            self.present.add(ent.figure_id)
-        if not ent.is_person:
-            return
-        if len(ent.name.split()) >= 2:
-            self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
-        # the role words written with the name: "Sen." (senator), "deputy chief of staff", "the billionaire"
-        words = [w.lower().rstrip(".") for w in title_text.split()]
-        pm = re.search(r"((?:[a-z][a-z-]+\s+){1,5})$", masked[max(0, s - 60) : s])
-        if pm:
-            words += pm.group(1).split()
-        # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
-        am = re.match(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]", masked[e : e + 90])
-        if am:
-            words += re.findall(r"[a-z-]+", am.group(1).lower())
-        for w in words:
-            self.roles.setdefault(TITLE_ROLE.get(w, w), []).append((s, ent))
-
-    def _resolve_name(self, name: str, pos: int, title: str = "") -> Entity | None:
-        idx = self.idx
-        if title:
-            ids = idx.lookup_exact(f"{title} {name}")  # "Secretary Noem", "Border czar Tom Homan"
-            if len(ids) == 1:
-                fid = next(iter(ids))
-                return Entity(idx.figures[fid].name, fid, _figure_gender(idx.figures[fid]))
-            if re.match(r"(?i)(mrs|ms|miss|mr)\.?$", title.split()[-1]):
-                name = f"{title.split()[-1]} {name}"  # keep the honorific for gender
-        ids = idx.lookup_exact(name)
-        if len(ids) > 1:
-            ids = {i for i in ids if i in self.present} or ids
-        if len(ids) == 1:
-            fid = next(iter(ids))
-            f = idx.figures[fid]
-            return Entity(f.name, fid, _figure_gender(f))
-        bare = strip_titles(name)
-        words = bare.split()
-        gender = "f" if re.match(r"(?i)(mrs|ms|miss)\.?\s", name) else ("m" if re.match(r"(?i)mr\.?\s", name) else "")
-        if not words:
-            return None
-        if len(words) == 1:
-            w = norm_name(words[0])
-            if w.lower() in TITLE_WORDS or w in NON_NAME_CAPS:
-                return None
-            # a full name with this surname earlier (or later) in the article
-            cands = self.by_surname.get(w)
-            if cands:  # in text order: the last one at or before pos, by bisection (issue 10)
-                i = bisect.bisect_right(cands, pos, key=lambda c: c[0])
-                return cands[i - 1][1] if i else cands[-1][1]
-            fids = idx.surname.get(w, set())
-            if len(fids) > 1:
-                fids = {i for i in fids if i in self.present}
-            if len(fids) == 1:
-                fid = next(iter(fids))
-                f = idx.figures[fid]
-                return Entity(f.name, fid, _figure_gender(f))
-            lids = {i for i in idx.lastname.get(w, set()) if i in self.present}
-            if len(lids) == 1:
-                fid = next(iter(lids))
-                f = idx.figures[fid]
-                return Entity(f.name, fid, _figure_gender(f))
-            if looks_like_org(bare) or len(w) < 2:
-                return Entity(bare, None, "", is_person=False)
-            if w in self.lower_words and bare not in self.mid_caps and not gender:
-                return None  # a common word opening a sentence or heading ("Physician", "Save")
-            if name != bare or gender:
-                return Entity(bare, None, gender)
-            # single capitalised word, never seen with a first name: keep as written
-            return Entity(bare, None, gender, is_person=not looks_like_org(name))
-        if looks_like_org(name):
-            return Entity(name, None, "", is_person=False)
-        # "Van Der Beek" after "James Van Der Beek": the fuller name the article gave
-        key = norm_name(bare)
-        for _, ent in reversed(self.by_surname.get(key.split()[-1], [])):
-            if ent.name != bare and norm_name(ent.name).endswith(" " + key):
-                return ent
-        return Entity(bare, None, gender)
-
-    def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:
-        if m.kind in ("name", "handle"):
-            return self._resolve_name(m.text, pos, title=m.title)
-        if m.kind == "pronoun":
-            if m.head not in PERSON_PRONOUNS or m.head in ("we", "they", "i"):
-                return None
-            want = "f" if m.head == "she" else "m"
-            # 1) a person named earlier in the same sentence; 2) the last speaker nearby (of a quote,
-            # or the subject of any speech verb before it); 3) the last person named
-            pools = [self._before(self.history, pos, pos - sent_lo)] if sent_lo is not None else []
-            pools += [
-                self._before(self.speakers, pos, 1500) + self._before(self.said_by, pos, 1500),
-                self._before(self.history, pos, 3000),
-            ]
-            for pool in pools:
-                for _, ent in sorted(pool, key=lambda c: c[0], reverse=True):
-                    if not ent.is_person or ent.gender and ent.gender != want:
-                        continue
-                    return ent
-            return None
-        if m.kind == "role":
-            head = m.head
-            if head in GENERIC_ROLES or head.endswith("s") and head not in ("boss",):
-                return None
-            words = re.findall(r"[a-z-]+", m.text.lower())
-            if head in NONPERSON_ROLES:
-                # "the White House said", "the influential daily wrote": an organisation, never a nearby person
-                return Entity(m.text, None, "", is_person=False)
-            if not re.match(r"(?i)(the|this|that)\b", m.text):
-                # "a spokesman", "one official": someone new, not an earlier person
-                return None
-            for w in [head] + words[::-1]:
-                cands = [c for c in self.roles.get(w, []) if c[0] < pos]
-                if cands and w not in ("the",):
-                    return cands[-1][1]
-                fids = {i for i in self.idx.role_words.get(w, set()) if i in self.present}
-                if len(fids) == 1:
-                    fid = next(iter(fids))
-                    f = self.idx.figures[fid]
-                    return Entity(f.name, fid, _figure_gender(f))
-            # "the billionaire said" right after someone spoke: that speaker
-            want = "f" if head in FEMALE_ROLES else ""
-            for p, ent in reversed(self.speakers):
-                if p < pos and pos - p < 1500 and ent.is_person and (not want or ent.gender != "m"):
-                    return ent
-            return None
-        return None
-
-    def note_speaker(self, pos: int, ent: Entity | None) -> None:
-        if ent is not None and ent.is_person:
-            bisect.insort(self.speakers, (pos, ent), key=lambda c: c[0])
-
-    @staticmethod
-    def _before(entries: list[tuple[int, Entity]], pos: int, window: int) -> list[tuple[int, Entity]]:
-        """The entries (sorted by position) in [pos - window, pos): a bisection, so resolving stays linear."""
-        hi = bisect.bisect_left(entries, pos, key=lambda c: c[0])
-        lo = bisect.bisect_left(entries, pos - window, key=lambda c: c[0])
-        return entries[lo:hi]
-
-
-def _figure_gender(f: Figure) -> str:
-    for a in f.aliases:
-        if re.match(r"(?i)(ms|mrs|miss)\.?\s", a):
-            return "f"
-        if re.match(r"(?i)mr\.?\s", a):
-            return "m"
-    return ""
-
-
 # ------------------------------------------------------------------ extraction
 
 
@@ -375,8 +48,6 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 _LEAD = re.compile(r"^[\s,;:—–-]*")
 _OPENER = re.compile(r"\s*(?:(?:But|And|So|Then|Later|Still|Now|Instead),?\s+)?")
-# (cue verb, cue start, cue end, speaker mention)
-Cue = tuple[str, int, int, Mention]
 
 
 def _find_cue_after(masked: str, lo: int, hi: int) -> Cue | None:
@@ -433,7 +104,7 @@ def _find_cue_before(masked: str, lo: int, hi: int) -> Cue | None:
             return cue, cs, ce, men
         return None
     men = subject_before(masked, lo, cs)
-    if men is None and cue not in _OBJECT_VERBS:
+    if men is None and cue not in OBJECT_VERBS:
         # 'Said Trump: "..."'; never 'told reporters' (the addressee is not the speaker)
         men = mention_after(masked, ce + 1, hi)
         if men is not None and men.start > ce + 2:
@@ -490,30 +161,6 @@ def _sentence_of(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     return sents[-1] if sents else (pos, pos)
 
 
-class _ParaSpans:
-    """The statements of one paragraph (out[lo:], growing as they are found) by span start: an
-    overlap query looks only at spans starting within the longest span's length before its window,
-    so a paragraph with thousands of statements stays linear (issue 10; was a scan per sentence)."""
-
-    def __init__(self, out: list[Found], lo: int):
-        self.out, self.seen = out, lo
-        self.starts: list[int] = []
-        self.finds: list[Found] = []
-        self.longest = 0
-
-    def overlapping(self, lo: int, hi: int) -> list[Found]:
-        while self.seen < len(self.out):
-            f = self.out[self.seen]
-            self.seen += 1
-            i = bisect.bisect_right(self.starts, f.span_start)
-            self.starts.insert(i, f.span_start)
-            self.finds.insert(i, f)
-            self.longest = max(self.longest, f.span_end - f.span_start)
-        a = bisect.bisect_left(self.starts, lo - self.longest)
-        b = bisect.bisect_left(self.starts, hi)
-        return [f for f in self.finds[a:b] if f.span_start < hi and f.span_end > lo]
-
-
 MAX_SENTENCE = 1500  # characters; real sentences are far shorter, and every cue re-reads its sentence
 
 
@@ -555,7 +202,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
                 ids = idx.lookup_exact(text[hs:he])
                 if len(ids) == 1:
                     fig = idx.figures[next(iter(ids))]
-                    ent = Entity(fig.name, fig.id, _figure_gender(fig))
+                    ent = Entity(fig.name, fig.id, figure_gender(fig))
             first = _post_start(text, masked, paras, pi - 1, post_paras, ent.name if ent else men.text)
             post_paras.update(range(first, pi))
             s, e = _trim(text, paras[first].start, body.end)
@@ -570,7 +217,7 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
     for pi, p in enumerate(paras):
         if pi in post_paras:
             continue
-        para = _ParaSpans(out, len(out))  # this paragraph's statements, out[len(out):] as they come
+        para = ParaSpans(out, len(out))  # this paragraph's statements, out[len(out):] as they come
         sents = _bounded(masked, sentences(masked, p.start, p.end))
         pqs = by_para.get(pi, [])
         quote_sents: set[tuple[int, int]] = set()
@@ -692,9 +339,9 @@ def extract(text: str, figures: list[Figure], persons_only: bool = True, use_mod
 
         # reported speech, sentence by sentence
         for s_lo, s_hi in sents:
-            _indirect(text, masked, s_lo, s_hi, pi, tracker, out, para)
+            find_indirect(text, masked, s_lo, s_hi, pi, tracker, out, para)
             if use_model:
-                _modelled(text, masked, s_lo, s_hi, pi, tracker, out, para)
+                find_modelled(text, masked, s_lo, s_hi, pi, tracker, out, para)
     for f in out:
         f.group = f.group or 0
     out.sort(key=lambda f: (f.start, f.end))
@@ -738,231 +385,6 @@ def _was_open(quotes: list[Quote], f: Found) -> bool:
         if q.start == f.span_start:
             return not q.closed
     return False
-
-
-_GROUP_COUNTER = [100000]
-
-
-def _indirect(
-    text: str,
-    masked: str,
-    s_lo: int,
-    s_hi: int,
-    pi: int,
-    tracker: Tracker,
-    out: list[Found],
-    para: _ParaSpans,
-) -> None:
-    sent = masked[s_lo:s_hi]
-    # direct quotes already claimed this sentence's cue?
-    claimed = para.overlapping(s_lo, s_hi)
-    for m in CUE_RE.finditer(sent):
-        cue = m.group().lower()
-        cs, ce = s_lo + m.start(), s_lo + m.end()
-        if any(
-            f.kind in ("direct", "partial")
-            and f.mention is not None
-            and (abs(cs - f.span_end) < 80 or abs(f.span_start - ce) < 60)
-            and f.cue == cue
-            for f in claimed
-        ):
-            # the cue of a direct quote ("Trump said, "...") is not also reported speech
-            continue
-        if cue == "according to":
-            men = mention_after(masked, ce + 1, s_hi)
-            if men is None:
-                continue
-            before = masked[s_lo:cs].strip()
-            if before == "":
-                # "According to X, CLAUSE."
-                rest = masked[men.end : s_hi]
-                cm = re.match(r"[^,]{0,80}?,\s*", rest)
-                if not cm:
-                    continue
-                cstart = men.end + cm.end()
-                cend = s_hi
-            else:
-                cstart, cend = s_lo, cs
-            _add_indirect(text, masked, cstart, cend, men, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
-            continue
-        if cue in _NON_INDIRECT and cue not in ("told", "tells", "tell"):
-            continue
-        men = subject_before(masked, s_lo, cs)
-        if men is not None and _preposed(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para):
-            continue
-        # post-posed: "CLAUSE, X said." / "CLAUSE, said X."
-        before = masked[s_lo:cs]
-        if not re.search(r",\s*(?:\S+\s+){0,8}$", before) and not re.search(r",\s*$", before):
-            continue
-        comma = before.rfind(",")
-        if comma < 0:
-            continue
-        if CUE_RE.search(before[:comma]) and not re.search(r"\bthat\b", before[:comma]):
-            pass
-        men2 = subject_before(masked, s_lo + comma + 1, cs)
-        if men2 is None or (men2.title_start if men2.title else men2.start) - (s_lo + comma + 1) > 2:
-            men2 = mention_after(masked, ce + 1, s_hi)
-            if men2 is None or masked[s_lo + comma + 1 : cs].strip():
-                continue
-        after_cue = masked[ce:s_hi]
-        if not re.match(r"^[\s\w,.'’-]{0,60}[.!?]?\s*$", after_cue):
-            continue
-        cstart, cend = s_lo, s_lo + comma
-        body = masked[cstart:cend]
-        if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
-            continue  # that was a direct quote
-        _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
-
-
-def _preposed(
-    text: str,
-    masked: str,
-    s_lo: int,
-    s_hi: int,
-    cue: str,
-    ce: int,
-    men: Mention,
-    pi: int,
-    tracker: Tracker,
-    out: list[Found],
-    para: _ParaSpans,
-) -> bool:
-    """'X said (that) CLAUSE' / 'X told Y (that) CLAUSE'. False when the sentence may instead be
-    post-posed ('CLAUSE, X said on Monday.'), so the caller tries that reading."""
-    start = men.title_start if men.title else men.start
-    done = not masked[s_lo:start].rstrip().endswith(",")
-    # "X said (that) CLAUSE" / "X told Y (that) CLAUSE"
-    after = ce
-    rest = masked[after:s_hi]
-    if cue in _OBJECT_VERBS:
-        om = re.match(
-            r"\s+(?:(?:the|a|an|his|her|their)\s+)?(?:[A-Z][\w.'’&-]*\s+){0,5}?(?:[A-Z][\w.'’&-]*|reporters|"
-            r"him|her|them|us|me|supporters|voters|lawmakers|the\s+\w+|an?\s+\w+(?:\s+\w+)?|\w+)(?=\s+that\b|\s*,|\s+(?:he|she|they|it|we|i|the)\b)",
-            rest,
-        )
-        if om:
-            rest_off = om.end()
-        else:
-            rest_off = 0
-    else:
-        rest_off = 0
-    dm = _DATE_ADJUNCT.match(rest[rest_off:])
-    if dm:
-        rest_off += dm.end()
-    tail = rest[rest_off:]
-    lead = len(tail) - len(tail.lstrip(" ,"))
-    tail2 = tail[lead:]
-    if tail2.startswith(('"', "“", "'", "‘", ":")) or tail2 == "":
-        return done
-    if cue in _OBJECT_VERBS and not rest_off and cue in ("told", "tells", "tell"):
-        return done
-    has_that = tail2.startswith("that ")
-    if cue in _INDIRECT_ONLY_THAT and not has_that:
-        return done
-    if cue in ("added", "adds", "adding", "add") and not (has_that or _PRONOUN_CLAUSE.match(tail2)):
-        return done  # "Ovechkin added a goal", "The team added a late touchdown": not speech
-    if not has_that and not _THAT_CLAUSE_START.match(tail2):
-        return done
-    if not has_that and re.match(r"(?:on|in|at|to|for|with|by|of|about|from)\b", tail2):
-        return done
-    cstart = after + rest_off + lead + (5 if has_that else 0)
-    _add_indirect(text, masked, cstart, s_hi, men, cue, pi, tracker, out, para, cut=True, sent_lo=s_lo)
-    return True
-
-
-_PRONOUN_OR_THAT = re.compile(r"\s*(?:,\s*)?(?:that\b|(?:he|she|they|we|i|it)\b)", re.I)
-_SCARE_QUOTE = re.compile(r"[\"“”„«»][^\"“”„«»\s]+[\"“”„«»]")  # one quoted word: "war"
-MODEL_MIN_WORDS = 3  # 2 gave the same dev F1 at lower precision
-
-
-def _modelled(
-    text: str, masked: str, s_lo: int, s_hi: int, pi: int, tracker: Tracker, out: list[Found], para: _ParaSpans
-) -> None:
-    """Attributions the rules missed in this sentence, from the sequence model (pipeline.statements.model)."""
-    from pipeline.statements.model import tag_sentence
-
-    for t in tag_sentence(text, masked, s_lo, s_hi):
-        cs, ce = t.content
-        if len(text[cs:ce].split()) < MODEL_MIN_WORDS:
-            continue
-        if para.overlapping(cs, ce):
-            continue  # the rules have this one
-        cue = text[t.cue[0] : t.cue[1]].lower() if t.cue is not None else ""
-        sports_add = cue.startswith("add") and t.cue is not None and not _PRONOUN_OR_THAT.match(text, t.cue[1], cs + 1)
-        if sports_add or _SCARE_QUOTE.search(text, cs, ce):
-            continue  # never around a scare quote the rules turned down ('to go to "war"'), nor "added a touchdown"
-        # said, told, believes: reported speech; "wants to", "seemed to back", "called for": a stance
-        kind = "indirect" if cue and CUE_RE.fullmatch(cue) else "stance"
-        if t.source is not None:
-            men = _source_mention(text, masked, *t.source)
-        elif t.cue is None:
-            continue  # a statement needs a speaker
-        else:  # no source tagged: the subject of the tagged cue, as the rules find it
-            men = subject_before(masked, s_lo, t.cue[0]) or mention_after(masked, t.cue[1] + 1, s_hi)
-        if men is None:
-            continue  # a statement needs a speaker
-        ent = tracker.resolve(men, men.start, s_lo)
-        if ent is None and men.kind == "name":
-            continue
-        _GROUP_COUNTER[0] += 1
-        # not noted as a speaker: a pronoun later on resolves through the rules' speakers only
-        out.append(Found(kind, cs, ce, cs, ce, men, ent, cue, _GROUP_COUNTER[0], pi))
-
-
-def _source_mention(text: str, masked: str, ss: int, se: int) -> Mention | None:
-    """The speaker mention inside a tagged Source span: its name, pronoun or role noun phrase."""
-    src = text[ss:se]
-    low = src.lower()
-    if low in PERSON_PRONOUNS or low in ("he", "she", "it", "they", "we", "i"):
-        return Mention(ss, se, src, "pronoun", low)
-    men = name_before(masked, ss, se)
-    if men is not None:
-        return men
-    words = src.split()
-    if not words:
-        return None
-    return Mention(ss, se, src, "role", words[-1].lower().strip(".,"))
-
-
-def _add_indirect(
-    text: str,
-    masked: str,
-    cstart: int,
-    cend: int,
-    men: Mention,
-    cue: str,
-    pi: int,
-    tracker: Tracker,
-    out: list[Found],
-    para: _ParaSpans,
-    cut: bool,
-    sent_lo: int | None = None,
-) -> None:
-    if cut:
-        cm = _CLAUSE_CUT.search(masked, cstart, cend)
-        if cm and len(masked[cstart : cm.start()].split()) >= 4:
-            cend = cm.start()
-    s, e = cstart, cend
-    while s < e and text[s] in " ,":
-        s += 1
-    dm = _DATELINE.match(text, s, e)
-    if dm:
-        s = dm.end()  # "WASHINGTON (AP) — ": the dateline is not what was said
-    while e > s and (text[e - 1].isspace() or text[e - 1] in ".,;:!?"):
-        e -= 1
-    if len(text[s:e].split()) < 3:
-        return
-    # a reported-speech clause that is only a direct quote is already covered
-    if any(f.kind == "direct" and f.span_start <= s and f.span_end >= e for f in para.overlapping(s, e)):
-        return
-    if any(f.kind == "indirect" and f.start == s and f.end == e for f in para.overlapping(s, e)):
-        return
-    ent = tracker.resolve(men, men.start, sent_lo)
-    if ent is None and men.kind == "name":
-        return
-    _GROUP_COUNTER[0] += 1
-    out.append(Found("indirect", s, e, s, e, men, ent, cue, _GROUP_COUNTER[0], pi))
-    tracker.note_speaker(men.start, ent)
 
 
 def _keep_person(f: Found) -> bool:

@@ -153,6 +153,9 @@ ABBREVIATIONS = {
 _BOUNDARY = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(\[A-Z0-9—–-])|[.!?]+[\"”’'»)]*\s*$")
 
 
+_WORD_BEFORE = re.compile(r"([\w.]+)$")
+
+
 def sentences(masked: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans inside [start, end) of the masked text (quotes already masked)."""
     out = []
@@ -161,7 +164,7 @@ def sentences(masked: str, start: int, end: int) -> list[tuple[int, int]]:
         p = m.start()
         # abbreviation or initial before the dot?
         if masked[p] == ".":
-            w = re.search(r"([\w.]+)$", masked[max(start, p - 12) : p])
+            w = _WORD_BEFORE.search(masked, max(start, p - 12), p)
             word = w.group(1).lower() if w else ""
             if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue

@@ -171,7 +171,8 @@ TITLE_LEX = {
     "senior", "homeland", "security", "state", "defense", "attorney", "general", "governor", "gov", "sen",
     "senator", "rep", "representative", "congressman", "congresswoman", "president", "vice", "minister",
     "prime", "foreign", "interior", "justice", "treasury", "commerce", "labor", "education", "health",
-    "director", "acting", "commissioner", "ambassador", "spokesman", "spokeswoman", "spokesperson",
+    "director", "acting", "commissioner", "ambassador", "spokesman", "spokeswoman", "spokesperson", "premier",
+    "chancellor",
     "leader", "majority", "minority", "whip", "speaker", "house", "senate", "white", "mayor", "judge",
     "former", "then", "incoming", "outgoing", "ice", "cbp", "dhs", "fbi", "u.s", "us", "federal", "district",
     "ceo", "chairman", "chairwoman", "chair", "founder", "billionaire", "tech", "mr", "mrs", "ms", "dr",
@@ -186,16 +187,67 @@ _TITLE_ONLY = {w for w in TITLE_LEX if w not in ("of", "the", "u.s", "us", "ice"
 TITLE_ROLE = {"sen": "senator", "gov": "governor", "rep": "representative", "gen": "general", "atty": "attorney"}
 
 
+_HYPHENED_TITLE = re.compile(r"[A-Z][a-z]+-[a-z]+")
+
+# Surname-first names: Chinese and Korean names are written family name first ("Xi Jinping", "Moon
+# Jae-in"), so a later "Xi said" means Xi Jinping, not someone called "Jinping". A name is taken as
+# surname-first only when its first word is a common family name of the language AND the rest has that
+# language's shape (pinyin syllables; a Korean given name, hyphened or two short words), so that
+# "Lin Wood" or "Lee Zeldin" stay given-name-first.
+# fmt: off
+CHINESE_SURNAMES = {
+    "li", "wang", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "zhu", "hu",
+    "guo", "he", "lin", "gao", "luo", "zheng", "liang", "xie", "song", "tang", "han", "feng", "deng", "cao",
+    "peng", "zeng", "xiao", "tian", "dong", "pan", "yuan", "cai", "jiang", "yu", "du", "ye", "cheng", "wei",
+    "su", "lu", "ding", "ren", "shen", "yao", "jin", "fu", "zhong", "qian", "wen", "bo", "xi", "mao", "qin",
+    "kong", "meng", "bai", "hou", "shi", "yan", "lai", "gu", "xue", "lei", "long", "duan", "hao", "kang",
+}
+KOREAN_SURNAMES = {
+    "kim", "lee", "park", "choi", "jung", "chung", "kang", "cho", "yoon", "jang", "lim", "han", "oh", "seo",
+    "shin", "kwon", "hwang", "ahn", "song", "moon", "hong", "yoo", "ko", "ban", "roh", "chun", "yun", "rhee",
+}
+# fmt: on
+_PINYIN = re.compile(
+    r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ang|eng|ing|ong|iao|ian|uai|uan|ai|ei|ui|ao|ou|iu|ie|ue|er|an|en|in|un|ia|ua|uo|a|o|e|i|u|v))+"
+)
+_KOREAN_GIVEN = re.compile(r"[A-Z][a-z]{1,5}-[a-z]{1,5}")  # "Jae-in", "Jong-un", "Suk-yeol"
+
+
+def surname_first(words: list[str]) -> bool:
+    """Is this full name written family name first ("Xi Jinping", "Moon Jae-in", "Kim Jong Un")?"""
+    if len(words) < 2 or len(words) > 3:
+        return False
+    first, rest = words[0].lower(), words[1:]
+    if first in CHINESE_SURNAMES and len(rest) == 1 and rest[0][:1].isupper():
+        given = rest[0].lower().replace("-", "").replace("'", "")
+        if _PINYIN.fullmatch(given):
+            return True
+    if first in KOREAN_SURNAMES:
+        if len(rest) == 1 and _KOREAN_GIVEN.fullmatch(rest[0]):
+            return True
+        if len(rest) == 2 and all(w[:1].isupper() and w[1:].islower() and len(w) <= 4 for w in rest):
+            return True
+    return False
+
+
+def _given_name(toks: list[tuple[int, int, str]], i: int) -> bool:
+    """A Korean given name after its family name ("Moon Jae-in"), not a hyphened title ("Singer-guitarist")."""
+    return i > 0 and toks[i - 1][2].lower() in KOREAN_SURNAMES and bool(_KOREAN_GIVEN.fullmatch(toks[i][2]))
+
+
+@functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
 def is_title_word(word: str) -> bool:
     w = word.rstrip(".,")
     return (
         w.lower().replace("’", "'") in TITLE_LEX
         or w.lower().startswith(("then-", "ex-"))
         or (w.isupper() and 2 <= len(w) <= 4 and w.isalpha())  # "Browns DL Sheldon Richardson", "CEO"
-        or bool(re.fullmatch(r"[A-Z][a-z]+-[a-z]+", w))  # "Singer-guitarist Tom Johnston"
+        or bool(_HYPHENED_TITLE.fullmatch(w))  # "Singer-guitarist Tom Johnston"
     )
 
 
+@functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
 def ends_sentence(word: str) -> bool:
     """A token with a full stop that ends a sentence, not an abbreviation or an initial ('Chiefs.' not 'Gov.')."""
     from pipeline.statements.quotes import ABBREVIATIONS
@@ -211,7 +263,7 @@ def ends_sentence(word: str) -> bool:
 def split_title(toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
     """(title tokens, name tokens): the name is the run of capitalised non-title words at the end."""
     k = len(toks)
-    while k > 0 and toks[k - 1][2][:1].isupper() and not is_title_word(toks[k - 1][2]):
+    while k > 0 and toks[k - 1][2][:1].isupper() and (not is_title_word(toks[k - 1][2]) or _given_name(toks, k - 1)):
         k -= 1
     if k == len(toks) or k == 0:
         return [], toks
@@ -225,6 +277,7 @@ def is_cap(word: str) -> bool:
     return bool(word) and (word[0].isupper() or word[0] == "@") and word.lower() not in ("i",)
 
 
+@functools.lru_cache(maxsize=65536)  # a pure test of one word, asked for the same words often
 def _is_name_token(word: str) -> bool:
     if word[0] == "@":
         return True
@@ -233,8 +286,9 @@ def _is_name_token(word: str) -> bool:
     return not all(c == "q" for c in word.lower())
 
 
-def _tokens(s: str, offset: int) -> list[tuple[int, int, str]]:
-    return [(m.start() + offset, m.end() + offset, m.group()) for m in _TOKEN.finditer(s)]
+def tokens_in(masked: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
+    """(start, end, word) of the tokens of masked[lo:hi], with offsets into masked."""
+    return [(*m.span(), m.group()) for m in _TOKEN.finditer(masked, lo, hi)]
 
 
 def trim_name(toks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -246,9 +300,11 @@ def trim_name(toks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return toks
 
 
-def name_before(masked: str, lo: int, hi: int) -> Mention | None:
-    """A mention ending right at hi (name sequence, pronoun or role NP), scanning back to lo."""
-    toks = _tokens(masked[lo:hi], lo)
+def name_before(masked: str, lo: int, hi: int, toks: list[tuple[int, int, str]] | None = None) -> Mention | None:
+    """A mention ending right at hi (name sequence, pronoun or role NP), scanning back to lo.
+    `toks`: the tokens of masked[lo:hi] when the caller has them already."""
+    if toks is None:
+        toks = tokens_in(masked, lo, hi)
     if not toks:
         return None
     last = toks[-1]
@@ -430,30 +486,32 @@ def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
     # The subject sits within a few dozen tokens of its verb: looking further back only made every cue
     # of a long unpunctuated sentence re-read the sentence from its start (quadratic time).
     lo = max(lo, hi - SUBJECT_WINDOW)
-    toks = _tokens(masked[lo:hi], lo)
-    while toks and toks[-1][2].lower() in SKIP_BETWEEN:
-        toks = toks[:-1]
-    if not toks:
+    toks = tokens_in(masked, lo, hi)
+    n = len(toks)
+    while n and toks[n - 1][2].lower() in SKIP_BETWEEN:
+        n -= 1
+    if not n:
         return None
-    end = toks[-1][1]
-    if toks[-1][2] == ",":
+    # the tokens of masked[lo:x] for a token boundary x are a prefix of these: no need to tokenize again
+    end = toks[n - 1][1]
+    if toks[n - 1][2] == ",":
         # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"
-        k = len(toks) - 2
-        while k >= 0 and toks[k][2] not in ",;:()—–" and len(toks) - k < 25:
+        k = n - 2
+        while k >= 0 and toks[k][2] not in ",;:()—–" and n - k < 25:
             k -= 1
         if k >= 0 and toks[k][2] == ",":
-            m = name_before(masked, lo, toks[k][0])
+            m = name_before(masked, lo, toks[k][0], toks[:k])
             if m is not None and m.kind in ("name", "pronoun", "handle"):
                 return m
         return None
-    if toks[-1][2] in ";:()—–":
+    if toks[n - 1][2] in ";:()—–":
         return None
-    return name_before(masked, lo, end)
+    return name_before(masked, lo, end, toks[:n])
 
 
 def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
     """A mention starting at lo (inverted cue: 'said Trump', 'added the senator')."""
-    toks = _tokens(masked[lo:hi], lo)
+    toks = tokens_in(masked, lo, hi)
     if not toks:
         return None
     first = toks[0][2]
@@ -537,8 +595,20 @@ class AliasIndex:
     surname: dict[str, set[str]] = field(default_factory=dict)  # bare-surname alias -> ids
     lastname: dict[str, set[str]] = field(default_factory=dict)  # last word of the canonical name -> ids
     role_words: dict[str, set[str]] = field(default_factory=dict)  # role word -> ids
+    # mention -> lookup_exact's answer: the index lives as long as its figure list, and the same names
+    # come up again and again (every capitalised word of every article is looked up)
+    _seen: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup_exact(self, mention: str) -> set[str]:
+        """The ids of the figures whose name or alias this mention is (titles and middle initials aside)."""
+        ids = self._seen.get(mention)
+        if ids is None:
+            if len(self._seen) > 100_000:
+                self._seen.clear()
+            ids = self._seen[mention] = self._lookup_exact(mention)
+        return ids
+
+    def _lookup_exact(self, mention: str) -> set[str]:
         n = norm_name(mention)
         ids = self.exact.get(n)
         if ids:
@@ -593,6 +663,7 @@ def build_alias_index(figures: list[Figure]) -> AliasIndex:
     return idx
 
 
+@functools.lru_cache(maxsize=65536)  # asked of every capitalised name, again and again
 def looks_like_org(name: str) -> bool:
     words = name.split()
     if not words:

@@ -1,0 +1,269 @@
+"""Who is who in an article: names, surnames, pronouns and role nouns resolved to people (a tracked
+figure when possible) as the article is read. Tracker reads the whole masked text once (every
+capitalised name, every subject of a speech verb) before statements are attributed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from pipeline.config import Figure
+from pipeline.statements.cues import find_cues, lower_same_length
+from pipeline.statements.speakers import (
+    FEMALE_ROLES,
+    GENERIC_ROLES,
+    NON_NAME_CAPS,
+    NONPERSON_ROLES,
+    PERSON_PRONOUNS,
+    TITLE_ROLE,
+    TITLE_WORDS,
+    AliasIndex,
+    Mention,
+    ends_sentence,
+    looks_like_org,
+    norm_name,
+    split_title,
+    strip_titles,
+    subject_before,
+    surname_first,
+    tokens_in,
+    trim_name,
+)
+
+_HONORIFIC = re.compile(r"(?i)(mrs|ms|miss|mr)\.?$")
+_FEMALE_HONORIFIC = re.compile(r"(?i)(mrs|ms|miss)\.?\s")
+_MALE_HONORIFIC = re.compile(r"(?i)mr\.?\s")
+_ROLE_WORDS_BEFORE = re.compile(r"((?:[a-z][a-z-]+\s+){1,5})$")
+_APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
+
+
+@dataclass
+class Entity:
+    name: str  # canonical name (tracked) or full name as written
+    figure_id: str | None
+    gender: str = ""  # "f", "m" or ""
+    is_person: bool = True
+
+
+class Tracker:
+    """Resolves names, surnames, pronouns and role nouns to entities as the article is read."""
+
+    def __init__(self, text: str, masked: str, idx: AliasIndex):
+        self.text = text
+        self.masked = masked
+        self.idx = idx
+        self.history: list[tuple[int, Entity]] = []  # person mentions by position
+        self.speakers: list[tuple[int, Entity]] = []  # quotes' speakers, by position
+        self.said_by: list[tuple[int, Entity]] = []  # subjects of speech verbs, by position
+        self.by_surname: dict[str, list[tuple[int, Entity]]] = {}
+        self._roles: dict[str, list[tuple[int, Entity]]] | None = None  # built on first use: few articles need it
+        self._role_sources: list[tuple[int, int, str, Entity]] = []  # (name start, name end, title, person)
+        self.present: set[str] = set()
+        # lower-cased copies for cue search (None when lower-casing would move offsets)
+        self.text_lower = lower_same_length(text)
+        self.masked_lower = lower_same_length(masked)
+        self._prepass()
+
+    _CAPSEQ = re.compile(
+        r"(?:@\w+)|\b(?:(?:[A-Z][\w'’.-]*|de|van|von|der|da|del|bin|al)\s+){0,6}[A-Z][\w'’-]*(?:\s+(?:Jr|Sr)\.?)?"
+    )
+
+    def _prepass(self) -> None:
+        masked = self.masked
+        # words written in lower case somewhere, and capitalised words seen mid-sentence (so names):
+        # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not
+        self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
+        self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
+        for m in self._CAPSEQ.finditer(masked):
+            toks = tokens_in(masked, m.start(), m.end())
+            segments: list[list[tuple[int, int, str]]] = [[]]
+            for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
+                segments[-1].append(t)
+                if ends_sentence(t[2]):
+                    segments.append([])
+            for seg in segments:
+                self._register(trim_name(seg))
+        # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
+        # reported-speech sentence finds that speaker even before reported speech is attributed
+        for cm in find_cues(masked, self.masked_lower):
+            men = subject_before(masked, max(0, cm.start() - 150), cm.start())
+            if men is not None and men.kind == "name":
+                ent = self._resolve_name(men.text, men.start, title=men.title)
+                if ent is not None and ent.is_person:
+                    self.said_by.append((men.start, ent))
+        self.history.sort(key=lambda c: c[0])
+        self.said_by.sort(key=lambda c: c[0])
+
+    def _register(self, seg: list[tuple[int, int, str]]) -> None:
+        if not seg:
+            return
+        masked = self.masked
+        title, name = split_title(seg)
+        if not name:
+            return
+        s, e = name[0][0], name[-1][1]
+        text = masked[s:e].rstrip(".")
+        if text.endswith(("'s", "’s")):
+            text = text[:-2]
+        title_text = masked[title[0][0] : title[-1][1]] if title else ""
+        ent = self._resolve_name(text, s, title=title_text)
+        if ent is None:
+            return
+        self.history.append((s, ent))
+        if ent.figure_id:
+            self.present.add(ent.figure_id)
+        if not ent.is_person:
+            return
+        if len(ent.name.split()) >= 2:
+            self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
+            if surname_first(ent.name.split()):  # "Xi Jinping": a later "Xi" is him
+                self.by_surname.setdefault(norm_name(ent.name).split()[0], []).append((s, ent))
+        self._role_sources.append((s, e, title_text, ent))
+
+    @property
+    def roles(self) -> dict[str, list[tuple[int, Entity]]]:
+        """Role word -> the people written with it, by position: "Sen." (senator), "deputy chief of staff",
+        "the billionaire". Read only to resolve a role noun ("the senator said"), so built on first use."""
+        if self._roles is None:
+            self._roles = {}
+            for s, e, title_text, ent in self._role_sources:
+                words = [w.lower().rstrip(".") for w in title_text.split()]
+                pm = _ROLE_WORDS_BEFORE.search(self.masked, max(0, s - 60), s)
+                if pm:
+                    words += pm.group(1).split()
+                # apposition: "Steve Bannon, a longtime Trump confidante," -> role noun table
+                am = _APPOSITION.match(self.masked, e, e + 90)
+                if am:
+                    words += re.findall(r"[a-z-]+", am.group(1).lower())
+                for w in words:
+                    self._roles.setdefault(TITLE_ROLE.get(w, w), []).append((s, ent))
+        return self._roles
+
+    def _resolve_name(self, name: str, pos: int, title: str = "") -> Entity | None:
+        idx = self.idx
+        if title:
+            ids = idx.lookup_exact(f"{title} {name}")  # "Secretary Noem", "Border czar Tom Homan"
+            if len(ids) == 1:
+                fid = next(iter(ids))
+                return Entity(idx.figures[fid].name, fid, figure_gender(idx.figures[fid]))
+            if _HONORIFIC.match(title.split()[-1]):
+                name = f"{title.split()[-1]} {name}"  # keep the honorific for gender
+        ids = idx.lookup_exact(name)
+        if len(ids) > 1:
+            ids = {i for i in ids if i in self.present} or ids
+        if len(ids) == 1:
+            fid = next(iter(ids))
+            f = idx.figures[fid]
+            return Entity(f.name, fid, figure_gender(f))
+        bare = strip_titles(name)
+        words = bare.split()
+        gender = "f" if _FEMALE_HONORIFIC.match(name) else ("m" if _MALE_HONORIFIC.match(name) else "")
+        if not words:
+            return None
+        if len(words) == 1:
+            w = norm_name(words[0])
+            if w.lower() in TITLE_WORDS or w in NON_NAME_CAPS:
+                return None
+            # a full name with this surname earlier (or later) in the article
+            cands = self.by_surname.get(w)
+            if cands:  # in text order: the last one at or before pos, by bisection (issue 10)
+                i = bisect.bisect_right(cands, pos, key=lambda c: c[0])
+                return cands[i - 1][1] if i else cands[-1][1]
+            fids = idx.surname.get(w, set())
+            if len(fids) > 1:
+                fids = {i for i in fids if i in self.present}
+            if len(fids) == 1:
+                fid = next(iter(fids))
+                f = idx.figures[fid]
+                return Entity(f.name, fid, figure_gender(f))
+            lids = {i for i in idx.lastname.get(w, set()) if i in self.present}
+            if len(lids) == 1:
+                fid = next(iter(lids))
+                f = idx.figures[fid]
+                return Entity(f.name, fid, figure_gender(f))
+            if looks_like_org(bare) or len(w) < 2:
+                return Entity(bare, None, "", is_person=False)
+            if w in self.lower_words and bare not in self.mid_caps and not gender:
+                return None  # a common word opening a sentence or heading ("Physician", "Save")
+            if name != bare or gender:
+                return Entity(bare, None, gender)
+            # single capitalised word, never seen with a first name: keep as written
+            return Entity(bare, None, gender, is_person=not looks_like_org(name))
+        if looks_like_org(name):
+            return Entity(name, None, "", is_person=False)
+        # "Van Der Beek" after "James Van Der Beek": the fuller name the article gave
+        key = norm_name(bare)
+        for _, ent in reversed(self.by_surname.get(key.split()[-1], [])):
+            if ent.name != bare and norm_name(ent.name).endswith(" " + key):
+                return ent
+        return Entity(bare, None, gender)
+
+    def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:
+        if m.kind in ("name", "handle"):
+            return self._resolve_name(m.text, pos, title=m.title)
+        if m.kind == "pronoun":
+            if m.head not in PERSON_PRONOUNS or m.head in ("we", "they", "i"):
+                return None
+            want = "f" if m.head == "she" else "m"
+            # 1) a person named earlier in the same sentence; 2) the last speaker nearby (of a quote,
+            # or the subject of any speech verb before it); 3) the last person named
+            pools = [self._before(self.history, pos, pos - sent_lo)] if sent_lo is not None else []
+            pools += [
+                self._before(self.speakers, pos, 1500) + self._before(self.said_by, pos, 1500),
+                self._before(self.history, pos, 3000),
+            ]
+            for pool in pools:
+                for _, ent in sorted(pool, key=lambda c: c[0], reverse=True):
+                    if not ent.is_person or ent.gender and ent.gender != want:
+                        continue
+                    return ent
+            return None
+        if m.kind == "role":
+            head = m.head
+            if head in GENERIC_ROLES or head.endswith("s") and head not in ("boss",):
+                return None
+            words = re.findall(r"[a-z-]+", m.text.lower())
+            if head in NONPERSON_ROLES:
+                # "the White House said", "the influential daily wrote": an organisation, never a nearby person
+                return Entity(m.text, None, "", is_person=False)
+            if not re.match(r"(?i)(the|this|that)\b", m.text):
+                # "a spokesman", "one official": someone new, not an earlier person
+                return None
+            for w in [head] + words[::-1]:
+                cands = [c for c in self.roles.get(w, []) if c[0] < pos]
+                if cands and w not in ("the",):
+                    return cands[-1][1]
+                fids = {i for i in self.idx.role_words.get(w, set()) if i in self.present}
+                if len(fids) == 1:
+                    fid = next(iter(fids))
+                    f = self.idx.figures[fid]
+                    return Entity(f.name, fid, figure_gender(f))
+            # "the billionaire said" right after someone spoke: that speaker
+            want = "f" if head in FEMALE_ROLES else ""
+            for p, ent in reversed(self.speakers):
+                if p < pos and pos - p < 1500 and ent.is_person and (not want or ent.gender != "m"):
+                    return ent
+            return None
+        return None
+
+    def note_speaker(self, pos: int, ent: Entity | None) -> None:
+        if ent is not None and ent.is_person:
+            bisect.insort(self.speakers, (pos, ent), key=lambda c: c[0])
+
+    @staticmethod
+    def _before(entries: list[tuple[int, Entity]], pos: int, window: int) -> list[tuple[int, Entity]]:
+        """The entries (sorted by position) in [pos - window, pos): a bisection, so resolving stays linear."""
+        hi = bisect.bisect_left(entries, pos, key=lambda c: c[0])
+        lo = bisect.bisect_left(entries, pos - window, key=lambda c: c[0])
+        return entries[lo:hi]
+
+
+def figure_gender(f: Figure) -> str:
+    for a in f.aliases:
+        if _FEMALE_HONORIFIC.match(a):
+            return "f"
+        if _MALE_HONORIFIC.match(a):
+            return "m"
+    return ""
