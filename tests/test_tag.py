@@ -18,6 +18,7 @@ from pipeline.tag import (
     squash,
     tag_article,
 )
+from pipeline.tag.rules import _compile
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED_ARTICLE = SHARED / "fixtures" / "seed-article"
@@ -152,6 +153,26 @@ def test_word_boundaries_and_longest_match():
     score, evidence = score_article("", "Illegal immigration.", topics)["t"]
     assert evidence == ["illegal immigration"] and score == 3.0
     assert score_article("", "Immigrationist views", topics)["t"][0] == 0
+
+
+def test_phrase_scan_finds_whole_words_only_and_every_occurrence():
+    # the scan looks for candidate words with str.find: an occurrence inside a longer word (letters,
+    # digits or "_" beside it) is none, and each whole-word occurrence counts, in text order
+    topics = [Topic(id="t", name="T", description="toy", keywords={"visa": 1.0, "deport*": 1.0, "ICE": 1.0})]
+    index = _compile(topics).index
+    text = "visa_x _visa visa2 avisa VISA, visa; Visas deport-deported ICE ice İ visa"
+    got = [(text[a:b], payload) for a, b, payload in index.finditer(text)]
+    assert got == [
+        ("VISA", "visa"),
+        ("visa", "visa"),
+        ("Visas", "visa"),
+        ("deport", "deport*"),
+        ("deported", "deport*"),
+        ("ICE", "ICE"),
+        ("visa", "visa"),
+    ]
+    # "İ" lower-cases to two characters, which moves every offset: the word-by-word path gives the same
+    assert [payload for _, _, payload in index.finditer(text.replace("İ", "I"))] == [p for _, p in got]
 
 
 # ---------------------------------------------------------------- figures

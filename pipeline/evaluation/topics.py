@@ -36,8 +36,9 @@ def _view_of(title_only: bool, lede_only: bool) -> str:
 def predict(
     items: Sequence[LabelledItem], topics: list[Topic], model: TopicModel | None, length_view: str
 ) -> tuple[list[dict[str, Any]], float]:
-    """One prediction per item, and the CPU seconds the tagging took (tagging is single-threaded, so
-    items per CPU second is the rate per core, whatever else the machine is running)."""
+    """One prediction per item, and the CPU seconds the tagging took: `decide_topics`, the very call
+    `enrich.prepare_article` makes for every article (tagging is single-threaded, so items per CPU
+    second is the rate per core, whatever else the machine is running)."""
     out = []
     start = time.process_time()
     for item in items:

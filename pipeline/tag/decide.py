@@ -44,20 +44,24 @@ def decide_topics(title: str, text: str, topics: list[Topic], model: TopicModel 
     decision = TopicDecision(model_version="rules")
     for topic in topics:
         rule_score, rule_terms = phrase_scores[topic.id]
+        feats: dict[str, float] | None = None
         if model is not None and topic.use_model and model.topic == topic.id:
             score, feats = model.score(parts, topic, rule_score)
-            terms = list(dict.fromkeys([*rule_terms, *model.terms(feats)]))[:MAX_TERMS]
             version, threshold = model.version, model.threshold
         else:
-            score, terms, version, threshold = squash(rule_score), rule_terms, "rules", RULE_THRESHOLD
+            score, version, threshold = squash(rule_score), "rules", RULE_THRESHOLD
         score = round(score, 4)
         assigned = score >= (topic.threshold if topic.threshold is not None else threshold)
         if topic.id == IMMIGRATION_TOPIC:
             decision.score, decision.is_immigration_policy, decision.model_version = score, assigned, version
-            if assigned and model is not None and version != "rules":
-                decision.sentences = model.sentences(parts)
         if not assigned:
             continue
+        # evidence only for assigned topics: most articles are not, and ranking terms costs as much as scoring
+        terms = rule_terms
+        if model is not None and feats is not None:
+            terms = list(dict.fromkeys([*rule_terms, *model.terms(feats)]))[:MAX_TERMS]
+            if topic.id == IMMIGRATION_TOPIC:
+                decision.sentences = model.sentences(parts)
         decision.labels.append(TopicLabel(label=topic.id, parent=None, score=score, evidence=terms))
         best = max((phrase_scores[s.id][0] for s in topic.subtopics), default=0.0)
         subs = []

@@ -6,6 +6,9 @@ one scale:
 
 * ``w:`` words and word pairs of the whole text (title and lede counted twice), log-scaled counts;
 * ``t:`` words and word pairs of the title alone, so that a headline can be decided on its own;
+* ``h:`` words and word pairs of the body's first HEAD_WORDS words: the opening says what a story is
+  about, where a long story's later paragraphs wander (cross-validated F1 at the best threshold rose
+  from 0.946 to 0.949 with it);
 * ``r:`` the seeds' phrase scores (rules.py) of the title and of the whole text (log-scaled, so a
   story full of strong phrases keeps counting; times RULE_GAIN so that regularisation holds them
   back less than single words): what a user adds to seeds/topics.yaml moves the decision even
@@ -20,6 +23,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from operator import mul
 from typing import Literal
 
 from pipeline.config import Topic
@@ -34,6 +38,7 @@ MAX_BODY_CHARS = 20_000  # about 3,000 words: enough to say what a story is abou
 MAX_LEDE_CHARS = 400
 SHORT_WORDS = 80  # a body of fewer words (a feed summary, a brief) is a "short" text
 RULE_GAIN = 2.0
+HEAD_WORDS = 250
 
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’\-]*\w)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’']?\s+(?=[\"“‘']?[A-Z0-9])")
@@ -75,24 +80,33 @@ def tokens(text: str) -> list[str]:
 
 
 def _bag(words: list[str], prefix: str, out: dict[str, float]) -> None:
+    if not words:
+        return
     stop = STOPWORDS
     counts = Counter(prefix + w for w in words if w not in stop)  # Counter counts in C
     counts.update(f"{prefix}{a} {b}" for a, b in zip(words, words[1:], strict=False) if a not in stop or b not in stop)
-    log = math.log
-    weighted = {k: 1.0 + log(n) for k, n in counts.items()}
-    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-    for k, v in weighted.items():
-        out[k] = v / norm
+    # 1 + log(n), L2-normalised (log by table lookup: most counts are small)
+    keys = list(counts)
+    table, log = _LOG1, math.log
+    values = [table[n] if n < _LOG_TABLE else 1.0 + log(n) for n in counts.values()]
+    scale = 1.0 / (math.sqrt(sum(map(mul, values, values))) or 1.0)
+    out.update(zip(keys, [v * scale for v in values], strict=True))
+
+
+_LOG_TABLE = 64
+_LOG1 = [0.0] + [1.0 + math.log(n) for n in range(1, _LOG_TABLE)]
 
 
 def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None = None) -> dict[str, float]:
     """Feature name -> value for one text (the model's input). ``phrase_score``: the topic's phrase
     score of title and body when the caller has it already (saves a pass over the text)."""
     title_words = tokens(parts.title)
+    body_words = tokens(parts.body)
     feats: dict[str, float] = {}
     # the title counts twice and the lede (also part of the body) once more: they say what a story is about
-    _bag(title_words + title_words + tokens(parts.lede) + tokens(parts.body), "w:", feats)
+    _bag(title_words + title_words + tokens(parts.lede) + body_words, "w:", feats)
     _bag(title_words, "t:", feats)
+    _bag(body_words[:HEAD_WORDS], "h:", feats)
     if topic is not None:
         for name, value in rule_features(parts, topic, phrase_score).items():
             feats[name] = value

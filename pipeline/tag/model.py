@@ -22,6 +22,8 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +57,8 @@ class TopicModel:
     version: str = ""
 
     def raw_score(self, feats: dict[str, float]) -> float:
-        w = self.weights
-        return self.intercept + sum(v * w.get(k, 0.0) for k, v in feats.items())
+        # map() keeps the loop in C: this dot product is a good part of the tagging time
+        return self.intercept + sum(map(mul, feats.values(), map(self.weights.get, feats, repeat(0.0))))
 
     def probability(self, raw: float, length_class: str) -> float:
         slope, offset = self.calibration[length_class]
@@ -73,9 +75,9 @@ class TopicModel:
     def terms(self, feats: dict[str, float]) -> list[str]:
         """Words and word pairs that pushed the score up most."""
         w = self.weights
-        contrib = ((v * w[k], k) for k, v in feats.items() if k in w and k[:2] in ("w:", "t:"))
+        contrib = ((v * w[k], k) for k, v in feats.items() if k in w and k[:2] in ("w:", "t:", "h:"))
         out: list[str] = []
-        for value, key in heapq.nlargest(2 * MAX_TERMS, contrib):  # a pair of the same word in w: and t:
+        for value, key in heapq.nlargest(3 * MAX_TERMS, contrib):  # the same word in w:, t: and h:
             if value <= 0 or len(out) >= MAX_TERMS:
                 break
             if key[2:] not in out:

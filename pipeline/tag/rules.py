@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -107,26 +107,21 @@ class _PhraseIndex(Generic[T]):
 
     def finditer(self, text: str, fold_case: bool = True) -> Iterator[tuple[int, int, T]]:
         """Yield (start, end, payload) for each non-overlapping match."""
-        by_word, by_prefix, prefixes = self.by_word, self.by_prefix, self.prefixes
         scan = text.lower() if fold_case else text
-        fold_each = False
         if len(scan) != len(text):  # rare: lower-casing changed offsets (e.g. "İ"); fold word by word
-            scan, fold_each = text, True
+            starts: Iterable[tuple[int, str]] = ((m.start(), m.group().lower()) for m in _WORD.finditer(text))
+        else:
+            starts = self._candidate_starts(scan)
+        by_word, by_prefix, prefixes = self.by_word, self.by_prefix, self.prefixes
         pos_min = 0
-        for m in _WORD.finditer(scan):
-            w = m.group()
-            if fold_each:
-                w = w.lower()
+        for start, w in starts:
             cands = by_word.get(w)
             if prefixes and w.startswith(prefixes):
                 cands = list(cands or ())
                 for pre in prefixes:
                     if w.startswith(pre):
                         cands.extend(by_prefix[pre])
-            if not cands:
-                continue
-            start = m.start()
-            if start < pos_min:
+            if not cands or start < pos_min:
                 continue
             best_end, best_payload = -1, cands[0][1]
             for rx, payload in cands:
@@ -136,6 +131,35 @@ class _PhraseIndex(Generic[T]):
             if best_end > 0:
                 yield start, best_end, best_payload
                 pos_min = best_end
+
+    def _candidate_starts(self, scan: str) -> list[tuple[int, str]]:
+        """(position, word) of every whole word of ``scan`` that can start a phrase, in text order.
+
+        The same words a scan word by word would try, found faster: the text's distinct words are
+        collected in C, only the few that can start a phrase are looked for (str.find), and an
+        occurrence counts when it is a whole word (no word character on either side)."""
+        by_word, prefixes = self.by_word, self.prefixes
+        vocab = set(_WORD.findall(scan))
+        found = [w for w in vocab if w in by_word or (prefixes and w.startswith(prefixes))]
+        out: list[tuple[int, str]] = []
+        end_of_text = len(scan)
+        for w in found:
+            n = len(w)
+            i = scan.find(w)
+            while i >= 0:
+                after = i + n
+                if (i == 0 or not _is_word_char(scan[i - 1])) and (
+                    after >= end_of_text or not _is_word_char(scan[after])
+                ):
+                    out.append((i, w))
+                i = scan.find(w, after)  # w is all word characters: no whole-word match starts inside it
+        out.sort()
+        return out
+
+
+def _is_word_char(ch: str) -> bool:
+    """What \\w matches (str.isalnum is the same Unicode test the re module uses, plus "_")."""
+    return ch.isalnum() or ch == "_"
 
 
 def _first_words(phrase: str) -> set[str]:
