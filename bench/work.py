@@ -122,7 +122,7 @@ def settings(prefix: str, **kw: Any) -> Any:
 def seeds_for(feed_urls: list[str], prefix: str = "f") -> Any:
     from pipeline.config import FeedConfig, load_seeds
 
-    base = load_seeds(REPO / "seeds")
+    base = load_seeds(CODE / "seeds")
     feeds = [
         FeedConfig(id=f"{prefix}{i}", name=f"Feed {i}", url=u, outlet=f"Outlet {i}") for i, u in enumerate(feed_urls)
     ]
@@ -228,7 +228,7 @@ def enrich_pages(paths: list[str], rounds: int = 2) -> dict[str, Any]:
     from pipeline.config import load_seeds
     from pipeline.enrich import prepare_article
 
-    seeds = load_seeds(REPO / "seeds")
+    seeds = load_seeds(CODE / "seeds")
     inputs = _page_inputs(paths)
     t_news = t_traf = 0.0
     articles = 0
@@ -272,7 +272,7 @@ def enrich_only(paths: list[str], mode: str) -> dict[str, Any]:
         from pipeline.config import load_seeds
         from pipeline.enrich import prepare_article
 
-        seeds = load_seeds(REPO / "seeds")
+        seeds = load_seeds(CODE / "seeds")
         for page, item in inputs:
             prepare_article(item, page, None, seeds)
     return {"per_s": len(inputs) / (time.perf_counter() - t0)}
@@ -283,7 +283,7 @@ def enrich_pool(paths: list[str], workers: int = 2, rounds: int = 2) -> dict[str
     from pipeline.config import load_seeds
     from pipeline.cpu import CpuPool
 
-    seeds = load_seeds(REPO / "seeds")
+    seeds = load_seeds(CODE / "seeds")
     inputs = _page_inputs(paths)
     times = {1: 0.0, workers: 0.0}
     with CpuPool(seeds, 1) as one, CpuPool(seeds, workers) as many:
@@ -310,7 +310,7 @@ def statements_seed(repeats: int = 50) -> dict[str, Any]:
     seed = REPO.parent / "shared" / "fixtures" / "seed-article"
     text = (seed / "article.txt").read_text(encoding="utf-8")
     html = (seed / "article.html").read_bytes()
-    figures = load_seeds(REPO / "seeds").figures
+    figures = load_seeds(CODE / "seeds").figures
     n_statements = len(attribute_statements(text, figures))
     t_st = t_tr = 0.0
     for _ in range(repeats):
@@ -331,7 +331,7 @@ def corpus_articles(paths: list[str], cache: str) -> dict[str, Any]:
     from pipeline.config import load_seeds
     from pipeline.enrich import prepare_article
 
-    seeds = load_seeds(REPO / "seeds")
+    seeds = load_seeds(CODE / "seeds")
     articles = [a for page, item in _page_inputs(paths) if (a := prepare_article(item, page, None, seeds)[0])]
     Path(cache).write_bytes(pickle.dumps(articles))
     return {"articles": len(articles)}
@@ -501,7 +501,7 @@ def enrich_alone(pages: list[str]) -> dict[str, Any]:
     from pipeline.enrich import prepare_article
     from pipeline.fetch import FetchedPage
 
-    seeds = load_seeds(REPO / "seeds")
+    seeds = load_seeds(CODE / "seeds")
     bodies = fetch_all(pages)
     t0, cpu0 = time.perf_counter(), own_cpu_s()
     n = 0
