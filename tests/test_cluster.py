@@ -10,6 +10,7 @@ sites are local HTTP servers on 127.0.0.x that log every request's arrival time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -213,8 +214,12 @@ def es_cluster() -> list[str]:
 
 
 def node_pid(port: int) -> int:
+    """The pid of this checkout's cluster node on `port`. Its folders are where infra/elasticsearch.sh puts
+    them: under var/cluster/es, or, as root, /var/lib/newsmon-es/<sha1 of the checkout's path>; another
+    checkout's nodes that once used the same port must not be taken for it."""
+    mine = hashlib.sha1(str(REPO).encode()).hexdigest()[:12]
     pidfile = None
-    for base in (REPO / "var" / "cluster" / "es", *Path("/var/lib/newsmon-es").glob("*")):
+    for base in (REPO / "var" / "cluster" / "es", Path("/var/lib/newsmon-es") / mine):
         for f in base.glob("*/instance.env"):
             if f"PORT={port}\n" in f.read_text():
                 pidfile = f.parent / "run" / "elasticsearch.pid"
