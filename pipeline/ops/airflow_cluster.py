@@ -40,6 +40,7 @@ from .airflow_local import (
     health,
     init_airflow,
     is_healthy,
+    wait_for_api,
 )
 from .cluster import PROFILE_ENV, PROFILE_WORKERS
 
@@ -209,12 +210,7 @@ def _start_rest(
     state["groups"]["api-server"] = api.pid
     save()
     # tasks report to the API server's execution API: a task scheduled before it answers fails its first try
-    api_deadline = time.monotonic() + timeout
-    while health(port) is None:
-        if api.poll() is not None or time.monotonic() > api_deadline:
-            stop_cluster(home)
-            raise AirflowCtlError(f"the Airflow API server did not come up; see {home / 'api-server.log'}")
-        time.sleep(0.5)
+    wait_for_api(port, api.poll, timeout, home / "api-server.log")  # start_cluster stops everything on failure
     for name, args in (
         ("scheduler", ["scheduler"]),
         ("dag-processor", ["dag-processor"]),

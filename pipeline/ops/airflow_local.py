@@ -20,6 +20,7 @@ what it stopped. The Elasticsearch and SMTP connections are stored in Airflow's 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -530,7 +531,7 @@ def start_airflow(
             state["components"][name] = _proc_info(proc)
             _write_state(home_dir, state)  # written as it grows: `down` can stop a half-started Airflow
             if name == "api-server":
-                _wait_for_api(port, proc.pid, min(timeout, API_FIRST_TIMEOUT_S), log_path)
+                wait_for_api(port, functools.partial(_exit_code, proc.pid), min(timeout, API_FIRST_TIMEOUT_S), log_path)
         # Daily `airflow db clean` of the run history (settings.airflow_retention_days).
         housekeeper = [sys.executable, "-m", "pipeline.ops.cli", "airflow", "clean"]
         housekeeper += ["--days", str(settings.airflow_retention_days), "--every-hours", "24"]
@@ -558,11 +559,12 @@ def start_airflow(
         raise
 
 
-def _wait_for_api(port: int, pid: int, timeout: float, log_path: Path) -> None:
-    """Wait until the API server answers its health endpoint (the other parts may still be down)."""
+def wait_for_api(port: int, exit_code: Callable[[], int | None], timeout: float, log_path: Path) -> None:
+    """Wait until the API server answers its health endpoint (the other parts may still be down);
+    exit_code: the API server process's exit code once it has exited, else None."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        code = _exit_code(pid)
+        code = exit_code()
         if code is not None:
             raise AirflowCtlError(f"airflow api-server exited with code {code}; see {log_path}")
         if health(port) is not None:
