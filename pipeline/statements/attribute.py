@@ -431,9 +431,13 @@ def _continues(text: str, head: Found, a: Found, b: Found) -> bool:
         return False
     gap_lo, gap_hi = a.span_end, b.span_start
     for m in CUE_RE.finditer(text, gap_lo, gap_hi):
-        if m.start() != head.cue_pos:
+        if m.start() != head.cue_pos and not _NOUN_BEFORE.search(text, max(gap_lo, m.start() - 12), m.start()):
             return False
     return True
+
+
+# a word that makes the cue after it a noun: "before Bill Clinton's comments", "in his remarks"
+_NOUN_BEFORE = re.compile(r"(?:['’]s|(?:the|his|her|their|its|these|those|our|my|your))\s+$", re.I)
 
 
 def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:

@@ -9,7 +9,9 @@ import re
 from pipeline.statements.cues import CUE_RE, INDIRECT_ONLY_THAT, NON_INDIRECT, OBJECT_VERBS, find_cues
 from pipeline.statements.found import Found, ParaSpans
 from pipeline.statements.speakers import (
+    AGENT_NOUN,
     PERSON_PRONOUNS,
+    ROLE_NOUNS,
     Mention,
     mention_after,
     name_before,
@@ -38,6 +40,15 @@ _CLAUSE_CUT = re.compile(
 
 
 _GROUP_COUNTER = [100000]
+# what may follow a speaker named after the cue, to the end of the sentence: a descriptor
+# ("says Jane Roe, an immunologist at X.", "said Roe, who studies X.")
+_APPOSITIVE_TAIL = re.compile(
+    r"\s*,\s*(?:a|an|the|who|one|his|her|their|[A-Z][\w.&-]*['’]s)\s[^\"“”;:]{0,200}?[.!?]?\s*$"
+)
+
+
+def _mention_start(men: Mention) -> int:
+    return men.title_start if men.title else men.start
 
 
 def find_indirect(
@@ -86,6 +97,8 @@ def find_indirect(
         if cue in NON_INDIRECT and cue not in ("told", "tells", "tell"):
             continue
         men = subject_before(masked, s_lo, cs)
+        if men is not None and _as_clause(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para):
+            continue
         if men is not None and _preposed(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para):
             continue
         # post-posed: "CLAUSE, X said." / "CLAUSE, said X."
@@ -95,6 +108,10 @@ def find_indirect(
         comma = before.rfind(",")
         if comma < 0:
             continue
+        lead = subject_before(masked, s_lo, cs)
+        if lead is not None and lead.kind == "name" and masked[s_lo : _mention_start(lead)].rstrip().endswith(","):
+            # "CLAUSE, Jane Roe, a chemist at X, said.": the clause ends before the name, not the apposition
+            comma = masked.rindex(",", s_lo, _mention_start(lead)) - s_lo
         if CUE_RE.search(before[:comma]) and not re.search(r"\bthat\b", before[:comma]):
             pass
         men2 = subject_before(masked, s_lo + comma + 1, cs)
@@ -103,13 +120,64 @@ def find_indirect(
             if men2 is None or masked[s_lo + comma + 1 : cs].strip():
                 continue
         after_cue = masked[ce:s_hi]
-        if not re.match(r"^[\s\w,.'’-]{0,60}[.!?]?\s*$", after_cue):
-            continue
+        if not re.match(r"^[\s\w,.'’-]{0,60}[.!?]?\s*$", after_cue) and not (
+            men2.start > ce and _APPOSITIVE_TAIL.match(masked, men2.end, s_hi)
+        ):
+            continue  # "CLAUSE, says Jane Roe, an immunologist at X." may run longer
         cstart, cend = s_lo, s_lo + comma
         body = masked[cstart:cend]
         if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
             continue  # that was a direct quote
         _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
+
+
+_AS_BEFORE = re.compile(r"(?:^|,)\s*as\s*$", re.I)
+_AS_ADJUNCT = re.compile(r"[^,.;:!?\"“”]{0,60}?,\s*")
+
+
+def _as_clause(
+    text: str,
+    masked: str,
+    s_lo: int,
+    s_hi: int,
+    cue: str,
+    ce: int,
+    men: Mention,
+    pi: int,
+    tracker: Tracker,
+    out: list[Found],
+    para: ParaSpans,
+) -> bool:
+    """'As X notes, CLAUSE.' and 'CLAUSE, as X said.': the clause is what X said."""
+    start = _mention_start(men)
+    am = _AS_BEFORE.search(masked, s_lo, start)
+    if am is None or cue in NON_INDIRECT:
+        return False
+    cm = _AS_ADJUNCT.match(masked, ce, s_hi)  # "(For example,) as Roe wrote in her book, CLAUSE."
+    if cm is not None and len(masked[cm.end() : s_hi].split()) >= 3:
+        _add_indirect(text, masked, cm.end(), s_hi, men, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
+        return True
+    # "CLAUSE, as X said.": only when nothing but an adjunct follows the verb
+    if masked[s_lo : am.start()].strip() and re.match(r"[^,;:\"“”]{0,40}[.!?]?\s*$", masked[ce:s_hi]):
+        _add_indirect(text, masked, s_lo, am.start(), men, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
+        return True
+    return False
+
+
+_ADDRESSEE_THEN_THAT = re.compile(
+    r"\s+(?P<obj>[\w'’-]+)(?:\s+(?:[^.;:!?\"“”]|\.(?=\s*\d)){0,90}?)?\s(?=that\s)"  # "on Oct. 31 that"
+)
+
+
+def _addressee(word: str) -> bool:
+    """Can this word head the addressee of 'told' ('reporters', 'investors', 'him', 'CNN')?"""
+    low = word.lower()
+    return (
+        word[:1].isupper()
+        or low in ("him", "her", "them", "us", "me")
+        or low in ROLE_NOUNS
+        or bool(AGENT_NOUN.fullmatch(low.removesuffix("s")))
+    )
 
 
 def _preposed(
@@ -141,7 +209,9 @@ def _preposed(
         if om:
             rest_off = om.end()
         else:
-            rest_off = 0
+            # "told reporters at a press conference that", "told investors of Acme, its parent, on Monday that"
+            tm = _ADDRESSEE_THEN_THAT.match(rest)
+            rest_off = tm.end() if tm is not None and _addressee(tm.group("obj")) else 0
     else:
         rest_off = 0
     dm = _DATE_ADJUNCT.match(rest[rest_off:])
@@ -201,6 +271,8 @@ def find_modelled(
             men = subject_before(masked, s_lo, t.cue[0]) or mention_after(masked, t.cue[1] + 1, s_hi)
         if men is None:
             continue  # a statement needs a speaker
+        if cs <= men.start < ce:
+            continue  # "..., says Jane Roe, a chemist at X": the tagged content is the speaker, not what was said
         ent = tracker.resolve(men, men.start, s_lo)
         if ent is None and men.kind == "name":
             continue
@@ -229,6 +301,9 @@ def _source_mention(text: str, masked: str, ss: int, se: int) -> Mention | None:
     men = name_before(masked, ss, se)
     if men is not None:
         return men
+    head = mention_after(masked, ss, se)
+    if head is not None and head.kind in ("name", "handle") and re.match(r"\s*,", masked[head.end : se]):
+        return head  # "Roe, who will chair the board,": the name, not its apposition
     words = src.split()
     if not words:
         return None

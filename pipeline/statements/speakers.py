@@ -50,6 +50,8 @@ NON_NAME_CAPS = {
     # headings, captions and sentence-initial words taken for speakers on real pages
     "such", "save", "correction", "corrections", "editor", "editors", "note", "caption", "advertisement",
     "share", "comment", "comments", "subscribe", "listen", "sign", "getty", "images", "file", "credit",
+    # object pronouns, capitalised in titles of works ("The Captain and Me"), are never names
+    "me", "him", "us", "them", "myself",
 }
 # fmt: on
 
@@ -180,6 +182,7 @@ TITLE_LEX = {
     "national", "executive", "officer", "counsel", "special", "envoy", "strategist", "official",
     "assistant", "associate", "communications", "head", "top", "aide", "lawyer", "immigration",
     "customs", "enforcement", "protection", "department", "agency", "administration", "council",
+    "administrator",
 }
 # fmt: on
 _TITLE_ONLY = {w for w in TITLE_LEX if w not in ("of", "the", "u.s", "us", "ice", "cbp", "dhs", "fbi")}
@@ -264,6 +267,8 @@ def split_title(toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, 
     """(title tokens, name tokens): the name is the run of capitalised non-title words at the end."""
     k = len(toks)
     while k > 0 and toks[k - 1][2][:1].isupper() and (not is_title_word(toks[k - 1][2]) or _given_name(toks, k - 1)):
+        if k < len(toks) and toks[k - 1][2].endswith(("'s", "’s")):
+            break  # "NASA's Administrator Jim Bridenstine": the owner's name is part of the title
         k -= 1
     if k == len(toks) or k == 0:
         return [], toks
@@ -398,6 +403,48 @@ def _titled_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention
     return _name_mention(masked, [], seq)
 
 
+# lower-case words that can never be part of a descriptor before a name ("said certified financial planner
+# Eric Roberge"): function words, so that "said on Monday John" or "said that Mary" stay what they were
+# fmt: off
+_NOT_DESCRIPTOR = {
+    "the", "a", "an", "on", "in", "at", "to", "of", "for", "with", "by", "from", "about", "that", "this",
+    "and", "or", "but", "as", "if", "when", "while", "after", "before", "since", "then", "also", "later",
+    "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "its", "our", "is", "was", "were",
+    "are", "has", "had", "have", "will", "would", "not", "who", "which", "there", "here", "so", "than",
+}
+# fmt: on
+AGENT_NOUN = re.compile(r"[a-z-]{2,}(?:er|or|ist|ian|ant|ent|eon|ee|ary|ate|man|woman|person|author|expert)$")
+
+
+def _described_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention | None:
+    """'says certified financial planner Eric Roberge', 'said study author Jane Roe': up to four
+    lower-case words ending in a person noun, then a name of two words or more."""
+    k = 0
+    while k < len(toks) and k < 4 and toks[k][2].isalpha() and toks[k][2].islower():
+        if toks[k][2] in _NOT_DESCRIPTOR:
+            return None
+        k += 1
+    if k == 0:
+        return None
+    head = toks[k - 1][2]
+    if head not in ROLE_NOUNS and not AGENT_NOUN.fullmatch(head):
+        return None
+    seq: list[tuple[int, int, str]] = []
+    for t in toks[k : k + 5]:
+        if not (_is_name_token(t[2]) and t[2][:1].isupper()) or t[2].lower().rstrip(".") in NON_NAME_CAPS:
+            break
+        seq.append(t)
+        if ends_sentence(t[2]):
+            break
+    if len(seq) < 2 or seq[-1][2].endswith(("'s", "’s")):
+        return None
+    m = _name_mention(masked, [], seq)
+    if m is not None and not m.title:
+        m.title = masked[toks[0][0] : toks[k - 1][1]]
+        m.title_start = toks[0][0]
+    return m
+
+
 # words between subject and speech verb that may be skipped
 SKIP_BETWEEN = {
     "also",
@@ -517,7 +564,7 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
     first = toks[0][2]
     if first.lower() in PRONOUNS and first.lower() != "it":
         return Mention(toks[0][0], toks[0][1], first, "pronoun", first.lower())
-    titled = _titled_name_after(masked, toks)
+    titled = _titled_name_after(masked, toks) or _described_name_after(masked, toks)
     if titled is not None:
         return titled
     if (
@@ -663,6 +710,9 @@ def build_alias_index(figures: list[Figure]) -> AliasIndex:
     return idx
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 @functools.lru_cache(maxsize=65536)  # asked of every capitalised name, again and again
 def looks_like_org(name: str) -> bool:
     words = name.split()
@@ -670,7 +720,8 @@ def looks_like_org(name: str) -> bool:
         return False
     if name.lower().startswith("the "):
         return True
-    if any(w.lower().strip(".,'’s") in ORG_WORDS for w in words):
+    # a possessive 's comes off, but not the s of "Rights" or "Brothers" (strip(".,'’s") took both)
+    if any(_POSSESSIVE.sub("", w.lower().strip(".,")) in ORG_WORDS for w in words):
         return True
     if len(words) == 1 and len(name) >= 2 and name.isupper():
         return True

@@ -36,6 +36,16 @@ _HONORIFIC = re.compile(r"(?i)(mrs|ms|miss|mr)\.?$")
 _FEMALE_HONORIFIC = re.compile(r"(?i)(mrs|ms|miss)\.?\s")
 _MALE_HONORIFIC = re.compile(r"(?i)mr\.?\s")
 _ROLE_WORDS_BEFORE = re.compile(r"((?:[a-z][a-z-]+\s+){1,5})$")
+_TITLE_JOIN = re.compile(r"\s+(?:and|of|on|in|for|at|to|with|from|the)\s+(?:the\s+)?[A-Z]")
+_TITLE_JOIN_RUN = re.compile(
+    r"\s+(?:and|of|on|in|for|at|to|with|from|the)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*"
+)
+_FEMALE_KIN = {"wife", "daughter", "mother", "sister", "spokeswoman", "businesswoman", "actress", "congresswoman"}
+_KIN_BEFORE = re.compile(
+    r"\b(wife|husband|son|daughter|mother|father|brother|sister|spokeswoman|spokesman|businesswoman|"
+    r"businessman|actress|congresswoman|congressman)\s+$",
+    re.I,
+)
 _APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
 
 
@@ -61,6 +71,7 @@ class Tracker:
         self._roles: dict[str, list[tuple[int, Entity]]] | None = None  # built on first use: few articles need it
         self._role_sources: list[tuple[int, int, str, Entity]] = []  # (name start, name end, title, person)
         self.present: set[str] = set()
+        self.kin_gender: dict[str, str] = {}  # name -> "f"/"m" from "his wife Lena", "her son Sam"
         # lower-cased copies for cue search (None when lower-casing would move offsets)
         self.text_lower = lower_same_length(text)
         self.masked_lower = lower_same_length(masked)
@@ -76,14 +87,23 @@ class Tracker:
         # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not
         self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
         self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
+        work_end = -1  # end of the last title of a work seen
         for m in self._CAPSEQ.finditer(masked):
             toks = tokens_in(masked, m.start(), m.end())
             segments: list[list[tuple[int, int, str]]] = [[]]
             for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
+                if segments[-1] and "\n" in masked[segments[-1][-1][1] : t[0]]:
+                    segments.append([])  # nor across a paragraph break (a heading above a name)
                 segments[-1].append(t)
                 if ends_sentence(t[2]):
                     segments.append([])
             for seg in segments:
+                if seg and (seg[0][0] < work_end or self._title_of_work(seg)):
+                    # the rest of the title too: "the Gardener on Call", "The Captain and Me"
+                    work_end = max(work_end, seg[-1][1])
+                    while jm := _TITLE_JOIN_RUN.match(masked, work_end):
+                        work_end = jm.end()
+                    continue
                 self._register(trim_name(seg))
         # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
         # reported-speech sentence finds that speaker even before reported speech is attributed
@@ -92,9 +112,28 @@ class Tracker:
             if men is not None and men.kind == "name":
                 ent = self._resolve_name(men.text, men.start, title=men.title)
                 if ent is not None and ent.is_person:
+                    self._kin_gender(ent, men.start)
                     self.said_by.append((men.start, ent))
         self.history.sort(key=lambda c: c[0])
         self.said_by.sort(key=lambda c: c[0])
+
+    def _kin_gender(self, ent: Entity, start: int) -> None:
+        """'his wife Lena', 'her brother Sam': the word before a name says whether a later he or she fits."""
+        if not ent.gender and ent.is_person and ent.figure_id is None:
+            km = _KIN_BEFORE.search(self.masked, max(0, start - 20), start)
+            if km:
+                ent.gender = "f" if km.group(1).lower() in _FEMALE_KIN else "m"
+                self.kin_gender[ent.name] = ent.gender  # later mentions of the name are new entities
+
+    def _title_of_work(self, seg: list[tuple[int, int, str]]) -> bool:
+        """'the Physician on FIRE' (a blog), 'The Captain and Me' (an album): capitalised words after 'the'
+        joined to more capitalised words by a small word are the title of a work, not a person."""
+        masked = self.masked
+        after_the = seg[0][2] in ("The", "the") or masked[max(0, seg[0][0] - 4) : seg[0][0]].lower() == "the "
+        if not after_the or not _TITLE_JOIN.match(masked, seg[-1][1]):
+            return False
+        name = masked[seg[0][0] : seg[-1][1]]
+        return not self.idx.lookup_exact(re.sub(r"^[Tt]he\s+", "", name))
 
     def _register(self, seg: list[tuple[int, int, str]]) -> None:
         if not seg:
@@ -111,13 +150,14 @@ class Tracker:
         ent = self._resolve_name(text, s, title=title_text)
         if ent is None:
             return
+        self._kin_gender(ent, s)
         self.history.append((s, ent))
         if ent.figure_id:
             self.present.add(ent.figure_id)
         if not ent.is_person:
             return
         if len(ent.name.split()) >= 2:
-            self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
+            self.by_surname.setdefault(_surname(ent.name), []).append((s, ent))
             if surname_first(ent.name.split()):  # "Xi Jinping": a later "Xi" is him
                 self.by_surname.setdefault(norm_name(ent.name).split()[0], []).append((s, ent))
         self._role_sources.append((s, e, title_text, ent))
@@ -187,10 +227,12 @@ class Tracker:
                 return Entity(bare, None, "", is_person=False)
             if w in self.lower_words and bare not in self.mid_caps and not gender:
                 return None  # a common word opening a sentence or heading ("Physician", "Save")
+            if w.endswith("ing") and bare not in self.mid_caps and not gender:
+                return None  # a gerund opening a sentence ("Building a business ... , he wrote")
             if name != bare or gender:
-                return Entity(bare, None, gender)
+                return Entity(bare, None, gender or self.kin_gender.get(bare, ""))
             # single capitalised word, never seen with a first name: keep as written
-            return Entity(bare, None, gender, is_person=not looks_like_org(name))
+            return Entity(bare, None, gender or self.kin_gender.get(bare, ""), is_person=not looks_like_org(name))
         if looks_like_org(name):
             return Entity(name, None, "", is_person=False)
         # "Van Der Beek" after "James Van Der Beek": the fuller name the article gave
@@ -198,7 +240,7 @@ class Tracker:
         for _, ent in reversed(self.by_surname.get(key.split()[-1], [])):
             if ent.name != bare and norm_name(ent.name).endswith(" " + key):
                 return ent
-        return Entity(bare, None, gender)
+        return Entity(bare, None, gender or self.kin_gender.get(bare, ""))
 
     def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:
         if m.kind in ("name", "handle"):
@@ -258,6 +300,17 @@ class Tracker:
         hi = bisect.bisect_left(entries, pos, key=lambda c: c[0])
         lo = bisect.bisect_left(entries, pos - window, key=lambda c: c[0])
         return entries[lo:hi]
+
+
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def _surname(name: str) -> str:
+    """The last word of a full name, a generational suffix aside ("Patrick Carlineo Jr." -> "carlineo")."""
+    words = norm_name(name).replace(",", " ").split()
+    while len(words) > 1 and words[-1].rstrip(".") in _SUFFIXES:
+        words.pop()
+    return words[-1]
 
 
 def figure_gender(f: Figure) -> str:
