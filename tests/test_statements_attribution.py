@@ -445,3 +445,41 @@ def test_a_cue_word_used_as_a_noun_does_not_split_an_interrupted_quote():
     )
     said = attribute_statements(text, [])
     assert len(said) == 1 and said[0].fragments and said[0].speaker_name == "Ann Cole"
+
+
+def test_partial_quote_deep_in_a_told_clause_leaves_the_clause_to_reported_speech():
+    text = 'General Ann Ruiz told local media this week that troops are likely to stay "for several more years".'
+    said = _said(text)
+    assert [(n, k) for n, k, _ in said] == [("Ann Ruiz", "indirect")]
+    assert said[0][2] == 'troops are likely to stay "for several more years"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dale Ortiz said after the game that the team saw the win as its most important step.",
+        "Dale Ortiz wrote in a blog post that the team saw the win as its most important step.",
+        "Dale Ortiz said in the release the team saw the win as its most important step.",
+    ],
+)
+def test_an_adjunct_between_the_verb_and_its_clause(text):
+    assert _said(text) == [("Dale Ortiz", "indirect", "the team saw the win as its most important step")]
+
+
+def test_appositive_without_an_article_after_the_name():
+    text = "The merger could start a new trend for retail stocks, says Ivo Brandt, portfolio manager at Kestrel Funds."
+    assert _said(text) == [("Ivo Brandt", "indirect", "The merger could start a new trend for retail stocks")]
+
+
+def test_name_opening_a_sentence_wins_over_a_name_inside_its_apposition():
+    text = "Rae Holm, president of Quill & Ink, a Dublin design agency, said she thought the campaign was clever."
+    assert _said(text) == [("Rae Holm", "indirect", "she thought the campaign was clever")]
+
+
+def test_quote_then_name_with_a_long_apposition_holding_commas():
+    text = (
+        "“Experiments like this pay off when you get out more than you put in,” Lena Voss, a fellow at the "
+        "Institute for Physics in Graz, Austria, and co-author of the study, said in a statement."
+    )
+    said = _said(text)
+    assert said == [("Lena Voss", "direct", "Experiments like this pay off when you get out more than you put in")]

@@ -28,8 +28,9 @@ _PRONOUN_CLAUSE = re.compile(
     r"(?:he|she|they|we|i|it|there)\s+(?:was|were|is|are|would|will|had|has|have|could|did|does|do)\b"
 )
 _DATE_ADJUNCT = re.compile(
-    r"^\s*(?:on\s+|late\s+|early\s+|last\s+|this\s+|in\s+an?\s+(?:interview|statement|speech|post|tweet|"
-    r"op-ed|letter|email|radio interview|televised interview|TV interview)(?:\s+(?:with|on|to)\s+[\w.'’ -]{1,40}?)?\s*,?\s*)?"
+    r"^\s*(?:on\s+|late\s+|early\s+|last\s+|this\s+|in\s+(?:an?|the|his|her|their|its)\s+(?:interview|statement|speech|post|tweet|"
+    r"op-ed|letter|email|radio interview|televised interview|TV interview|release|press release|news release|"
+    r"blog post|podcast|filing|report)(?:\s+(?:with|on|to)\s+[\w.'’ -]{1,40}?)?\s*,?\s*)?"
     r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|week|month|year|night|"
     r"morning|afternoon|evening)\b[\w ]{0,20}?\s*,?\s*)?"
 )
@@ -42,9 +43,9 @@ _CLAUSE_CUT = re.compile(
 _GROUP_COUNTER = [100000]
 # what may follow a speaker named after the cue, to the end of the sentence: a descriptor
 # ("says Jane Roe, an immunologist at X.", "said Roe, who studies X.")
-_APPOSITIVE_TAIL = re.compile(
-    r"\s*,\s*(?:a|an|the|who|one|his|her|their|[A-Z][\w.&-]*['’]s)\s[^\"“”;:]{0,200}?[.!?]?\s*$"
-)
+_APPOSITIVE = r"\s*,\s*(?:a|an|the|who|whose|one|his|her|their|[A-Z][\w.&-]*['’]s|(?!(?:and|or|but|then|which|that)\s)(?:[a-z][\w-]*\s+){1,4}(?:at|of|for|with|in|to))\s"
+_APPOSITIVE_OPENER = re.compile(_APPOSITIVE)
+_APPOSITIVE_TAIL = re.compile(_APPOSITIVE + r"[^\"“”;:]{0,200}?[.!?]?\s*$")
 
 
 def _mention_start(men: Mention) -> int:
@@ -73,6 +74,9 @@ def find_indirect(
             and f.mention is not None
             and (abs(cs - f.span_end) < 80 or abs(f.span_start - ce) < 60)
             and f.cue == cue
+            # a partial quote deep in the clause ('told US media that its forces will remain "for years"')
+            # leaves the clause to reported speech, which then takes the partial in
+            and not (f.kind == "partial" and f.span_start > ce and len(masked[ce : f.span_start].split()) >= 3)
             for f in claimed
         ):
             # the cue of a direct quote ("Trump said, "...") is not also reported speech
@@ -109,7 +113,12 @@ def find_indirect(
         if comma < 0:
             continue
         lead = subject_before(masked, s_lo, cs)
-        if lead is not None and lead.kind == "name" and masked[s_lo : _mention_start(lead)].rstrip().endswith(","):
+        if (
+            lead is not None
+            and lead.kind == "name"
+            and masked[s_lo : _mention_start(lead)].rstrip().endswith(",")
+            and _APPOSITIVE_OPENER.match(masked, lead.end)
+        ):
             # "CLAUSE, Jane Roe, a chemist at X, said.": the clause ends before the name, not the apposition
             comma = masked.rindex(",", s_lo, _mention_start(lead)) - s_lo
         if CUE_RE.search(before[:comma]) and not re.search(r"\bthat\b", before[:comma]):
@@ -164,6 +173,11 @@ def _as_clause(
     return False
 
 
+# a short prepositional adjunct between a speech verb and its that-clause
+_ADJUNCT_THAT = re.compile(
+    r"\s*(?:after|before|in|on|at|during|from|via|through|with|to)\s+"
+    r"(?:[\w'’.&-]+\s+){0,6}?that\s"
+)
 _ADDRESSEE_THEN_THAT = re.compile(
     r"\s+(?P<obj>[\w'’-]+)(?:\s+(?:[^.;:!?\"“”]|\.(?=\s*\d)){0,90}?)?\s(?=that\s)"  # "on Oct. 31 that"
 )
@@ -174,7 +188,7 @@ def _addressee(word: str) -> bool:
     low = word.lower()
     return (
         word[:1].isupper()
-        or low in ("him", "her", "them", "us", "me")
+        or low in ("him", "her", "them", "us", "me", "media", "press", "audience", "crowd", "congress", "parliament")
         or low in ROLE_NOUNS
         or bool(AGENT_NOUN.fullmatch(low.removesuffix("s")))
     )
@@ -211,7 +225,8 @@ def _preposed(
         else:
             # "told reporters at a press conference that", "told investors of Acme, its parent, on Monday that"
             tm = _ADDRESSEE_THEN_THAT.match(rest)
-            rest_off = tm.end() if tm is not None and _addressee(tm.group("obj")) else 0
+            ok = tm is not None and any(_addressee(w) for w in rest[: tm.end()].split()[:2])  # "local media"
+            rest_off = tm.end() if tm is not None and ok else 0
     else:
         rest_off = 0
     dm = _DATE_ADJUNCT.match(rest[rest_off:])
@@ -224,6 +239,11 @@ def _preposed(
         return done
     if cue in OBJECT_VERBS and not rest_off and cue in ("told", "tells", "tell"):
         return done
+    if not tail2.startswith("that "):
+        am = _ADJUNCT_THAT.match(tail2)  # "said after the game that", "wrote in a blog post that"
+        if am is not None:
+            lead += am.end() - 5
+            tail2 = tail2[am.end() - 5 :]
     has_that = tail2.startswith("that ")
     if cue in INDIRECT_ONLY_THAT and not has_that:
         return done

@@ -542,7 +542,14 @@ def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
     # the tokens of masked[lo:x] for a token boundary x are a prefix of these: no need to tokenize again
     end = toks[n - 1][1]
     if toks[n - 1][2] == ",":
-        # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"
+        # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"; a name opening the window and
+        # followed by a comma wins over a name inside the apposition ("Jeff Roe, head of Chapter & Verse,
+        # a design agency, said")
+        j = next((i for i, t in enumerate(toks[:n]) if t[2] in ",;:()—–"), n)
+        if 0 < j < n - 1 and toks[j][2] == "," and n < 60:
+            m0 = name_before(masked, lo, toks[j][0], toks[:j])
+            if m0 is not None and m0.kind == "name" and (m0.title_start if m0.title else m0.start) == toks[0][0]:
+                return m0
         k = n - 2
         while k >= 0 and toks[k][2] not in ",;:()—–" and n - k < 25:
             k -= 1
