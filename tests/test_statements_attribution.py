@@ -483,3 +483,31 @@ def test_quote_then_name_with_a_long_apposition_holding_commas():
     )
     said = _said(text)
     assert said == [("Lena Voss", "direct", "Experiments like this pay off when you get out more than you put in")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The new sensor, Herrera said, is constantly sampling the air inside the tunnel.",
+        "The new sensor, says Ana Herrera, is constantly sampling the air inside the tunnel.",
+        "The new sensor, Herrera said on Monday, is constantly sampling the air inside the tunnel.",
+    ],
+)
+def test_reported_clause_around_a_parenthetical_attribution_is_one_record(text):
+    said = attribute_statements(text, [])
+    assert len(said) == 1 and said[0].kind == "indirect" and said[0].speaker_name.endswith("Herrera")
+    assert said[0].text == "The new sensor is constantly sampling the air inside the tunnel"
+    assert len(said[0].fragments) == 2
+
+
+def test_a_parenthetical_followed_by_adding_is_not_one_clause():
+    said = _said("Prices will rise next year, Herrera said, adding that wages will not.")
+    assert ("Herrera", "indirect", "Prices will rise next year") in said
+
+
+def test_place_after_an_office_is_not_a_first_name():
+    text = (
+        "Peru's ambassador to Britain Wang Xiaoming has said that Peru will keep its mines open. "
+        "Wang said that the army could be deployed in the capital."
+    )
+    assert [s.speaker_name for s in attribute_statements(text, [])] == ["Wang Xiaoming", "Wang Xiaoming"]

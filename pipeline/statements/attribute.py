@@ -427,6 +427,8 @@ def _continues(text: str, head: Found, a: Found, b: Found) -> bool:
     left open across a paragraph break. No when b has a speech verb of its own in between
     ('"A," adding, "B."'): that is a second statement by the same speaker.
     """
+    if b.kind == a.kind == "indirect":
+        return a.cue_pos == b.cue_pos >= 0  # a reported clause around its parenthetical ("X, Roe said, Y")
     if b.kind != "direct" or a.kind != "direct":
         return False
     gap_lo, gap_hi = a.span_end, b.span_start

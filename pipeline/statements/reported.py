@@ -128,6 +128,12 @@ def find_indirect(
             men2 = mention_after(masked, ce + 1, s_hi)
             if men2 is None or masked[s_lo + comma + 1 : cs].strip():
                 continue
+        # "The cell, Roe said, is always sensing ...", "Apps, says Roe, can teach ...": the clause goes on
+        split_at = men2.end if men2.start > ce else ce
+        pm = None if _APPOSITIVE_OPENER.match(masked, split_at) else _PARENTHESIS_END.match(masked, split_at, s_hi)
+        if pm is not None and len(masked[pm.end() : s_hi].split()) >= 3 and masked[s_lo : s_lo + comma].strip():
+            _add_split(text, (s_lo, s_lo + comma), (pm.end(), s_hi), men2, cue, cs, pi, tracker, out, s_lo)
+            continue
         after_cue = masked[ce:s_hi]
         if not re.match(r"^[\s\w,.'’-]{0,60}[.!?]?\s*$", after_cue) and not (
             men2.start > ce and _APPOSITIVE_TAIL.match(masked, men2.end, s_hi)
@@ -138,6 +144,42 @@ def find_indirect(
         if "qqq" in body and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{3,}\s", body.replace("q", "")):
             continue  # that was a direct quote
         _add_indirect(text, masked, cstart, cend, men2, cue, pi, tracker, out, para, cut=False, sent_lo=s_lo)
+
+
+# the end of a parenthetical attribution, with the clause going on after it: not 'adding that', 'but',
+# a quote or another speech verb
+_PARENTHESIS_END = re.compile(
+    r"(?:\s+(?:on|last|this|in|at)\s+[\w ]{1,20}?)?\s*,\s+"
+    r"(?!(?:[a-z]+ing|and|but|or|while|which|who|as|though|although|according|citing|then|so)\b)(?=[a-z])"
+)
+
+
+def _add_split(
+    text: str,
+    first: tuple[int, int],
+    second: tuple[int, int],
+    men: Mention,
+    cue: str,
+    cs: int,
+    pi: int,
+    tracker: Tracker,
+    out: list[Found],
+    sent_lo: int,
+) -> None:
+    """One reported statement in two pieces around its parenthetical attribution, as one record."""
+    if CUE_RE.search(text, second[0], second[1]):
+        return  # the second piece has a speech verb of its own: not one statement
+    ent = tracker.resolve(men, men.start, sent_lo)
+    if ent is None and men.kind == "name":
+        return
+    _GROUP_COUNTER[0] += 1
+    for s, e in (first, second):
+        while s < e and text[s] in " ,":
+            s += 1
+        while e > s and (text[e - 1].isspace() or text[e - 1] in ".,;:!?"):
+            e -= 1
+        out.append(Found("indirect", s, e, s, e, men, ent, cue, _GROUP_COUNTER[0], pi, cue_pos=cs))
+    tracker.note_speaker(men.start, ent)
 
 
 _AS_BEFORE = re.compile(r"(?:^|,)\s*as\s*$", re.I)

@@ -359,6 +359,8 @@ def name_before(masked: str, lo: int, hi: int, toks: list[tuple[int, int, str]] 
 
 def _name_mention(masked: str, before: list[tuple[int, int, str]], seq: list[tuple[int, int, str]]) -> Mention | None:
     """A name mention from its tokens, with any title (in the tokens or just before them) kept apart."""
+    if place_after_title(masked, seq):
+        seq = seq[1:]  # "ambassador to Britain Liu Xiaming": Britain belongs to the title
     title, name = split_title(seq)
     if not title:
         # a lower-case title just before the name: "White House deputy chief of staff Stephen Miller"
@@ -383,6 +385,20 @@ def _name_mention(masked: str, before: list[tuple[int, int, str]], seq: list[tup
         m.title = masked[title[0][0] : title[-1][1]]
         m.title_start = title[0][0]
     return m
+
+
+# "ambassador to Britain Liu Xiaming", "envoy for Syria Ann Roe": the one capitalised word after such an
+# office and its preposition is the place, not the first name
+_OFFICE_TO = re.compile(
+    r"\b(?:ambassador|envoy|minister|secretary|representative|delegate|correspondent|commissioner|consul|"
+    r"director|head|chief|emissary|attaché)\s+(?:to|for|of|in|at)\s+$",
+    re.I,
+)
+
+
+def place_after_title(masked: str, seq: list[tuple[int, int, str]]) -> bool:
+    """Is the first of these three or more capitalised words a place after an office ('ambassador to Britain')?"""
+    return len(seq) >= 3 and bool(_OFFICE_TO.search(masked, max(0, seq[0][0] - 40), seq[0][0]))
 
 
 def _titled_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention | None:

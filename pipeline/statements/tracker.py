@@ -24,6 +24,7 @@ from pipeline.statements.speakers import (
     ends_sentence,
     looks_like_org,
     norm_name,
+    place_after_title,
     split_title,
     strip_titles,
     subject_before,
@@ -139,6 +140,8 @@ class Tracker:
         if not seg:
             return
         masked = self.masked
+        if place_after_title(masked, seg):
+            seg = seg[1:]
         title, name = split_title(seg)
         if not name:
             return
