@@ -511,3 +511,14 @@ def test_place_after_an_office_is_not_a_first_name():
         "Wang said that the army could be deployed in the capital."
     )
     assert [s.speaker_name for s in attribute_statements(text, [])] == ["Wang Xiaoming", "Wang Xiaoming"]
+
+
+def test_he_after_a_sentence_opened_by_a_name_is_that_person():
+    text = (
+        "Prime Minister Dan Vero welcomed the move.\n"
+        "Pompeo said that after review Washington had concluded the plan was lawful.\n"
+        "Vero visited the bloc on Tuesday.\n"
+        "“Here we are on a historic day,” he told settler leaders."
+    )
+    quote = next(s for s in attribute_statements(text, []) if s.kind == "direct")
+    assert quote.speaker_name == "Dan Vero"  # not Washington, the subject of the last speech verb

@@ -255,6 +255,9 @@ class Tracker:
             # 1) a person named earlier in the same sentence; 2) the last speaker nearby (of a quote,
             # or the subject of any speech verb before it); 3) the last person named
             pools = [self._before(self.history, pos, pos - sent_lo)] if sent_lo is not None else []
+            if sent_lo is not None:
+                # "Netanyahu visited the bloc. '...,' he told settler leaders": the subject of the sentence before
+                pools.append(self._previous_subject(sent_lo))
             pools += [
                 self._before(self.speakers, pos, 1500) + self._before(self.said_by, pos, 1500),
                 self._before(self.history, pos, 3000),
@@ -292,6 +295,24 @@ class Tracker:
                     return ent
             return None
         return None
+
+    def _previous_subject(self, sent_lo: int) -> list[tuple[int, Entity]]:
+        """The person named first in the sentence before sent_lo, when a name (with its title) opens it."""
+        masked = self.masked
+        end = sent_lo - 1
+        while end > 0 and masked[end - 1].isspace():
+            end -= 1
+        if end <= 0 or masked[end - 1] not in ".!?\n":
+            return []
+        lo = max(masked.rfind("\n", 0, end - 1), masked.rfind(". ", 0, end - 1) + 1)
+        cands = self._before(self.history, end, end - lo)
+        if not cands:
+            return []
+        pos, ent = cands[0]
+        opening = masked[lo:pos].split()
+        if len(opening) > 5 or any(not w[:1].isupper() for w in opening) or len(ent.name.split()) < 2:
+            return []  # the first name is not the subject, or only a bare word ("Washington concluded")
+        return [(pos, ent)]
 
     def note_speaker(self, pos: int, ent: Entity | None) -> None:
         if ent is not None and ent.is_person:
