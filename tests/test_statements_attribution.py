@@ -522,3 +522,13 @@ def test_he_after_a_sentence_opened_by_a_name_is_that_person():
     )
     quote = next(s for s in attribute_statements(text, []) if s.kind == "direct")
     assert quote.speaker_name == "Dan Vero"  # not Washington, the subject of the last speech verb
+
+
+def test_an_initial_in_the_previous_sentence_is_not_its_start():
+    text = (
+        "Patrick Dorsey Jr., 55, pleaded guilty.\n"
+        "Sonya A. Zoghlin, Dorsey’s attorney, told reporters in a statement that her client meant no harm.\n"
+        "“Pat Dorsey is passionate about his beliefs,” she said in an email."
+    )
+    quote = next(s for s in attribute_statements(text, []) if s.kind == "direct")
+    assert quote.speaker_name == "Sonya A. Zoghlin"

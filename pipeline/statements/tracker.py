@@ -304,13 +304,21 @@ class Tracker:
             end -= 1
         if end <= 0 or masked[end - 1] not in ".!?\n":
             return []
-        lo = max(masked.rfind("\n", 0, end - 1), masked.rfind(". ", 0, end - 1) + 1)
+        lo = masked.rfind("\n", 0, end - 1) + 1
+        dot = masked.rfind(". ", lo, end - 1)
+        while dot > lo:  # the last full stop that ends a sentence, not "Sonya A. Zoghlin"
+            word = masked[masked.rfind(" ", lo, dot) + 1 : dot + 1]
+            if ends_sentence(word):
+                lo = dot + 2
+                break
+            dot = masked.rfind(". ", lo, dot)
         cands = self._before(self.history, end, end - lo)
         if not cands:
             return []
         pos, ent = cands[0]
-        opening = masked[lo:pos].split()
-        if len(opening) > 5 or any(not w[:1].isupper() for w in opening) or len(ent.name.split()) < 2:
+        opening = masked[lo:pos]
+        words = opening.split()
+        if len(words) > 5 or "," in opening or any(not w[:1].isupper() for w in words) or len(ent.name.split()) < 2:
             return []  # the first name is not the subject, or only a bare word ("Washington concluded")
         return [(pos, ent)]
 
