@@ -532,3 +532,24 @@ def test_an_initial_in_the_previous_sentence_is_not_its_start():
     )
     quote = next(s for s in attribute_statements(text, []) if s.kind == "direct")
     assert quote.speaker_name == "Sonya A. Zoghlin"
+
+
+def test_parenthetical_attribution_with_an_apposition_holding_commas():
+    text = (
+        "The new system, says Dana Roe, an immunologist at the University of Avalon, Port Ellis, helps direct "
+        "a response to threats throughout the body. Research on the cell could show how organs work together. "
+        "She describes the prospects as “exciting,” but cautions that “we’re still in the very early days” of it."
+    )
+    said = _said(text)
+    assert said[0] == ("Dana Roe", "indirect", "The new system helps direct a response to threats throughout the body")
+    assert said[1][:2] == ("Dana Roe", "indirect")  # "but cautions that": the subject of the first verb, her
+
+
+@pytest.mark.parametrize("verb", ["added", "warned", "noted"])
+def test_coordinated_speech_verb_shares_the_subject(verb):
+    said = _said(f"Roe said the plan was sound and {verb} that the costs would fall next year.")
+    assert said == [("Roe", "indirect", "the plan was sound"), ("Roe", "indirect", "the costs would fall next year")]
+
+
+def test_coordinated_verb_after_a_non_person_subject_is_not_speech():
+    assert _said("The team won the final and added that the season was over.") == []

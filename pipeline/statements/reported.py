@@ -101,6 +101,9 @@ def find_indirect(
         if cue in NON_INDIRECT and cue not in ("told", "tells", "tell"):
             continue
         men = subject_before(masked, s_lo, cs)
+        if men is None and _COORDINATED.search(masked, max(s_lo, cs - 12), cs):
+            # "He describes X as "exciting," but cautions that ...": the subject of the first verb
+            men = _sentence_subject(masked, s_lo, cs)
         if men is not None and _as_clause(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para):
             continue
         if men is not None and _preposed(text, masked, s_lo, s_hi, cue, ce, men, pi, tracker, out, para):
@@ -130,7 +133,12 @@ def find_indirect(
                 continue
         # "The cell, Roe said, is always sensing ...", "Apps, says Roe, can teach ...": the clause goes on
         split_at = men2.end if men2.start > ce else ce
-        pm = None if _APPOSITIVE_OPENER.match(masked, split_at) else _PARENTHESIS_END.match(masked, split_at, s_hi)
+        if _APPOSITIVE_OPENER.match(masked, split_at):
+            # "This system, says Roe, an immunologist at the University of California, San Francisco, helps
+            # direct ...": the clause goes on at the first ", <verb>" after the apposition
+            pm = _CLAUSE_GOES_ON.search(masked, split_at, s_hi) if men2.start > ce else None
+        else:
+            pm = _PARENTHESIS_END.match(masked, split_at, s_hi)
         if pm is not None and len(masked[pm.end() : s_hi].split()) >= 3 and masked[s_lo : s_lo + comma].strip():
             _add_split(text, (s_lo, s_lo + comma), (pm.end(), s_hi), men2, cue, cs, pi, tracker, out, s_lo)
             continue
@@ -180,6 +188,23 @@ def _add_split(
             e -= 1
         out.append(Found("indirect", s, e, s, e, men, ent, cue, _GROUP_COUNTER[0], pi, cue_pos=cs))
     tracker.note_speaker(men.start, ent)
+
+
+_CLAUSE_GOES_ON = re.compile(
+    r",\s+(?=(?:is|are|was|were|has|have|had|will|would|can|could|may|might|should|must|does|did|"
+    r"[a-z]{3,}(?<!ss)s|[a-z]{3,}ed)\s)"
+)
+_COORDINATED_CUE = re.compile(r",?\s+(?:but|and)\s+(?:also\s+|then\s+|later\s+)?" + CUE_RE.pattern + r"\s+that\b", re.I)
+_COORDINATED = re.compile(r"(?:,\s*|\s)(?:but|and)\s+(?:also\s+|then\s+|later\s+)?$")
+
+
+def _sentence_subject(masked: str, s_lo: int, cs: int) -> Mention | None:
+    """The name or pronoun opening the sentence, when its verb comes right after it ('Roe said ... and')."""
+    men = mention_after(masked, s_lo, cs)
+    if men is None or men.kind not in ("name", "pronoun") or masked[s_lo : _mention_start(men)].strip():
+        return None
+    vm = re.match(r"\s+(?:also\s+|then\s+)?[a-z]+\b", masked[men.end : cs])
+    return men if vm else None
 
 
 _AS_BEFORE = re.compile(r"(?:^|,)\s*as\s*$", re.I)
@@ -390,6 +415,9 @@ def _add_indirect(
         cm = _CLAUSE_CUT.search(masked, cstart, cend)
         if cm and len(masked[cstart : cm.start()].split()) >= 4:
             cend = cm.start()
+        km = _COORDINATED_CUE.search(masked, cstart, cend)  # "the plan was sound and added that ..."
+        if km and len(masked[cstart : km.start()].split()) >= 3:
+            cend = km.start()
     s, e = cstart, cend
     while s < e and text[s] in " ,":
         s += 1
