@@ -553,3 +553,13 @@ def test_coordinated_speech_verb_shares_the_subject(verb):
 
 def test_coordinated_verb_after_a_non_person_subject_is_not_speech():
     assert _said("The team won the final and added that the season was over.") == []
+
+
+def test_pronoun_after_an_inverted_reported_speaker_is_that_speaker():
+    text = (
+        "“It covers a wide range of goods,” said Dan Aldo, vice president of the Trade Group, a firm in Ohio.\n"
+        "Phones and laptops have seen impacts, too, said Mara E. Lund, a Lakeside University economist. "
+        "“About a third of imports are phones and laptops,” she said."
+    )
+    quote = [s for s in attribute_statements(text, []) if s.kind == "direct"][-1]
+    assert quote.speaker_name == "Mara E. Lund"

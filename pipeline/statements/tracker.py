@@ -23,6 +23,7 @@ from pipeline.statements.speakers import (
     Mention,
     ends_sentence,
     looks_like_org,
+    mention_after,
     norm_name,
     place_after_title,
     split_title,
@@ -110,6 +111,8 @@ class Tracker:
         # reported-speech sentence finds that speaker even before reported speech is attributed
         for cm in find_cues(masked, self.masked_lower):
             men = subject_before(masked, max(0, cm.start() - 150), cm.start())
+            if men is None and masked[max(0, cm.start() - 2) : cm.start()] == ", ":
+                men = mention_after(masked, cm.end() + 1, cm.end() + 120)  # "..., said Mary E. Lovely, an economist."
             if men is not None and men.kind == "name":
                 ent = self._resolve_name(men.text, men.start, title=men.title)
                 if ent is not None and ent.is_person:
