@@ -312,7 +312,10 @@ def _said(text: str) -> list[tuple[str, str, str]]:
     return [(s.speaker_name, s.kind, s.text) for s in attribute_statements(text, [])]
 
 
-@pytest.mark.parametrize("verb", ["speculates", "cautions", "comments", "observes", "stresses", "surmised", "posits"])
+@pytest.mark.parametrize(
+    "verb",
+    ["speculates", "cautions", "comments", "observes", "stresses", "surmised", "posits", "affirms", "assures readers"],
+)
 def test_rarer_speech_verbs_introduce_reported_speech(verb):
     text = f"Harold Beck {verb} that the river will flood again in spring."
     assert _said(text) == [("Harold Beck", "indirect", "the river will flood again in spring")]
