@@ -307,7 +307,8 @@ class Tracker:
             end -= 1
         if end <= 0 or masked[end - 1] not in ".!?\n":
             return []
-        lo = masked.rfind("\n", 0, end - 1) + 1
+        floor = max(0, end - 600)  # a sentence is shorter than this; a giant paragraph is not re-read per pronoun
+        lo = max(floor, masked.rfind("\n", floor, end - 1) + 1)
         dot = masked.rfind(". ", lo, end - 1)
         while dot > lo:  # the last full stop that ends a sentence, not "Sonya A. Zoghlin"
             word = masked[masked.rfind(" ", lo, dot) + 1 : dot + 1]
