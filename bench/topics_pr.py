@@ -7,8 +7,11 @@ Reads the labelled file and the ``--dump`` files of cross-validated runs of ``ne
     newsmon eval topics DEV --cv 5 --dump /tmp/full.jsonl
     newsmon eval topics DEV --cv 5 --lede-only --dump /tmp/short.jsonl
     newsmon eval topics DEV --cv 5 --title-only --dump /tmp/title.jsonl
-    python bench/topics_pr.py DEV --threshold T full=/tmp/full.jsonl short=/tmp/short.jsonl \
+    python bench/topics_pr.py DEV full=/tmp/full.jsonl short=/tmp/short.jsonl \
         title=/tmp/title.jsonl --out docs/topics-pr.png
+
+A view is named by its length class, and the dot marks the shipped model's threshold for that class
+(or ``--threshold``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import json
 from pathlib import Path
 
+from pipeline.tag import load_model
 from pipeline.tag.train import load_labelled
 
 BASE_RATES = (0.01, 0.03, 0.05)
@@ -48,29 +52,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path)
     parser.add_argument("dumps", nargs="+", help="VIEW=DUMP.jsonl")
-    parser.add_argument("--threshold", type=float, required=True)
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="mark this threshold (default: the model's, per view)"
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/topics-pr.png"))
     args = parser.parse_args()
     gold = {it.id: it.label for it in load_labelled(args.data)}
+    model = load_model()
+    if args.threshold is None and model is None:
+        parser.error("no model file to read thresholds from: give --threshold")
     fig, axes = plt.subplots(1, len(args.dumps), figsize=(5 * len(args.dumps), 4.6), sharey=True)
     for ax, spec in zip(axes if len(args.dumps) > 1 else [axes], args.dumps, strict=True):
         name, path = spec.split("=", 1)
         rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
         scores = [float(r["score"]) for r in rows]
         labels = [gold[str(r["ID"])] for r in rows]
+        # a view is named by its length class (title, short, full): the model has a threshold per class
+        threshold = args.threshold if args.threshold is not None else model.thresholds[name]  # type: ignore[union-attr]
         for rate in BASE_RATES:
             ts, ps, rs = curve(scores, labels, rate)
             ax.plot(rs, ps, STYLES[rate], label=f"base rate {rate:.0%}")
-            i = min(range(len(ts)), key=lambda j: abs(ts[j] - args.threshold))
+            i = min(range(len(ts)), key=lambda j: abs(ts[j] - threshold))
             ax.plot([rs[i]], [ps[i]], "o", color="black")
             ax.annotate(f"P {ps[i]:.2f} R {rs[i]:.2f}", (rs[i], ps[i]), textcoords="offset points", xytext=(-95, -12))
-        ax.set_title(f"{name} text (5-fold CV)")
+        ax.set_title(f"{name} text (5-fold CV), dot: threshold {threshold}")
         ax.set_xlabel("recall")
         ax.set_xlim(0, 1.02)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     (axes[0] if len(args.dumps) > 1 else axes).set_ylabel("precision")
-    (axes[0] if len(args.dumps) > 1 else axes).legend(loc="lower left", title=f"dot: threshold {args.threshold}")
+    (axes[0] if len(args.dumps) > 1 else axes).legend(loc="lower left")
     fig.suptitle("immigration_policy on AllSides dev, negatives weighted to realistic base rates")
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pipeline.tag import (
     squash,
     tag_article,
 )
+from pipeline.tag.features import split_parts
 from pipeline.tag.rules import _compile
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -62,7 +64,8 @@ def test_policy_story_is_tagged_with_evidence(topics):
     assert decision.is_immigration_policy and "immigration_policy" in result
     topic = result["immigration_policy"]
     assert topic.parent is None
-    assert topic.score == decision.score and load_model().threshold <= topic.score <= 1
+    threshold = load_model().thresholds[split_parts(POLICY_TITLE, POLICY_TEXT).length_class]
+    assert topic.score == decision.score and threshold <= topic.score <= 1
     assert topic.evidence and len(topic.evidence) <= 8
     assert "immigration bill" in topic.evidence
     assert decision.model_version == load_model().version and decision.model_version.startswith("lr-")
@@ -258,11 +261,13 @@ def test_seed_article_topics(seed_article, topics):
 
 def test_seed_article_without_its_title(seed_article, topics):
     # Without its headline the model is less sure of the seed article (AllSides, its training data,
-    # has few work-visa stories): it stays well above unrelated text and its phrases still point
-    # at work visas, but it no longer reaches the threshold (docs/topics.md, "not met").
+    # has few work-visa stories): it stays well above unrelated text of its length class (full) and
+    # its phrases still point at work visas, but it does not reach the threshold (docs/topics.md,
+    # "not met").
     expected, text = seed_article
     untitled = decide_topics("", text, topics)
-    assert untitled.score > 10 * decide_topics(SPORTS_TITLE, SPORTS_TEXT, topics).score
+    assert split_parts("", text).length_class == split_parts(SPORTS_TITLE, SPORTS_TEXT * 3).length_class == "full"
+    assert untitled.score > 10 * decide_topics(SPORTS_TITLE, SPORTS_TEXT * 3, topics).score
     phrases = score_article("", text, topics)
     subs = [s.id for s in topics[0].subtopics]
     assert max(subs, key=lambda s: phrases[s][0]) == expected["topic"]["subtopics"][0]
@@ -301,7 +306,7 @@ def test_headline_alone_is_decided(topics, title):
 )
 def test_unrelated_headline_is_not(topics, title):
     decision = decide_topics(title, "", topics)
-    assert not decision.is_immigration_policy and 0 <= decision.score < load_model().threshold
+    assert not decision.is_immigration_policy and 0 <= decision.score < load_model().thresholds["title"]
 
 
 def test_new_user_story_on_detention_and_deportation_rules(topics):
@@ -320,9 +325,22 @@ def test_new_user_story_on_detention_and_deportation_rules(topics):
 def test_score_is_a_probability_and_length_classes_differ(topics):
     model = load_model()
     assert set(model.calibration) == {"title", "short", "full"}
-    assert 0 < model.base_rate < 0.1 and 0 < model.threshold < 1
+    assert set(model.thresholds) == {"title", "short", "full"}
+    assert 0 < model.base_rate < 0.1 and all(0 < t < 1 for t in model.thresholds.values())
     for title, text in [("", ""), (POLICY_TITLE, ""), (POLICY_TITLE, POLICY_TEXT), (SPORTS_TITLE, SPORTS_TEXT)]:
         assert 0.0 <= decide_topics(title, text, topics).score <= 1.0
+
+
+def test_each_length_class_has_its_own_threshold(topics):
+    # a headline is held to the title threshold, a story to the full-text one
+    model = load_model()
+    strict_titles = replace(model, thresholds={"title": 1.01, "short": 1.01, "full": 0.0})
+    assert not decide_topics(POLICY_TITLE, "", topics, strict_titles).is_immigration_policy
+    assert split_parts(SPORTS_TITLE, SPORTS_TEXT * 3).length_class == "full"
+    assert decide_topics(SPORTS_TITLE, SPORTS_TEXT * 3, topics, strict_titles).is_immigration_policy
+    strict_full = replace(model, thresholds={"title": 0.0, "short": 0.0, "full": 1.01})
+    assert decide_topics(SPORTS_TITLE, "", topics, strict_full).is_immigration_policy
+    assert not decide_topics(POLICY_TITLE, POLICY_TEXT * 3, topics, strict_full).is_immigration_policy
 
 
 def test_tagging_cost_is_linear_in_text_length(topics):

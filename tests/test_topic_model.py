@@ -59,6 +59,17 @@ def test_broken_model_file_is_named():
         )
 
 
+def test_format_1_file_has_one_threshold_for_every_length_class():
+    raw = (
+        b'{"format":1,"topic":"t","weights":{"w:visa":1.5},"intercept":-1,"threshold":0.4,"base_rate":0.03,'
+        b'"calibration":{"title":[1,0],"short":[1,0],"full":[1,0]}}'
+    )
+    model = parse_model(gzip.compress(raw), "old.json.gz")
+    assert model.thresholds == {"title": 0.4, "short": 0.4, "full": 0.4}
+    with pytest.raises(ModelError, match="m: no threshold for length class"):
+        parse_model(gzip.compress(raw.replace(b'"threshold":0.4', b'"thresholds":{"full":0.4}')), "m")
+
+
 def test_training_is_deterministic_and_learns(topic):
     items = _toy_items()
     a, b = train_model(items, topic), train_model(items, topic)

@@ -47,7 +47,7 @@ def decide_topics(title: str, text: str, topics: list[Topic], model: TopicModel 
         feats: dict[str, float] | None = None
         if model is not None and topic.use_model and model.topic == topic.id:
             score, feats = model.score(parts, topic, rule_score)
-            version, threshold = model.version, model.threshold
+            version, threshold = model.version, model.thresholds[parts.length_class]
         else:
             score, version, threshold = squash(rule_score), "rules", RULE_THRESHOLD
         score = round(score, 4)

@@ -1,14 +1,14 @@
 """The immigration-policy model: a linear model over `features.py`, stored as a small JSON file.
 
-The file (``models/immigration_policy.json.gz``) holds the weights, a calibration per length
-class and the decision threshold, with its provenance; `train.py` writes it (``newsmon train
+The file (``models/immigration_policy.json.gz``) holds the weights, a calibration and a decision
+threshold per length class, with its provenance; `train.py` writes it (``newsmon train
 topics FILE``) and the same data always gives the same file, so its version (a hash of the
 content) says exactly which model tagged an article. Scoring needs no library: a dot product.
 
 Calibration: per length class (title only, short, full) the raw score is mapped to a probability
-by Platt scaling fitted on held-out folds, then moved from the training set's share of positives
-to ``base_rate`` (the share of immigration-policy stories in a general news stream). A score of
-0.8 thus means about 80% of such articles are immigration-policy stories in such a stream.
+by Platt scaling fitted on held-out folds with the negatives weighted so that positives make up
+``base_rate`` (the share of immigration-policy stories in a general news stream). A score of 0.8
+thus means about 80% of such articles are immigration-policy stories in such a stream.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class TopicModel:
     weights: dict[str, float]
     intercept: float
     calibration: dict[str, tuple[float, float]]  # length class -> (slope, offset) on the raw score
-    threshold: float
+    thresholds: dict[str, float]  # length class -> decision threshold on the calibrated score
     base_rate: float
     provenance: dict[str, Any] = field(default_factory=dict)
     version: str = ""
@@ -104,9 +104,9 @@ class TopicModel:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": 1,
+            "format": 2,
             "topic": self.topic,
-            "threshold": self.threshold,
+            "thresholds": dict(sorted(self.thresholds.items())),
             "base_rate": self.base_rate,
             "intercept": self.intercept,
             "calibration": {k: list(v) for k, v in sorted(self.calibration.items())},
@@ -140,12 +140,19 @@ def parse_model(data: bytes, source: str = "model") -> TopicModel:
         missing = [c for c in LENGTH_CLASSES if c not in calibration]
         if missing:
             raise ModelError(f"{source}: no calibration for length class(es) {', '.join(missing)}")
+        if "thresholds" in raw:
+            thresholds = {k: float(v) for k, v in raw["thresholds"].items()}
+        else:  # format 1: one threshold for every length class
+            thresholds = dict.fromkeys(LENGTH_CLASSES, float(raw["threshold"]))
+        missing = [c for c in LENGTH_CLASSES if c not in thresholds]
+        if missing:
+            raise ModelError(f"{source}: no threshold for length class(es) {', '.join(missing)}")
         return TopicModel(
             topic=str(raw["topic"]),
             weights={str(k): float(v) for k, v in raw["weights"].items()},
             intercept=float(raw["intercept"]),
             calibration=calibration,
-            threshold=float(raw["threshold"]),
+            thresholds=thresholds,
             base_rate=float(raw["base_rate"]),
             provenance=dict(raw.get("provenance") or {}),
             version=content_version(data),

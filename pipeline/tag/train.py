@@ -5,12 +5,14 @@ AllSides dev file (../shared/eval/topics/allsides-dev.jsonl) and data newsmon wr
 used; docs/topics.md records the provenance of the shipped model.
 
 Each article is seen in three views, so the model learns to decide a headline alone as well as a
-full story: title only, title plus first sentence, and the whole text. The weights are a logistic
-regression (scikit-learn, L2) over `features.py`; features seen in fewer than MIN_DF views are
-dropped, which keeps the file small. Calibration per length class and the threshold come from
-held-out folds of the training data (CAL_FOLDS), never from the data the weights were fitted on.
-The threshold is the one with the best F1 at THRESHOLD_BASE_RATE, averaged over short and full
-texts. Deterministic: the same file always gives the same model (and version).
+full story: title only, title plus first sentence, and the whole text. The training set is split
+into CAL_FOLDS folds; on each split a logistic regression (scikit-learn, L2, word features scaled by
+naive-Bayes ratios) over `features.py` is fitted and scores the held-out fold, and the model is the
+average of those fold models. Features seen in fewer than MIN_DF views are dropped, which keeps the
+file small. The held-out scores give the calibration per length class (Platt scaling with negatives
+weighted to BASE_RATE) and each length class's threshold (the best held-out F1 at that class's
+THRESHOLD_BASE_RATES), so neither comes from data the weights were fitted on. Deterministic: the
+same file always gives the same model (and version).
 """
 
 from __future__ import annotations
@@ -33,11 +35,16 @@ from .model import TopicModel
 log = logging.getLogger(__name__)
 
 C = 10.0  # inverse L2 strength: 10 ranked better than 2 in cross-validation (F1 at the best threshold)
+NB_ALPHA = 1.0  # add-one smoothing of the naive-Bayes ratios that scale the word features
 MIN_DF = 3
 MIN_WEIGHT = 0.02  # smaller weights are left out of the file: they barely move a score
 CAL_FOLDS = 3
 BASE_RATE = 0.03  # immigration-policy stories in a general news stream: the calibration target
-THRESHOLD_BASE_RATE = 0.02
+# The base rate each length class's threshold is chosen for (F1 at that rate), all within the 1-5% of
+# a general stream: a headline or feed summary at the low end (it is most of a stream, and its few
+# words mislead most often), a fetched page at the high end (pages come from feeds a user chose),
+# titles alone in between. docs/topics.md shows what each choice costs at other rates.
+THRESHOLD_BASE_RATES: dict[LengthClass, float] = {"title": 0.03, "short": 0.01, "full": 0.05}
 SEED = 0
 CAP_IMMIGRATION = "9"  # Comparative Agendas Project major topic code
 
@@ -157,18 +164,34 @@ class _Views:
         self.always_kept = [j for j, n in enumerate(self.names) if not n.startswith(("w:", "t:", "h:"))]
 
     def fit(self, rows: list[int]) -> tuple[dict[str, float], float]:
-        """Weights and intercept of a logistic regression on these rows (features in >= MIN_DF of them)."""
+        """Weights and intercept of a logistic regression on these rows (features in >= MIN_DF of them).
+
+        Word features are first scaled by their naive-Bayes log-count ratio (NB-LR): a word that is
+        far more common in one class starts with a larger value, so the L2 penalty holds it back less
+        than a word seen evenly in both. The scale is folded into the stored weights, so scoring is the
+        same dot product over the same features.
+        """
         import numpy as np
+        from scipy.sparse import diags
         from sklearn.linear_model import LogisticRegression
 
         x = self.matrix[rows]
+        y = np.array([self.labels[j] for j in rows])
         df = np.asarray((x != 0).sum(axis=0)).ravel()
         df[self.always_kept] = MIN_DF
         cols = np.flatnonzero(df >= MIN_DF)
+        x = x[:, cols]
+        present = (x != 0).astype(float)
+        pos = NB_ALPHA + np.asarray(present[y].sum(axis=0)).ravel()
+        neg = NB_ALPHA + np.asarray(present[~y].sum(axis=0)).ravel()
+        scale = np.abs(np.log((pos / pos.sum()) / (neg / neg.sum())))
+        scale[np.isin(cols, self.always_kept)] = 1.0  # phrase scores and length biases keep their scale
         lr = LogisticRegression(C=C, max_iter=2000)
-        lr.fit(x[:, cols], [self.labels[j] for j in rows])
+        lr.fit(x @ diags(scale), y)
         weights = {
-            self.names[c]: round(float(w), 5) for c, w in zip(cols, lr.coef_[0], strict=True) if abs(w) >= MIN_WEIGHT
+            self.names[c]: round(float(w), 5)
+            for c, w in zip(cols, lr.coef_[0] * scale, strict=True)
+            if abs(w) >= MIN_WEIGHT
         }
         return weights, round(float(lr.intercept_[0]), 5)
 
@@ -183,16 +206,18 @@ def featurized_views(items: Sequence[LabelledItem], topic: Topic) -> _Views:
     return _Views(items, topic)
 
 
-def _platt(scores: list[float], labels: list[bool]) -> tuple[float, float]:
+def _platt(scores: list[float], labels: list[bool], base_rate: float) -> tuple[float, float]:
+    """Slope and offset of a sigmoid on the raw score, fitted with the negatives weighted so that
+    positives make up ``base_rate``: calibrated at that rate directly. (Fitting at the training
+    prior and moving the offset to the base rate assumes a sigmoid fits both ends; on AllSides it left
+    the scores too sure: of the full texts scored 0.6-0.8, under half were positives at 3%.)"""
     from sklearn.linear_model import LogisticRegression
 
+    pos = sum(labels)
+    neg_weight = (1 - base_rate) / base_rate * pos / (len(labels) - pos)
     lr = LogisticRegression(C=1e6, max_iter=1000)
-    lr.fit([[s] for s in scores], labels)
+    lr.fit([[s] for s in scores], labels, sample_weight=[1.0 if y else neg_weight for y in labels])
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
-
-
-def _logit(p: float) -> float:
-    return math.log(p / (1 - p))
 
 
 def f1_at_base_rate(scores: list[float], labels: list[bool], threshold: float, base_rate: float) -> float:
@@ -208,6 +233,16 @@ def f1_at_base_rate(scores: list[float], labels: list[bool], threshold: float, b
         return 0.0
     p, r = tp / (tp + fp), tp / pos
     return 2 * p * r / (p + r)
+
+
+def _average(weights: list[dict[str, float]], intercepts: list[float]) -> tuple[dict[str, float], float]:
+    total: dict[str, float] = {}
+    for w in weights:
+        for name, value in w.items():
+            total[name] = total.get(name, 0.0) + value
+    n = len(weights)
+    averaged = {name: round(v / n, 5) for name, v in sorted(total.items()) if abs(v / n) >= MIN_WEIGHT}
+    return averaged, round(sum(intercepts) / n, 5)
 
 
 def train_model(
@@ -228,48 +263,55 @@ def train_model(
     inner = dict(zip(subset, fold_of(items, CAL_FOLDS), strict=True))  # item index in views -> fold
     rows = [j for j, o in enumerate(views.owner) if o in inner]
     held_out: dict[int, float] = {}
+    fold_weights: list[dict[str, float]] = []
+    fold_intercepts: list[float] = []
     for k in range(CAL_FOLDS):
         weights, intercept = views.fit([j for j in rows if inner[views.owner[j]] != k])
+        fold_weights.append(weights)
+        fold_intercepts.append(intercept)
         for j in rows:
             if inner[views.owner[j]] == k:
                 held_out[j] = views.raw(weights, intercept, j)
-    weights, intercept = views.fit(rows)
+    # The model is the average of the fold models, not a refit on all rows: a refit sees more data and
+    # scores more extremely than the fold models the calibration and threshold were fitted on.
+    weights, intercept = _average(fold_weights, fold_intercepts)
 
-    prior = sum(it.label for it in items) / len(items)
-    shift = _logit(BASE_RATE) - _logit(prior)
     calibration: dict[str, tuple[float, float]] = {}
     calibrated: dict[str, tuple[list[float], list[bool]]] = {}
     for lc in LENGTH_CLASSES:
         idx = [j for j in rows if views.length_class[j] == lc]
         if len({views.labels[j] for j in idx}) < 2:
             raise ValueError(f"training data has no positive or no negative {lc} texts to calibrate on")
-        slope, offset = _platt([held_out[j] for j in idx], [views.labels[j] for j in idx])
-        calibration[lc] = (round(slope, 5), round(offset + shift, 5))
-        probs = [1 / (1 + math.exp(-max(-30.0, min(30.0, slope * held_out[j] + offset + shift)))) for j in idx]
+        slope, offset = _platt([held_out[j] for j in idx], [views.labels[j] for j in idx], BASE_RATE)
+        calibration[lc] = (round(slope, 5), round(offset, 5))
+        probs = [1 / (1 + math.exp(-max(-30.0, min(30.0, slope * held_out[j] + offset)))) for j in idx]
         calibrated[lc] = (probs, [views.labels[j] for j in idx])
 
     candidates = [round(0.05 * i, 2) for i in range(1, 20)]
-    threshold = max(
-        candidates,
-        key=lambda t: sum(f1_at_base_rate(*calibrated[lc], t, THRESHOLD_BASE_RATE) for lc in ("short", "full")),
-    )
+    thresholds: dict[str, float] = {}
+    for lc in LENGTH_CLASSES:
+        probs, labels = calibrated[lc]
+        rate = THRESHOLD_BASE_RATES[lc]
+        thresholds[lc] = max(candidates, key=lambda t: f1_at_base_rate(probs, labels, t, rate))
     info = dict(provenance or {})
     info.update(
         {
             "items": len(items),
             "positives": sum(it.label for it in items),
-            "method": f"logistic regression (scikit-learn, C={C}, min_df={MIN_DF}) over features.py; "
-            f"Platt calibration per length class on {CAL_FOLDS} held-out folds",
-            "threshold_rule": f"best mean F1 of short and full texts at a {THRESHOLD_BASE_RATE:.0%} base rate",
+            "method": f"average of {CAL_FOLDS} fold logistic regressions (scikit-learn, C={C}, "
+            f"min_df={MIN_DF}) over features.py, word features scaled by naive-Bayes log-count ratios; "
+            f"Platt calibration per length class on the held-out folds, negatives weighted to {BASE_RATE:.0%}",
+            "threshold_rule": "per length class, best F1 on held-out folds at a base rate of "
+            + ", ".join(f"{r:.0%} ({lc})" for lc, r in THRESHOLD_BASE_RATES.items()),
         }
     )
-    log.info("trained topic model: %d weights, threshold %.2f", len(weights), threshold)
+    log.info("trained topic model: %d weights, thresholds %s", len(weights), thresholds)
     return TopicModel(
         topic=topic.id,
         weights=weights,
         intercept=intercept,
         calibration=calibration,
-        threshold=threshold,
+        thresholds=thresholds,
         base_rate=BASE_RATE,
         provenance=info,
     )
@@ -324,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_bytes(data)
     print(
         f"wrote {args.out} ({len(data) // 1024} KiB, version {version}): {len(model.weights)} weights, "
-        f"threshold {model.threshold}, trained on {len(items)} articles of {args.path.name}"
+        f"thresholds {model.thresholds}, trained on {len(items)} articles of {args.path.name}"
     )
     return 0
 
