@@ -578,3 +578,33 @@ def test_second_copy_of_the_story_is_dropped_but_a_repeated_line_is_kept():
     for i in range(8):
         assert art.text.count(f"Paragraph {i} of the guide") == 1
     assert art.text.count("Asparagus and eggs") == 2
+
+
+def test_theme_class_containing_x_post_is_not_a_social_post():
+    # "zox-post-body" (a WordPress theme) contains "x-post" but is no embedded X post: the page around
+    # the story, with its teaser list, must not be kept as one post.
+    teasers = "".join(
+        f"<li><a href='/t{i}'>Another headline number {i} from the same writer</a></li>" for i in range(8)
+    )
+    body = (
+        "<div class='zox-post-body-wrap'><div class='zox-post-body'>" + "".join(_PARAS) + "</div>"
+        f"<div class='zox-post-more'><h2>More from Jane Doe</h2><ul>{teasers}</ul></div></div>"
+    )
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Another headline" not in art.text
+    assert "— " not in art.text  # no post signature line
+
+
+def test_list_of_sources_after_the_story_is_cut_and_photo_credits_dropped():
+    refs = "".join(f"<p>Author {i}, et al. (2021). A study of the topic number {i}.</p>" for i in range(6))
+    body = (
+        "".join(_PARAS[:4])
+        + "<p>Getty Images / Jane Photographer</p>"
+        + "".join(_PARAS[4:])
+        + f"<h3>References</h3>{refs}"
+    )
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 0 of the guide" in art.text and "Paragraph 7 of the guide" in art.text
+    assert "Getty Images" not in art.text
+    assert "References" not in art.text and "A study of the topic" not in art.text

@@ -32,7 +32,7 @@ _POS = re.compile(
 )
 _SOCIAL_CLASS = re.compile(
     r"twitter-tweet|twitter-video|instagram-media|tiktok-embed|text-post-media|threads-(?:embed|post)|mastodon-embed|"
-    r"fb-xfbml|fb-post|bluesky-embed|reddit-embed|x-post|embedded-post|social-embed",
+    r"fb-xfbml|fb-post|bluesky-embed|reddit-embed|(?<![\w-])x-post|embedded-post|social-embed",
     re.IGNORECASE,
 )
 _INLINE_JUNK = re.compile(r"rollover|hovercard|tooltip|sr-only|visually-?hidden|screen-?reader|offscreen", re.I)

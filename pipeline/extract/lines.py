@@ -23,7 +23,10 @@ _BOILER_LINE = re.compile(
     re.IGNORECASE,
 )
 _CAPTION_LINE = re.compile(
-    r"\((?:image|photo|picture|pic|pictured|credit|photograph|foto)s?(?: credit)?\s*:[^)]*\)\s*$|^image (?:copyright|caption)\b",
+    r"\((?:image|photo|picture|pic|pictured|credit|photograph|foto)s?(?: credit)?\s*:[^)]*\)\s*$|^image (?:copyright|caption)\b|"
+    # a bare photo credit: "Getty Images / Jane Doe", "Shutterstock via Acme"
+    r"^(?:(?:photo|image)s?(?: credit)?:?\s*)?(?:getty images|shutterstock|istock(?:photo)?|alamy|unsplash|pexels)"
+    r"(?:\s*[/|]\s*[^.!?]{0,80}|\s+(?:via|for|plus)\s+[^.!?]{0,60})?$",
     re.IGNORECASE,
 )
 _SOCIAL_PLUG = re.compile(

@@ -14,13 +14,20 @@ _TEASER_HEADING = re.compile(
     r"read (?:next|this next)\b.{0,40}|(?:you|we think you) (?:may|might|will|would) (?:also )?(?:like|enjoy|love|be interested).{0,40}|"
     r"recommended(?: for you| reading| stories| articles)?|most (?:popular|read|viewed|shared|recent)(?: stories| articles| posts)?|"
     r"trending(?: now| stories| articles)?|top stories|popular (?:stories|articles|posts|now)|what to read next|"
-    r"editor'?s picks|in other news|around the web|from (?:our|the) partners|up next|keep reading)\s*[:.!]?$",
+    r"editor'?s picks|in other news|around the web|from (?:our|the) partners|up next|keep reading|"
+    r"recent (?:posts|articles|stories)\b.{0,40})\s*[:.!]?$",
     re.IGNORECASE,
 )
 # ... and headings that open the comment thread.
 _COMMENTS_HEADING = re.compile(
     r"^(?:\d+ (?:comments?|responses|replies)|comments?(?: \(\d+\))?|leave a (?:reply|comment)|"
     r"join the (?:conversation|discussion)|(?:post|add|write) a comment)\s*[:.!]?$",
+    re.IGNORECASE,
+)
+# ... and headings that open the list of sources at the end of the story.
+_SOURCES_HEADING = re.compile(
+    r"^(?:references|sources|bibliography|citations|works cited|footnotes|sources and references|"
+    r"how we (?:reviewed|sourced|fact[- ]checked) this (?:article|story|post))\s*[:.]?$",
     re.IGNORECASE,
 )
 
@@ -36,7 +43,7 @@ def cut_teasers(kept: list[Block]) -> list[Block]:
     while i < n:
         b = kept[i]
         if not b.post and not b.boiler and len(b.text) < 70:
-            if prose >= 1000 and _COMMENTS_HEADING.match(b.text):
+            if prose >= 1000 and (_COMMENTS_HEADING.match(b.text) or _SOURCES_HEADING.match(b.text)):
                 break
             if _TEASER_HEADING.match(b.text):
                 i += 1
