@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.extract.body as extract_body
 from pipeline.evaluation.extraction import page_scores, shingles
 from pipeline.extract.body import MAX_HTML_BYTES, extract_article, find_posts
 from pipeline.records import Article
@@ -608,3 +609,30 @@ def test_list_of_sources_after_the_story_is_cut_and_photo_credits_dropped():
     assert "Paragraph 0 of the guide" in art.text and "Paragraph 7 of the guide" in art.text
     assert "Getty Images" not in art.text
     assert "References" not in art.text and "A study of the topic" not in art.text
+
+
+def test_product_cards_holding_paragraphs_are_story_but_teaser_cards_are_not(monkeypatch):
+    # A buying guide: an introduction, then each product reviewed in a "product-card" box with paragraphs
+    # of its own (a weak boilerplate name), then teaser cards and a share bar. newsmon's own container
+    # must hold the cards: the trafilatura second opinion is switched off.
+    monkeypatch.setattr(extract_body, "needs_second_opinion", lambda text, prose: False)
+    long = (
+        "It was tested for a month in our lab against every rival at its price, and it came out ahead on "
+        "battery life, on the quality of its screen and on how quietly it ran under load, which matters to "
+        "anyone who works in a library, a shared office or on a train late at night."
+    )
+    cards = "".join(
+        f"<div class='product-card'><h3>Laptop model {i}</h3><p>Laptop model {i} is our pick. {long}</p>"
+        f"<p>Its keyboard number {i} is firm. {long}</p></div>"
+        for i in range(4)
+    )
+    teasers = "".join(
+        f"<div class='teaser-card'><a href='/t{i}'>Another guide number {i} to read next</a></div>" for i in range(6)
+    )
+    share = "<div class='share-bar'><a href='/s'>Share</a> <a href='/t'>Tweet</a></div>"
+    body = "<div class='guide'>" + "".join(_PARAS[:6]) + cards + "</div>" + teasers + share
+    art = extract_article(_page(body), "https://example.test/guide")
+    assert "Paragraph 0 of the guide" in art.text
+    for i in range(4):
+        assert f"Laptop model {i} is our pick" in art.text and f"Its keyboard number {i}" in art.text
+    assert "Another guide number" not in art.text and "Tweet" not in art.text

@@ -40,13 +40,18 @@ _POPUP = re.compile(r"rollover|hovercard|tooltip", re.I)  # a popup wrapped arou
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
+# Names of page-builder boxes that hold boilerplate as often as parts of a story (a product card in a
+# buying guide, a recipe card, a promo box with a paragraph of its own): weak evidence, see WEAK.
+_WEAK_NEG = re.compile(r"widget|card|promo|callout", re.IGNORECASE)
+WEAK = 32  # attr_flags bit: boilerplate by weak names only
+
 _FLAG_CACHE: dict[str, int] = {}
 _TOKEN_FLAGS: dict[str, int] = {}
 _POS_FLAG = 16
 
 
 def _token_flags(token: str) -> int:
-    """Flags of one class or id token: 1 social, 2 negative, 4 inline junk, 8 popup, 16 positive."""
+    """Flags of one class or id token: 1 social, 2 negative, 4 inline junk, 8 popup, 16 positive, 64 strong negative."""
     flags = _TOKEN_FLAGS.get(token)
     if flags is None:
         flags = (
@@ -56,6 +61,8 @@ def _token_flags(token: str) -> int:
             | (8 if _POPUP.search(token) else 0)
             | (_POS_FLAG if _POS.search(token) else 0)
         )
+        if flags & 2 and _NEG.search(_WEAK_NEG.sub(" ", token)):
+            flags |= 64
         if len(_TOKEN_FLAGS) > 100_000:
             _TOKEN_FLAGS.clear()
         _TOKEN_FLAGS[token] = flags
@@ -63,7 +70,8 @@ def _token_flags(token: str) -> int:
 
 
 def attr_flags(attrs: str) -> int:
-    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk, 8 popup (cached per string).
+    """Bit flags for a class+id string: 1 social post, 2 boilerplate, 4 inline junk, 8 popup, 32 (WEAK)
+    boilerplate by weak names only (cached per string).
 
     The patterns never span whitespace, so a string's flags are those of its tokens combined; tokens
     repeat far more across pages than whole class strings do, which keeps the regexes off the hot path.
@@ -76,6 +84,8 @@ def attr_flags(attrs: str) -> int:
         flags = any_flags & 1
         if any_flags & 2 and not any_flags & _POS_FLAG:
             flags |= 2 | (any_flags & 4)
+            if not any_flags & 64:
+                flags |= WEAK
             if any_flags & 4:
                 flags |= any_flags & 8
         if len(_FLAG_CACHE) > 100_000:

@@ -8,6 +8,10 @@ from pipeline.extract.blocks import CJK, WORD, Block, is_sentence_like, word_key
 from pipeline.extract.walker import Walker
 
 _KADANE_RATIO = 1.5  # a contiguous block run beats the best element only when clearly better
+# A box named by weak names only (card, widget, promo) holds story text when it holds this many
+# paragraphs of this weight (about as many characters of link-poor prose); chosen on the WCXB dev half.
+_STORY_BOX_PARAGRAPHS = 2
+_STORY_PARAGRAPH_WEIGHT = 250.0
 _COOKIE_TEXT = re.compile(
     r"\bcookies?\b.{0,200}\b(?:consent|browser|website|privacy|experience|opt[- ]out|third[- ]party|necessary)\b|"
     r"\b(?:consent|browser|website|privacy|experience|opt[- ]out|third[- ]party)\b.{0,200}\bcookies?\b",
@@ -43,7 +47,8 @@ def _resolve_boiler(w: Walker) -> list[float]:
 
     A boilerplate-looking container (by tag or class) that holds a large share of the page's
     paragraph weight is the article wrapper after all and is not marked; a <header> is kept when
-    it holds a real paragraph.
+    it holds a real paragraph; a box named by weak names only (see :data:`.classes.WEAK`) is kept when
+    it holds paragraphs of its own and no strong name encloses it.
     """
     blocks = w.blocks
     for start, end in w.post_ranges:
@@ -56,9 +61,13 @@ def _resolve_boiler(w: Walker) -> list[float]:
         acc += x if x > 0 else 0.0
         pos_prefix.append(acc)
     total = acc
+    paragraphs = [0]  # prefix count of long paragraphs
+    for x in raw:
+        paragraphs.append(paragraphs[-1] + (x >= _STORY_PARAGRAPH_WEIGHT))
     # Ranges are marked through a difference array, so nesting costs nothing (O(blocks + ranges)).
     by_class = [0] * (len(blocks) + 1)
     by_other = [0] * (len(blocks) + 1)
+    story_boxes = [0] * (len(blocks) + 1)  # weak-named boxes that hold paragraphs of prose
     for start, end, kind in w.boiler_ranges:
         inside = pos_prefix[end] - pos_prefix[start]
         if kind == "header":
@@ -68,9 +77,12 @@ def _resolve_boiler(w: Walker) -> list[float]:
             continue
         elif kind == "hidden" and total > 0 and inside > 0.6 * total:
             continue
-        marks = by_class if kind == "class" else by_other
+        marks = by_class if kind in ("class", "weak") else by_other
         marks[start] += 1
         marks[end] -= 1
+        if kind == "weak" and paragraphs[end] - paragraphs[start] >= _STORY_BOX_PARAGRAPHS:
+            story_boxes[start] += 1
+            story_boxes[end] -= 1
     # Class names are weak evidence: when they would leave less than a fifth of the page's paragraph
     # weight (the story split into sibling "widget"/"card"/"field--label-hidden" boxes), ignore them.
     kept = 0.0
@@ -81,11 +93,14 @@ def _resolve_boiler(w: Walker) -> list[float]:
         if x > 0 and not c and not o:
             kept += x
     use_class = total <= 0 or kept >= 0.2 * total
-    c = o = 0
+    # When class names count, a weak-named box holding paragraphs (a product card in a buying guide, a
+    # recipe card) is story text unless a strong name around or inside it says otherwise.
+    c = o = s = 0
     for i, b in enumerate(blocks):
         c += by_class[i]
         o += by_other[i]
-        if (o or (c and use_class)) and not b.post:
+        s += story_boxes[i]
+        if (o or (c and use_class and c > s)) and not b.post:
             b.boiler = True
     weights = [_weight(b) for b in blocks]
     for i, b in enumerate(blocks):

@@ -24,7 +24,7 @@ from pipeline.extract.blocks import (
     Block,
     norm,
 )
-from pipeline.extract.classes import HIDDEN_STYLE, attr_flags, attr_text, shows_link
+from pipeline.extract.classes import HIDDEN_STYLE, WEAK, attr_flags, attr_text, shows_link
 from pipeline.extract.second_opinion import is_prose_block
 
 _MARK = "\x01"  # an inline element boundary, resolved when a block is flushed
@@ -105,7 +105,7 @@ class Walker:
                 elif tag == "header":
                     kind = "header"
                 elif flags & 2 and tag not in NO_CLASS_BOILER:
-                    kind = "class"
+                    kind = "weak" if flags & WEAK else "class"
                 elif el.get("hidden") is not None or el.get("aria-hidden") == "true":
                     kind = "hidden"
                 else:
