@@ -636,3 +636,19 @@ def test_product_cards_holding_paragraphs_are_story_but_teaser_cards_are_not(mon
     for i in range(4):
         assert f"Laptop model {i} is our pick" in art.text and f"Its keyboard number {i}" in art.text
     assert "Another guide number" not in art.text and "Tweet" not in art.text
+
+
+def test_drupal_label_hidden_fields_and_a_closing_table_are_story():
+    # Drupal marks where a field's label goes ("field--label-hidden"), not boilerplate; a data table that
+    # ends the story keeps its short rows.
+    answers = "".join(
+        f"<div class='field field--name-field-answer field--label-hidden'><h3>Question number {i}?</h3>"
+        f"<p>Answer number {i} is short but it is the answer.</p></div>"
+        for i in range(3)
+    )
+    rows = "".join(f"<tr><td>October {i}</td><td>12pm</td><td>Room {i}</td></tr>" for i in range(1, 5))
+    body = "<div class='story'>" + "".join(_PARAS) + answers + f"<table>{rows}</table></div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Answer number 2 is short" in art.text
+    assert "October 4 12pm Room 4" in art.text

@@ -100,7 +100,7 @@ def trim_edges(kept: list[Block]) -> list[Block]:
     """Drop short non-sentence lines at the edges (bylines, datelines, tag lists)."""
 
     def weak(b: Block) -> bool:
-        return not b.post and len(b.text) < 60 and not is_sentence_like(b) and not b.heading
+        return not b.post and len(b.text) < 60 and not is_sentence_like(b) and not b.heading and b.tag != "tr"
 
     i, j = 0, len(kept)
     while i < j and weak(kept[i]):
