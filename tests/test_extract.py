@@ -638,17 +638,9 @@ def test_product_cards_holding_paragraphs_are_story_but_teaser_cards_are_not(mon
     assert "Another guide number" not in art.text and "Tweet" not in art.text
 
 
-def test_drupal_label_hidden_fields_and_a_closing_table_are_story():
-    # Drupal marks where a field's label goes ("field--label-hidden"), not boilerplate; a data table that
-    # ends the story keeps its short rows.
-    answers = "".join(
-        f"<div class='field field--name-field-answer field--label-hidden'><h3>Question number {i}?</h3>"
-        f"<p>Answer number {i} is short but it is the answer.</p></div>"
-        for i in range(3)
-    )
+def test_data_table_closing_the_story_keeps_its_short_rows():
     rows = "".join(f"<tr><td>October {i}</td><td>12pm</td><td>Room {i}</td></tr>" for i in range(1, 5))
-    body = "<div class='story'>" + "".join(_PARAS) + answers + f"<table>{rows}</table></div>"
+    body = "<div class='story'>" + "".join(_PARAS) + f"<table>{rows}</table></div>"
     art = extract_article(_page(body), "https://example.test/a")
     assert "Paragraph 7 of the guide" in art.text
-    assert "Answer number 2 is short" in art.text
     assert "October 4 12pm Room 4" in art.text

@@ -43,8 +43,6 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNO
 # Names of page-builder boxes that hold boilerplate as often as parts of a story (a product card in a
 # buying guide, a recipe card, a promo box with a paragraph of its own): weak evidence, see WEAK.
 _WEAK_NEG = re.compile(r"widget|card|promo|callout", re.IGNORECASE)
-# Drupal's "field--label-hidden" says where a field's label goes, not that the field is boilerplate.
-_FIELD_LABEL = re.compile(r"field--label-(?:hidden|above|inline|visually_hidden)$")
 WEAK = 32  # attr_flags bit: boilerplate by weak names only
 
 _FLAG_CACHE: dict[str, int] = {}
@@ -55,8 +53,6 @@ _POS_FLAG = 16
 def _token_flags(token: str) -> int:
     """Flags of one class or id token: 1 social, 2 negative, 4 inline junk, 8 popup, 16 positive, 64 strong negative."""
     flags = _TOKEN_FLAGS.get(token)
-    if flags is None and _FIELD_LABEL.match(token):
-        flags = 0
     if flags is None:
         flags = (
             (1 if _SOCIAL_CLASS.search(token) else 0)
