@@ -644,3 +644,18 @@ def test_data_table_closing_the_story_keeps_its_short_rows():
     art = extract_article(_page(body), "https://example.test/a")
     assert "Paragraph 7 of the guide" in art.text
     assert "October 4 12pm Room 4" in art.text
+
+
+def test_teaser_cards_with_excerpts_under_a_related_heading_are_dropped():
+    excerpt = (
+        "An excerpt of another post, long enough to read as a paragraph of prose: it tells the reader what "
+        "the other post is about and invites a click, with a full stop at the end of it."
+    )
+    cards = "".join(
+        f"<div class='post-{i}'><h3><a href='/p{i}'>Another post number {i}</a></h3><p>{excerpt}</p></div>"
+        for i in range(3)
+    )
+    body = "".join(_PARAS) + f"<h2>Related Blog Posts</h2>{cards}"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Another post number" not in art.text and "An excerpt of another post" not in art.text

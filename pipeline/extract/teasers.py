@@ -10,7 +10,7 @@ from pipeline.extract.lines import is_prose
 # Headings that open a list of teasers ("More from Jane Doe", "Latest News", "You may also like")...
 _TEASER_HEADING = re.compile(
     r"^(?:more (?:from|on|in|about|by|stories|news|articles|posts|like this)\b.{0,60}|"
-    r"latest(?: news| stories| articles| posts| videos)?|related(?: articles?| stories| posts| news| content| reading| coverage)?|"
+    r"latest(?: news| stories| articles| posts| videos)?|related(?: blog)?(?: articles?| stories| posts| news| content| reading| coverage)?|"
     r"read (?:next|this next)\b.{0,40}|(?:you|we think you) (?:may|might|will|would) (?:also )?(?:like|enjoy|love|be interested).{0,40}|"
     r"recommended(?: for you| reading| stories| articles)?|most (?:popular|read|viewed|shared|recent)(?: stories| articles| posts)?|"
     r"trending(?: now| stories| articles)?|top stories|popular (?:stories|articles|posts|now)|what to read next|"
@@ -34,7 +34,7 @@ _SOURCES_HEADING = re.compile(
 
 def cut_teasers(kept: list[Block]) -> list[Block]:
     """Drop teaser lists (a short heading such as "More from Jane Doe" or "Latest News" and the items under
-    it, up to the next paragraph of prose) and, once the story has had some prose, a comment thread (from
+    it, up to the next paragraph of prose that is not the excerpt under a linked title) and, once the story has had some prose, a comment thread (from
     a heading such as "33 Comments" or "Leave a Reply" to the end)."""
     n = len(kept)
     out: list[Block] = []
@@ -47,7 +47,10 @@ def cut_teasers(kept: list[Block]) -> list[Block]:
                 break
             if _TEASER_HEADING.match(b.text):
                 i += 1
-                while i < n and not kept[i].post and not is_prose(kept[i]):
+                card = -1  # container of the last linked title: a teaser card whose excerpt goes too
+                while i < n and not kept[i].post and (not is_prose(kept[i]) or kept[i].group == card):
+                    if kept[i].heading and kept[i].link_len > 0.5 * len(kept[i].text):
+                        card = kept[i].group
                     i += 1
                 continue
         if not b.boiler and is_prose(b):
