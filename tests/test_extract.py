@@ -659,3 +659,13 @@ def test_teaser_cards_with_excerpts_under_a_related_heading_are_dropped():
     art = extract_article(_page(body), "https://example.test/a")
     assert "Paragraph 7 of the guide" in art.text
     assert "Another post number" not in art.text and "An excerpt of another post" not in art.text
+
+
+def test_second_copy_of_a_list_of_short_paragraphs_is_dropped():
+    items = [f"Point number {i}: the agency plans, creates and runs a campaign for you." for i in range(5)]
+    first = "".join(f"<p>{x}</p>" for x in items)
+    body = "".join(_PARAS[:4]) + first + "".join(_PARAS[4:]) + f"<div class='mobile'>{first}</div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    for x in items:
+        assert art.text.count(x) == 1

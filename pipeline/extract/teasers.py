@@ -61,25 +61,36 @@ def cut_teasers(kept: list[Block]) -> list[Block]:
 
 
 _REPEAT_MIN_CHARS = 150
+_REPEAT_SHORT_CHARS = 60  # shorter paragraphs count as a copy only in a run of _REPEAT_SHORT_RUN or more
+_REPEAT_SHORT_RUN = 3
 
 
 def drop_second_copy(kept: list[Block]) -> list[Block]:
-    """Drop long paragraphs that repeat, in the same order, a run of two or more met earlier: a second
-    copy of the story (desktop and mobile layouts). A single repeated line (a meal plan naming the same
-    dish twice, a pull quote) is kept."""
+    """Drop paragraphs that repeat, in the same order, a run met earlier: a second copy of the story
+    (desktop and mobile layouts). A run is two or more long paragraphs, or three or more of any length
+    but short lines. A single repeated line (a meal plan naming the same dish twice, a pull quote) is kept."""
     first: dict[str, int] = {}
-    copy_of = [-1] * len(kept)
+    n = len(kept)
+    copy_of = [-1] * n
     for i, b in enumerate(kept):
-        if len(b.text) >= _REPEAT_MIN_CHARS and not b.post:
+        if len(b.text) >= _REPEAT_SHORT_CHARS and not b.post:
             j = first.setdefault(b.text, i)
             if j != i:
                 copy_of[i] = j
-    n = len(kept)
-
-    def in_run(i: int) -> bool:
-        j = copy_of[i]
-        return j >= 0 and (
-            (i + 1 < n and copy_of[i + 1] == j + 1) or (i > 0 and copy_of[i - 1] >= 0 and copy_of[i - 1] == j - 1)
-        )
-
-    return [b for i, b in enumerate(kept) if not in_run(i)]
+    drop = [False] * n
+    i = 0
+    while i < n:
+        if copy_of[i] < 0:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and copy_of[j] >= 0 and copy_of[j] == copy_of[j - 1] + 1:
+            j += 1
+        run = range(i, j)
+        if len(run) >= _REPEAT_SHORT_RUN or (
+            len(run) >= 2 and all(len(kept[k].text) >= _REPEAT_MIN_CHARS for k in run)
+        ):
+            for k in run:
+                drop[k] = True
+        i = j
+    return [b for i, b in enumerate(kept) if not drop[i]]
