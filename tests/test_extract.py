@@ -669,3 +669,18 @@ def test_second_copy_of_a_list_of_short_paragraphs_is_dropped():
     assert "Paragraph 7 of the guide" in art.text
     for x in items:
         assert art.text.count(x) == 1
+
+
+def test_folded_accordion_panels_are_text_but_other_hidden_boxes_are_not():
+    panels = "".join(
+        f"<div class='accordion-item'><h3>Question number {i}?</h3><div class='accordion-body' hidden>"
+        f"<p>Answer number {i}: the panel opens on a click and its text is part of the page, as readers see it.</p>"
+        f"</div></div>"
+        for i in range(3)
+    )
+    hidden = "<div style='display:none'><p>A hidden sign-up message that no reader sees on the page at all.</p></div>"
+    body = "<div class='story'>" + "".join(_PARAS) + panels + hidden + "</div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Answer number 2: the panel opens" in art.text
+    assert "hidden sign-up message" not in art.text

@@ -14,7 +14,8 @@ The extractor works on an lxml tree in one pass, one module per concern:
    holds a small share of the page's prose, and class names are ignored altogether when they would
    leave under a fifth of it (stories split into sibling "widget", "card" or "label-hidden" boxes); a box
    named only by weak names (card, widget, promo, callout) that holds two long paragraphs is story text
-   (a product card in a buying guide, a recipe card);
+   (a product card in a buying guide, a recipe card); a hidden box is boilerplate unless it is a folded
+   panel (accordion, tab, FAQ answer) that a click opens;
 6. the main container is the element whose block range has the largest total weight (a maximum-sum
    subtree, computed with prefix sums), so an article split by an ad box is still kept whole;
 7. drop teaser lists under headings such as "More from Jane Doe" or "Latest News" and a comment

@@ -113,3 +113,17 @@ def shows_link(el: HtmlElement) -> bool:
         return False
     # the wrapper holds the link and, after it, the popup panel itself
     return any(_POPUP.search(attr_text(c)) for c in children[1:] if isinstance(c.tag, str))
+
+
+# Hidden boxes that a click unfolds (accordion panels, tabs, FAQ answers) hold page text, not boilerplate.
+_FOLDED = re.compile(r"accordion|collaps|tab-?pane|tab-?panel|faq|toggle|expand|disclosure", re.IGNORECASE)
+
+
+def folded(el: HtmlElement) -> bool:
+    """A hidden element that is a folded panel: role tabpanel/region, or a panel-like class on it or its parent."""
+    if el.get("role") in ("tabpanel", "region"):
+        return True
+    if _FOLDED.search(attr_text(el)):
+        return True
+    parent = el.getparent()
+    return parent is not None and bool(_FOLDED.search(attr_text(parent)))

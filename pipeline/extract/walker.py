@@ -24,7 +24,7 @@ from pipeline.extract.blocks import (
     Block,
     norm,
 )
-from pipeline.extract.classes import HIDDEN_STYLE, WEAK, attr_flags, attr_text, shows_link
+from pipeline.extract.classes import HIDDEN_STYLE, WEAK, attr_flags, attr_text, folded, shows_link
 from pipeline.extract.second_opinion import is_prose_block
 
 _MARK = "\x01"  # an inline element boundary, resolved when a block is flushed
@@ -112,6 +112,8 @@ class Walker:
                     st = el.get("style")
                     if st and HIDDEN_STYLE.search(st):
                         kind = "hidden"
+                if kind == "hidden" and is_block and folded(el):
+                    kind = ""
                 if is_block:
                     block_stack.append(tag)
                     if tag not in LEAF_BLOCKS:
