@@ -3,19 +3,24 @@
 In: pending items (id -> item document). Out: their articles and statements indexed, and each item
 marked processed, skipped, failed or pending again (retry later), with the reason.
 
-The three stages overlap. The scheduler fetches pages per host (pipeline.schedule) and each page
-goes to the CPU pool as it arrives; whenever the next `store_every` items (in the order they were
-taken) are all enriched, they are stored together (pipeline.store.articles: a constant number of
-Elasticsearch requests) and marked, while later pages are still being fetched and enriched. The
-decisions of later chunks see the earlier ones through one BatchMemory, so the whole run decides as
-if the articles had been stored one by one in item order.
+The three stages overlap, and all three work in store order: items sorted by published time, cut
+into chunks of `store_every`. The scheduler fetches pages per host (pipeline.schedule), earliest
+first as far as politeness allows; fetched pages go to the CPU pool earliest first, a few per worker
+at a time; whenever the next chunk is all enriched, it is stored together (pipeline.store.articles:
+a constant number of Elasticsearch requests) and marked, while the pool enriches the next one.
+Fetching pauses while MAX_WAITING_PAGES pages wait for the pool, so one call may take thousands of
+items. The decisions of later chunks see the earlier ones through one BatchMemory, so the whole run
+decides as if the articles had been stored one by one in item order.
 """
 
 from __future__ import annotations
 
+import heapq
+import queue
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
@@ -39,6 +44,12 @@ log = stage_logger(__name__)
 Enriched = tuple[Article | None, str | None]
 # A host closed longer than this (Retry-After) has its remaining items put back, due when it reopens.
 MAX_HOST_WAIT_S = 60.0
+# Fetched pages waiting for the CPU pool, at most: fetching pauses beyond this, so memory stays bounded
+# however many items one call takes.
+MAX_WAITING_PAGES = 50
+# Pages handed to the pool per worker: enough to keep it busy while this process stores a chunk
+# (a few hundred ms), few enough that the pool still works in store order.
+POOL_WINDOW_PER_WORKER = 16
 
 
 class ProcessSummary(BaseModel):
@@ -97,6 +108,13 @@ class ItemBatch:
         self.enriching: dict[str, Future[Enriched]] = {}
         self.pages: dict[str, FetchedPage] = {}  # kept until enriched, to retry alone if a worker dies
         self.memory = BatchMemory()
+        self.position = {item_id: n for n, item_id in enumerate(order)}
+        self.waiting: list[tuple[int, str]] = []  # heap of fetched pages not yet in the pool, by store order
+        self.in_flight: set[str] = set()  # in the pool, not finished
+        self.pool_window = POOL_WINDOW_PER_WORKER * max(1, cpu.workers)
+        self.max_waiting = MAX_WAITING_PAGES
+        # fetched pages and finished enrichments, from the scheduler's and the pool's threads
+        self.events: queue.SimpleQueue[tuple[str, str, Any]] = queue.SimpleQueue()
 
     def run(self) -> ProcessSummary:
         p = self.p
@@ -107,18 +125,54 @@ class ItemBatch:
             hold_for=retry_after_of,
             max_wait_s=MAX_HOST_WAIT_S,
         )
-        results = scheduler.run(list(self.items), host_of=lambda i: host_of_url(self.items[i]["url"]), call=self._fetch)
+        fetching = scheduler.start(
+            list(self.position),  # store order: each host's pages in the order their chunks are stored
+            host_of=lambda i: host_of_url(self.items[i]["url"]),
+            call=self._fetch,
+            emit=lambda result: self.events.put(("fetched", *result)),
+            finished=lambda exc: self.events.put(("all fetched", "", exc)),
+            # Back-pressure: pages wait in memory only until the CPU pool can take them.
+            admit=lambda: len(self.waiting) < self.max_waiting,
+        )
         try:
-            for item_id, page in results:
-                self._fetched(item_id, page)
-                while self.chunks and self._ready(self.chunks[0]):
-                    self._store(self.chunks.pop(0))
+            self._loop()
         finally:
-            results.close()  # on an error: send no more requests
+            fetching.stop()  # on an error: send no more requests
         while self.chunks:
             self._store(self.chunks.pop(0))
         p.es.indices.refresh(index=",".join(p.idx(k) for k in ("items", "articles", "statements")))
         return self.summary
+
+    def _loop(self) -> None:
+        """Handle fetched pages and finished enrichments as they come, storing each chunk once it is ready."""
+        all_fetched = False
+        while not (all_fetched and not self.waiting and not self.in_flight):
+            kind, item_id, value = self.events.get()
+            if kind == "fetched":
+                self._fetched(item_id, value)
+            elif kind == "enriched":
+                self.in_flight.discard(item_id)
+            else:  # the scheduler is done: every item was emitted, or it failed
+                if value is not None:
+                    raise value
+                all_fetched = True
+            self._feed_pool()
+            while self.chunks and self._ready(self.chunks[0]):
+                self._store(self.chunks.pop(0))
+
+    def _feed_pool(self) -> None:
+        """Hand waiting pages to the CPU pool, earliest in store order first, a few per worker at most:
+        the pool works in the order the chunks are stored, so storing one overlaps with enriching the next."""
+        while self.waiting and len(self.in_flight) < self.pool_window:
+            _, item_id = heapq.heappop(self.waiting)
+            item = self.items[item_id]
+            future = self.cpu.enrich(item, self.pages[item_id], self.feeds.get(item["feed_id"]))
+            self.enriching[item_id] = future
+            self.in_flight.add(item_id)
+            future.add_done_callback(partial(self._enrichment_done, item_id))
+
+    def _enrichment_done(self, item_id: str, _: Future[Enriched]) -> None:
+        self.events.put(("enriched", item_id, None))
 
     # ---------------------------------------------------------------- the stages
 
@@ -163,7 +217,7 @@ class ItemBatch:
             )
         else:
             self.pages[item_id] = page
-            self.enriching[item_id] = self.cpu.enrich(item, page, self.feeds.get(item["feed_id"]))
+            heapq.heappush(self.waiting, (self.position[item_id], item_id))
 
     def _ready(self, chunk: list[str]) -> bool:
         """Every item of the chunk has failed to fetch or been enriched."""

@@ -287,7 +287,7 @@ class RunSummary(BaseModel):
     digest: AlertSummary = Field(default_factory=AlertSummary)  # the daily digest, when one was due
 
 
-BATCHES_PER_CALL = 10
+BATCHES_PER_CALL = 40
 
 
 @ix.es_errors
@@ -301,7 +301,8 @@ def run_once(
     run.poll = poll_feeds(p, feed_ids, reporter)
     seen: list[str] = []
     while True:
-        # Several batches per call, so that storing one overlaps with fetching and enriching the next.
+        # Many chunks per call, so that storing one overlaps with fetching and enriching the next and the
+        # pool never drains between calls; memory stays bounded (pipeline.batch holds back fetching).
         # Items taken once are not taken again in this run (a retry waits for its backoff anyway).
         batch = pending_items(p, limit=batch_size * BATCHES_PER_CALL, exclude=seen)
         if not batch:

@@ -3,7 +3,8 @@
 Each host gets at most one request at a time, and the next one starts no sooner than its delay after
 the previous one finished (the larger of the configured delay and the site's robots.txt Crawl-delay;
 longer after a 429 or 503 with Retry-After). A worker never waits on a busy host while another
-host's request is ready: it takes the next host whose delay has passed.
+host's request is ready: it takes the next host whose delay has passed. Among those, the task that
+comes first in the order given goes first.
 
 Who may send to a host is asked of a `HostGate`. `LocalGate` keeps that state in this process; a
 gate shared by several workers (issue 16) keeps it elsewhere behind the same two calls.
@@ -108,6 +109,18 @@ class HostDeferred(Exception):
         self.until = until  # epoch seconds
 
 
+class Running:
+    """A dispatch in progress (HostScheduler.start)."""
+
+    def __init__(self, stop: threading.Event, thread: threading.Thread):
+        self._stop, self._thread = stop, thread
+
+    def stop(self) -> None:
+        """Send no new requests; return once those in flight have finished."""
+        self._stop.set()
+        self._thread.join()
+
+
 class HostScheduler(Generic[T, R]):
     """Runs calls on `workers` threads, one at a time per host, each host paced by the gate.
 
@@ -138,27 +151,50 @@ class HostScheduler(Generic[T, R]):
         early stops sending new requests and waits for the ones in flight.
         """
         results: queue.SimpleQueue[tuple[T, R | BaseException] | None] = queue.SimpleQueue()
-        stop = threading.Event()
         failure: list[BaseException] = []
 
-        def dispatch() -> None:
-            try:
-                self._dispatch(tasks, host_of, call, results.put, stop)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+        def finished(exc: BaseException | None) -> None:
+            if exc is not None:
                 failure.append(exc)
-            finally:
-                results.put(None)
+            results.put(None)
 
-        thread = threading.Thread(target=dispatch, name="host-scheduler", daemon=True)
-        thread.start()
+        running = self.start(tasks, host_of, call, emit=results.put, finished=finished)
         try:
             while (item := results.get()) is not None:
                 yield item
             if failure:
                 raise failure[0]
         finally:
-            stop.set()
-            thread.join()
+            running.stop()
+
+    def start(
+        self,
+        tasks: Iterable[T],
+        host_of: Callable[[T], str],
+        call: Callable[[T], R],
+        emit: Callable[[tuple[T, R | BaseException]], None],
+        finished: Callable[[BaseException | None], None],
+        admit: Callable[[], bool] | None = None,
+    ) -> Running:
+        """Dispatch the tasks on a thread of their own: emit((task, result or exception)) as each call
+        finishes, then finished(None), or finished(exc) when the dispatcher itself failed.
+
+        admit: asked before each request; while it says no, no new request starts (back-pressure from a
+        caller whose results pile up). Running.stop() stops new requests and waits for those in flight."""
+        stop = threading.Event()
+
+        def dispatch() -> None:
+            failure: BaseException | None = None
+            try:
+                self._dispatch(tasks, host_of, call, emit, stop, admit or (lambda: True))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                failure = exc
+            finally:
+                finished(failure)
+
+        thread = threading.Thread(target=dispatch, name="host-scheduler", daemon=True)
+        thread.start()
+        return Running(stop, thread)
 
     def _dispatch(
         self,
@@ -167,32 +203,48 @@ class HostScheduler(Generic[T, R]):
         call: Callable[[T], R],
         emit: Callable[[tuple[T, R | BaseException]], None],
         stop: threading.Event,
+        admit: Callable[[], bool],
     ) -> None:
-        queues: dict[str, deque[T]] = {}
-        for task in tasks:
-            queues.setdefault(host_of(task), deque()).append(task)
+        queues: dict[str, deque[tuple[int, T]]] = {}
+        for rank, task in enumerate(tasks):
+            queues.setdefault(host_of(task), deque()).append((rank, task))
         order = itertools.count()
-        ready: list[tuple[float, int, str]] = [(0.0, next(order), host) for host in queues]  # when to ask the gate
+        # Hosts whose delay has passed, by the rank of their next task: the tasks run in the order given
+        # as far as politeness allows (a caller that handles results in that order waits least).
+        ready: list[tuple[int, str]] = [(q[0][0], host) for host, q in queues.items()]
         heapq.heapify(ready)
+        later: list[tuple[float, int, str]] = []  # hosts to ask the gate about again, by when
         running: dict[Future, tuple[str, T]] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="host") as pool:
-            while (ready and not stop.is_set()) or running:
+            while ((ready or later) and not stop.is_set()) or running:
                 now = time.time()
-                while ready and ready[0][0] <= now and len(running) < self.workers and not stop.is_set():
-                    _, _, host = heapq.heappop(ready)
+                while later and later[0][0] <= now:
+                    _, _, host = heapq.heappop(later)
+                    heapq.heappush(ready, (queues[host][0][0], host))
+                admitted = True
+                while ready and len(running) < self.workers and not stop.is_set():
+                    if not (admitted := admit()):
+                        break
+                    _, host = heapq.heappop(ready)
                     again = self.gate.try_acquire(host, self.delay_for(host))
                     if again and self.max_wait_s is not None and again - now > self.max_wait_s:
                         while queues[host]:
-                            emit((queues[host].popleft(), HostDeferred(host, again)))
+                            emit((queues[host].popleft()[1], HostDeferred(host, again)))
                         continue
                     if again:
-                        heapq.heappush(ready, (again, next(order), host))
+                        heapq.heappush(later, (again, next(order), host))
                         continue
-                    task = queues[host].popleft()
+                    _, task = queues[host].popleft()
                     running[pool.submit(call, task)] = (host, task)
                 timeout = 0.1  # wake now and then to notice a stop
-                if ready and len(running) < self.workers:
-                    timeout = min(timeout, max(0.0, ready[0][0] - time.time()))
+                if len(running) < self.workers:
+                    if later:
+                        timeout = min(timeout, max(0.0, later[0][0] - time.time()))
+                    if ready and not admitted:  # ask again soon: the caller frees room as it works
+                        timeout = min(timeout, 0.02)
+                if not running:  # wait() returns at once on no futures: sleep instead of spinning
+                    stop.wait(timeout)
+                    continue
                 done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
                 for fut in done:
                     host, task = running.pop(fut)
@@ -200,5 +252,5 @@ class HostScheduler(Generic[T, R]):
                     result: R | BaseException = exc if exc is not None else fut.result()
                     self.gate.release(host, self.hold_for(result) or 0.0)
                     if queues[host]:
-                        heapq.heappush(ready, (0.0, next(order), host))
+                        heapq.heappush(ready, (queues[host][0][0], host))
                     emit((task, result))

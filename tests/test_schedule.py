@@ -100,6 +100,63 @@ def test_closing_early_sends_nothing_more():
     assert max(start for _, _, start, _ in calls.log) < closed
 
 
+def test_tasks_run_in_the_order_given_as_far_as_politeness_allows():
+    # One worker, no delay: after a host's call, its next task waits its turn by rank, not behind every other
+    # host (a caller that stores results in this order, as process_items does, then waits least).
+    calls = Calls(duration=0.0)
+    scheduler: HostScheduler[str, str] = HostScheduler(1, LocalGate(), delay_for=lambda h: 0.0)
+    given = ["a/1", "b/1", "b/2", "a/2", "c/1", "a/3"]
+    done = [t for t, _ in scheduler.run(given, host_of=lambda t: t[0], call=calls)]
+    assert done == given
+
+
+def test_admit_holds_back_new_requests_until_the_caller_catches_up():
+    # Back-pressure: while the caller has 2 results it has not taken, no request starts.
+    results: list[str] = []
+    taken = 0
+    most_waiting = 0
+    lock = threading.Lock()
+    finished = threading.Event()
+
+    def waiting() -> int:
+        with lock:
+            return len(results) - taken
+
+    def emit(result: tuple[str, str | BaseException]) -> None:
+        nonlocal most_waiting
+        with lock:
+            results.append(str(result[1]))
+            most_waiting = max(most_waiting, len(results) - taken)
+
+    scheduler: HostScheduler[str, str] = HostScheduler(1, LocalGate(), delay_for=lambda h: 0.0)
+    running = scheduler.start(
+        tasks("abcd", 5),
+        lambda t: t[0],
+        Calls(duration=0.0),
+        emit,
+        lambda _: finished.set(),
+        admit=lambda: waiting() < 2,
+    )
+    try:
+        while not finished.is_set() or waiting():
+            time.sleep(0.01)
+            with lock:
+                taken = min(taken + 1, len(results))
+    finally:
+        running.stop()
+    assert sorted(results) == sorted(tasks("abcd", 5))
+    assert most_waiting <= 2  # one worker: the one call admitted while one result waited
+
+
+def test_waiting_out_a_delay_does_not_spin():
+    # Nothing running, the next request due in 0.6 s: the dispatcher sleeps rather than polling in a loop.
+    scheduler: HostScheduler[str, str] = HostScheduler(4, LocalGate(), delay_for=lambda h: 0.6)
+    cpu0 = time.process_time()
+    done = [t for t, _ in scheduler.run(["a/1", "a/2"], host_of=lambda t: t[0], call=Calls(duration=0.0))]
+    assert done == ["a/1", "a/2"]
+    assert time.process_time() - cpu0 < 0.2  # a busy loop would use most of the 0.6 s
+
+
 def test_retry_after_header_forms():
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert retry_after_seconds("120") == 120

@@ -121,7 +121,7 @@ def _record(p: Pipeline, hits: list[Match]) -> int:
     ]
     if not docs:
         return 0
-    written = ix.bulk_write(p.es, p.idx("alerts"), docs, op="create", refresh="wait_for")
+    written = ix.bulk_write(p.es, p.idx("alerts"), docs, op="create")
     if written.failed:
         raise ix.EsUnavailable(f"could not record alert hits: {written.failed}")
     for h, _, _ in hits:
@@ -135,7 +135,14 @@ def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None)
     rules = [r for r in p.seeds.alerts if schedule is None or r.schedule == schedule]
     if not article_ids or not rules:
         return 0
-    return _record(p, _match(p, ix.get_docs(p.es, p.idx("articles"), article_ids), rules))
+    new = _record(p, _match(p, ix.get_docs(p.es, p.idx("articles"), article_ids), rules))
+    _visible(p)
+    return new
+
+
+def _visible(p: Pipeline) -> None:
+    """Make the recorded hits visible to the senders now: one refresh per pass, not a wait per page."""
+    p.es.indices.refresh(index=p.idx("alerts"))
 
 
 def read_cursor(p: Pipeline, name: str) -> datetime | None:
@@ -202,6 +209,7 @@ def queue_since_watermark(p: Pipeline, now: datetime | None = None) -> int:
                 break
             new += _record(p, _match(p, {h["_id"]: h["_source"] for h in page}, rules))
             after = page[-1]["sort"]
+        _visible(p)
     advance_cursor(p, CURSOR, start)
     log.info("alert pass over articles indexed since %s: %d new hit(s)", since.isoformat(), new)
     return new
