@@ -47,9 +47,9 @@ MAX_HOST_WAIT_S = 60.0
 # Fetched pages waiting for the CPU pool, at most: fetching pauses beyond this, so memory stays bounded
 # however many items one call takes.
 MAX_WAITING_PAGES = 50
-# Pages handed to the pool per worker: enough to keep it busy while this process stores a chunk
-# (a few hundred ms), few enough that the pool still works in store order.
-POOL_WINDOW_PER_WORKER = 16
+# Pages handed to the pool per worker: enough to keep it busy (a couple of seconds) while this process
+# stores a chunk, which takes longer as the index grows; the pool still works in store order.
+POOL_WINDOW_PER_WORKER = 64
 
 
 class ProcessSummary(BaseModel):

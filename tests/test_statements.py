@@ -479,3 +479,50 @@ def test_real_page_labels_speakers():
     res = run_labels_eval(REPO / "tests" / "statement_labels.jsonl", json_out=True)
     assert res["found"] >= 0.80, res
     assert res["speaker_accuracy"] >= 0.90, res
+
+
+def test_labels_eval_reads_a_row_from_the_sibling_folder_it_names(tmp_path, capsys):
+    from pipeline.evaluation.statement_labels import run_labels_eval
+
+    default, other = tmp_path / "extraction", tmp_path / "other-set"
+    for folder in (default, other):
+        (folder / "html").mkdir(parents=True)
+        (folder / "ground-truth.json").write_text(json.dumps({"p1": {"url": "https://x.example/a"}}))
+    quote = "Mayor Ana Ruiz said the bridge would reopen in May."
+    filler = "<p>" + "Filler words for the page. " * 30 + "</p>"
+    page = f"<html><body><article><h1>Bridge</h1><p>{quote}</p>{filler}</article></body></html>"
+    (other / "html" / "p1.html").write_text(page, encoding="utf-8")
+    (default / "html" / "p1.html").write_text(
+        f"<html><body><article>{filler}</article></body></html>", encoding="utf-8"
+    )
+    gold = {
+        "speaker": "Mayor Ana Ruiz",
+        "canonical": "Ana Ruiz",
+        "kind": "indirect",
+        "text": "the bridge would reopen in May",
+    }
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"page": "p1", "pages": "other-set", "statements": [gold]}) + "\n", encoding="utf-8")
+    res = run_labels_eval(labels, json_out=True, pages=default)
+    capsys.readouterr()
+    assert res["found"] == 1.0 and res["speaker_accuracy"] == 1.0
+    labels.write_text(json.dumps({"page": "p1", "pages": "../x", "statements": [gold]}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="pages"):
+        run_labels_eval(labels, json_out=True, pages=default)
+
+
+def test_fresh_held_out_labels_file_is_well_formed():
+    path = REPO / "tests" / "statement_labels_heldout2.jsonl"
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 15 and sum(len(r["statements"]) for r in rows) >= 60
+    earlier = {
+        json.loads(x)["page"]
+        for name in ("statement_labels.jsonl", "statement_labels_heldout.jsonl")
+        for x in (REPO / "tests" / name).read_text(encoding="utf-8").splitlines()
+    }
+    assert not earlier & {r["page"] for r in rows}  # pages no earlier label file used
+    for r in rows:
+        assert set(r) <= {"page", "pages", "url", "statements"}
+        for st in r["statements"]:
+            assert set(st) == {"speaker", "canonical", "kind", "text"}
+            assert st["kind"] in ("direct", "indirect", "partial", "post")

@@ -141,3 +141,48 @@ def test_a_batch_costs_a_constant_number_of_requests(es_url, index_prefix, make_
         assert len(outcomes) == 32 and sum(o.statements for o in outcomes) > 100
         # mget, msearch, the search for a re-processed page's old statements, one bulk
         assert sorted(counter.paths) == ["_bulk", "_mget", "_msearch", "_search"], counter.paths
+
+
+ORIGINAL = "We will deport one million people in the first year, and we will not stop until the job is done"
+REPEATS = [
+    "We will deport one million people in the first year",  # trimmed
+    "We will deport one million people … we will not stop until the job is done",  # an ellipsis cut
+    "we will DEPORT one million people, in the first year!",  # case and punctuation
+    "We will deport one million people in the first year, and we won't stop until the job is done",  # a contraction
+    "We will remove one million people in the first year",  # a word swapped
+]
+NEW = [
+    "We will deport two million people in the first year",  # a changed number
+    "We will not deport one million people in the first year",  # an added negation
+]
+
+
+def test_the_index_lookup_finds_every_repeat_among_many_statements_by_the_speaker(es_url, index_prefix, make_settings):
+    # The novelty search leaves out statements lacking more words than a repeat may lack: it must still find
+    # every kind of repeat is_near_repeat allows, however many other statements the speaker made.
+    seeds = load_seeds()
+    said = "“{},” Trump said on Friday."
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        others = [
+            article(
+                f"https://o.example/{i}",
+                f"Other {i}",
+                [said.format(f"We will deport people {i} times, the job {i}")],
+                40,
+                seeds,
+            )
+            for i in range(30)
+        ]
+        first = article("https://a.example/first", "First", [said.format(ORIGINAL)], 30, seeds)
+        store_articles(p, [*others, first], now=NOW - timedelta(days=1))
+        p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
+        for n, text in enumerate(REPEATS + NEW):
+            later = article(f"https://b.example/{n}", f"Later {n}", [said.format(text)], 1, seeds)
+            assert len(later.statements) == 1, text
+            store_articles(p, [later], now=NOW)  # alone and after a refresh: the decision comes from the index
+        _, stmts = stored(p)
+    first_id = next(sid for sid, s in stmts.items() if s["article_id"] == first.article_id)
+    by_text = {s["key"]: s for s in stmts.values()}
+    assert len(by_text) >= 31 + len(REPEATS + NEW) - 1
+    repeats = {sid: s for sid, s in stmts.items() if s["repeat_of"]}
+    assert len(repeats) == len(REPEATS) and all(s["repeat_of"] == first_id for s in repeats.values())

@@ -2,7 +2,8 @@
 
 The labels (tests/statement_labels.jsonl) are JSON lines keyed by page id, one page a line:
 `{"page": id, "statements": [{"speaker": as written, "canonical": full name, "kind", "text"}]}`.
-The pages stay in ../shared/eval/extraction/html; each goes through the pipeline's own extraction
+The pages stay in ../shared/eval/extraction/html, or in the sibling folder a row names with
+`"pages"` (e.g. `"pages": "extraction-wcxb"`, same layout); each goes through the pipeline's own extraction
 (`extract_article`) and `attribute_statements`, so what is scored is what would be stored.
 
 A record matches a label when their words overlap by at least half of the longer of the two
@@ -54,6 +55,8 @@ def load_labels(path: Path) -> list[dict]:
             raise SystemExit(f"{path}:{n}: not a JSON line ({exc})") from exc
         if "page" not in row or not isinstance(row.get("statements"), list):
             raise SystemExit(f'{path}:{n}: expected {{"page": id, "statements": [...]}}')
+        if not re.fullmatch(r"[\w.-]+", row.get("pages", "extraction")):
+            raise SystemExit(f'{path}:{n}: "pages" must name a folder beside eval/extraction, got {row["pages"]!r}')
         out.append(row)
     return out
 
@@ -95,7 +98,7 @@ def evaluate(labels: list[dict], figures: list[Figure], pages: Path = PAGES, dum
     misses: list[dict] = []
     warm_up(figures)  # untimed: the model load a worker pays once
     for row in labels:
-        text = page_text(row["page"], pages)
+        text = page_text(row["page"], pages.parent / row["pages"] if "pages" in row else pages)
         t0 = time.process_time()
         records = attribute_statements(text, figures)
         mark_repeats_within(records)

@@ -427,13 +427,19 @@ def _continues(text: str, head: Found, a: Found, b: Found) -> bool:
     left open across a paragraph break. No when b has a speech verb of its own in between
     ('"A," adding, "B."'): that is a second statement by the same speaker.
     """
+    if b.kind == a.kind == "indirect":
+        return a.cue_pos == b.cue_pos >= 0  # a reported clause around its parenthetical ("X, Roe said, Y")
     if b.kind != "direct" or a.kind != "direct":
         return False
     gap_lo, gap_hi = a.span_end, b.span_start
     for m in CUE_RE.finditer(text, gap_lo, gap_hi):
-        if m.start() != head.cue_pos:
+        if m.start() != head.cue_pos and not _NOUN_BEFORE.search(text, max(gap_lo, m.start() - 12), m.start()):
             return False
     return True
+
+
+# a word that makes the cue after it a noun: "before Bill Clinton's comments", "in his remarks"
+_NOUN_BEFORE = re.compile(r"(?:['’]s|(?:the|his|her|their|its|these|those|our|my|your))\s+$", re.I)
 
 
 def attribute_statements(text: str, figures: list[Figure]) -> list[Statement]:

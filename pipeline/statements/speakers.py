@@ -50,6 +50,8 @@ NON_NAME_CAPS = {
     # headings, captions and sentence-initial words taken for speakers on real pages
     "such", "save", "correction", "corrections", "editor", "editors", "note", "caption", "advertisement",
     "share", "comment", "comments", "subscribe", "listen", "sign", "getty", "images", "file", "credit",
+    # object pronouns, capitalised in titles of works ("The Captain and Me"), are never names
+    "me", "him", "us", "them", "myself",
 }
 # fmt: on
 
@@ -180,6 +182,7 @@ TITLE_LEX = {
     "national", "executive", "officer", "counsel", "special", "envoy", "strategist", "official",
     "assistant", "associate", "communications", "head", "top", "aide", "lawyer", "immigration",
     "customs", "enforcement", "protection", "department", "agency", "administration", "council",
+    "administrator",
 }
 # fmt: on
 _TITLE_ONLY = {w for w in TITLE_LEX if w not in ("of", "the", "u.s", "us", "ice", "cbp", "dhs", "fbi")}
@@ -264,6 +267,8 @@ def split_title(toks: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, 
     """(title tokens, name tokens): the name is the run of capitalised non-title words at the end."""
     k = len(toks)
     while k > 0 and toks[k - 1][2][:1].isupper() and (not is_title_word(toks[k - 1][2]) or _given_name(toks, k - 1)):
+        if k < len(toks) and toks[k - 1][2].endswith(("'s", "’s")):
+            break  # "NASA's Administrator Jim Bridenstine": the owner's name is part of the title
         k -= 1
     if k == len(toks) or k == 0:
         return [], toks
@@ -354,6 +359,8 @@ def name_before(masked: str, lo: int, hi: int, toks: list[tuple[int, int, str]] 
 
 def _name_mention(masked: str, before: list[tuple[int, int, str]], seq: list[tuple[int, int, str]]) -> Mention | None:
     """A name mention from its tokens, with any title (in the tokens or just before them) kept apart."""
+    if place_after_title(masked, seq):
+        seq = seq[1:]  # "ambassador to Britain Liu Xiaming": Britain belongs to the title
     title, name = split_title(seq)
     if not title:
         # a lower-case title just before the name: "White House deputy chief of staff Stephen Miller"
@@ -380,6 +387,20 @@ def _name_mention(masked: str, before: list[tuple[int, int, str]], seq: list[tup
     return m
 
 
+# "ambassador to Britain Liu Xiaming", "envoy for Syria Ann Roe": the one capitalised word after such an
+# office and its preposition is the place, not the first name
+_OFFICE_TO = re.compile(
+    r"\b(?:ambassador|envoy|minister|secretary|representative|delegate|correspondent|commissioner|consul|"
+    r"director|head|chief|emissary|attaché)\s+(?:to|for|of|in|at)\s+$",
+    re.I,
+)
+
+
+def place_after_title(masked: str, seq: list[tuple[int, int, str]]) -> bool:
+    """Is the first of these three or more capitalised words a place after an office ('ambassador to Britain')?"""
+    return len(seq) >= 3 and bool(_OFFICE_TO.search(masked, max(0, seq[0][0] - 40), seq[0][0]))
+
+
 def _titled_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention | None:
     """'said border czar Tom Homan', 'said White House deputy chief of staff Stephen Miller'."""
     seq: list[tuple[int, int, str]] = []
@@ -396,6 +417,48 @@ def _titled_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention
     if not title or not name:
         return None
     return _name_mention(masked, [], seq)
+
+
+# lower-case words that can never be part of a descriptor before a name ("said certified financial planner
+# Eric Roberge"): function words, so that "said on Monday John" or "said that Mary" stay what they were
+# fmt: off
+_NOT_DESCRIPTOR = {
+    "the", "a", "an", "on", "in", "at", "to", "of", "for", "with", "by", "from", "about", "that", "this",
+    "and", "or", "but", "as", "if", "when", "while", "after", "before", "since", "then", "also", "later",
+    "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "its", "our", "is", "was", "were",
+    "are", "has", "had", "have", "will", "would", "not", "who", "which", "there", "here", "so", "than",
+}
+# fmt: on
+AGENT_NOUN = re.compile(r"[a-z-]{2,}(?:er|or|ist|ian|ant|ent|eon|ee|ary|ate|man|woman|person|author|expert)$")
+
+
+def _described_name_after(masked: str, toks: list[tuple[int, int, str]]) -> Mention | None:
+    """'says certified financial planner Eric Roberge', 'said study author Jane Roe': up to four
+    lower-case words ending in a person noun, then a name of two words or more."""
+    k = 0
+    while k < len(toks) and k < 4 and toks[k][2].isalpha() and toks[k][2].islower():
+        if toks[k][2] in _NOT_DESCRIPTOR:
+            return None
+        k += 1
+    if k == 0:
+        return None
+    head = toks[k - 1][2]
+    if head not in ROLE_NOUNS and not AGENT_NOUN.fullmatch(head):
+        return None
+    seq: list[tuple[int, int, str]] = []
+    for t in toks[k : k + 5]:
+        if not (_is_name_token(t[2]) and t[2][:1].isupper()) or t[2].lower().rstrip(".") in NON_NAME_CAPS:
+            break
+        seq.append(t)
+        if ends_sentence(t[2]):
+            break
+    if len(seq) < 2 or seq[-1][2].endswith(("'s", "’s")):
+        return None
+    m = _name_mention(masked, [], seq)
+    if m is not None and not m.title:
+        m.title = masked[toks[0][0] : toks[k - 1][1]]
+        m.title_start = toks[0][0]
+    return m
 
 
 # words between subject and speech verb that may be skipped
@@ -495,7 +558,14 @@ def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
     # the tokens of masked[lo:x] for a token boundary x are a prefix of these: no need to tokenize again
     end = toks[n - 1][1]
     if toks[n - 1][2] == ",":
-        # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"
+        # apposition: "Steve Bannon, a longtime Trump confidante, critiqued"; a name opening the window and
+        # followed by a comma wins over a name inside the apposition ("Jeff Roe, head of Chapter & Verse,
+        # a design agency, said")
+        j = next((i for i, t in enumerate(toks[:n]) if t[2] in ",;:()—–"), n)
+        if 0 < j < n - 1 and toks[j][2] == "," and n < 60:
+            m0 = name_before(masked, lo, toks[j][0], toks[:j])
+            if m0 is not None and m0.kind == "name" and (m0.title_start if m0.title else m0.start) == toks[0][0]:
+                return m0
         k = n - 2
         while k >= 0 and toks[k][2] not in ",;:()—–" and n - k < 25:
             k -= 1
@@ -517,7 +587,7 @@ def mention_after(masked: str, lo: int, hi: int) -> Mention | None:
     first = toks[0][2]
     if first.lower() in PRONOUNS and first.lower() != "it":
         return Mention(toks[0][0], toks[0][1], first, "pronoun", first.lower())
-    titled = _titled_name_after(masked, toks)
+    titled = _titled_name_after(masked, toks) or _described_name_after(masked, toks)
     if titled is not None:
         return titled
     if (
@@ -663,6 +733,9 @@ def build_alias_index(figures: list[Figure]) -> AliasIndex:
     return idx
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 @functools.lru_cache(maxsize=65536)  # asked of every capitalised name, again and again
 def looks_like_org(name: str) -> bool:
     words = name.split()
@@ -670,7 +743,8 @@ def looks_like_org(name: str) -> bool:
         return False
     if name.lower().startswith("the "):
         return True
-    if any(w.lower().strip(".,'’s") in ORG_WORDS for w in words):
+    # a possessive 's comes off, but not the s of "Rights" or "Brothers" (strip(".,'’s") took both)
+    if any(_POSSESSIVE.sub("", w.lower().strip(".,")) in ORG_WORDS for w in words):
         return True
     if len(words) == 1 and len(name) >= 2 and name.isupper():
         return True

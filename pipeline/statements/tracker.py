@@ -23,7 +23,9 @@ from pipeline.statements.speakers import (
     Mention,
     ends_sentence,
     looks_like_org,
+    mention_after,
     norm_name,
+    place_after_title,
     split_title,
     strip_titles,
     subject_before,
@@ -36,6 +38,16 @@ _HONORIFIC = re.compile(r"(?i)(mrs|ms|miss|mr)\.?$")
 _FEMALE_HONORIFIC = re.compile(r"(?i)(mrs|ms|miss)\.?\s")
 _MALE_HONORIFIC = re.compile(r"(?i)mr\.?\s")
 _ROLE_WORDS_BEFORE = re.compile(r"((?:[a-z][a-z-]+\s+){1,5})$")
+_TITLE_JOIN = re.compile(r"\s+(?:and|of|on|in|for|at|to|with|from|the)\s+(?:the\s+)?[A-Z]")
+_TITLE_JOIN_RUN = re.compile(
+    r"\s+(?:and|of|on|in|for|at|to|with|from|the)\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*"
+)
+_FEMALE_KIN = {"wife", "daughter", "mother", "sister", "spokeswoman", "businesswoman", "actress", "congresswoman"}
+_KIN_BEFORE = re.compile(
+    r"\b(wife|husband|son|daughter|mother|father|brother|sister|spokeswoman|spokesman|businesswoman|"
+    r"businessman|actress|congresswoman|congressman)\s+$",
+    re.I,
+)
 _APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
 
 
@@ -61,6 +73,7 @@ class Tracker:
         self._roles: dict[str, list[tuple[int, Entity]]] | None = None  # built on first use: few articles need it
         self._role_sources: list[tuple[int, int, str, Entity]] = []  # (name start, name end, title, person)
         self.present: set[str] = set()
+        self.kin_gender: dict[str, str] = {}  # name -> "f"/"m" from "his wife Lena", "her son Sam"
         # lower-cased copies for cue search (None when lower-casing would move offsets)
         self.text_lower = lower_same_length(text)
         self.masked_lower = lower_same_length(masked)
@@ -76,30 +89,62 @@ class Tracker:
         # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not
         self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
         self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
+        work_end = -1  # end of the last title of a work seen
         for m in self._CAPSEQ.finditer(masked):
             toks = tokens_in(masked, m.start(), m.end())
             segments: list[list[tuple[int, int, str]]] = [[]]
             for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
+                if segments[-1] and "\n" in masked[segments[-1][-1][1] : t[0]]:
+                    segments.append([])  # nor across a paragraph break (a heading above a name)
                 segments[-1].append(t)
                 if ends_sentence(t[2]):
                     segments.append([])
             for seg in segments:
+                if seg and (seg[0][0] < work_end or self._title_of_work(seg)):
+                    # the rest of the title too: "the Gardener on Call", "The Captain and Me"
+                    work_end = max(work_end, seg[-1][1])
+                    while jm := _TITLE_JOIN_RUN.match(masked, work_end):
+                        work_end = jm.end()
+                    continue
                 self._register(trim_name(seg))
         # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
         # reported-speech sentence finds that speaker even before reported speech is attributed
         for cm in find_cues(masked, self.masked_lower):
             men = subject_before(masked, max(0, cm.start() - 150), cm.start())
+            if men is None and masked[max(0, cm.start() - 2) : cm.start()] == ", ":
+                men = mention_after(masked, cm.end() + 1, cm.end() + 120)  # "..., said Mary E. Lovely, an economist."
             if men is not None and men.kind == "name":
                 ent = self._resolve_name(men.text, men.start, title=men.title)
                 if ent is not None and ent.is_person:
+                    self._kin_gender(ent, men.start)
                     self.said_by.append((men.start, ent))
         self.history.sort(key=lambda c: c[0])
         self.said_by.sort(key=lambda c: c[0])
+
+    def _kin_gender(self, ent: Entity, start: int) -> None:
+        """'his wife Lena', 'her brother Sam': the word before a name says whether a later he or she fits."""
+        if not ent.gender and ent.is_person and ent.figure_id is None:
+            km = _KIN_BEFORE.search(self.masked, max(0, start - 20), start)
+            if km:
+                ent.gender = "f" if km.group(1).lower() in _FEMALE_KIN else "m"
+                self.kin_gender[ent.name] = ent.gender  # later mentions of the name are new entities
+
+    def _title_of_work(self, seg: list[tuple[int, int, str]]) -> bool:
+        """'the Physician on FIRE' (a blog), 'The Captain and Me' (an album): capitalised words after 'the'
+        joined to more capitalised words by a small word are the title of a work, not a person."""
+        masked = self.masked
+        after_the = seg[0][2] in ("The", "the") or masked[max(0, seg[0][0] - 4) : seg[0][0]].lower() == "the "
+        if not after_the or not _TITLE_JOIN.match(masked, seg[-1][1]):
+            return False
+        name = masked[seg[0][0] : seg[-1][1]]
+        return not self.idx.lookup_exact(re.sub(r"^[Tt]he\s+", "", name))
 
     def _register(self, seg: list[tuple[int, int, str]]) -> None:
         if not seg:
             return
         masked = self.masked
+        if place_after_title(masked, seg):
+            seg = seg[1:]
         title, name = split_title(seg)
         if not name:
             return
@@ -111,13 +156,14 @@ class Tracker:
         ent = self._resolve_name(text, s, title=title_text)
         if ent is None:
             return
+        self._kin_gender(ent, s)
         self.history.append((s, ent))
         if ent.figure_id:
             self.present.add(ent.figure_id)
         if not ent.is_person:
             return
         if len(ent.name.split()) >= 2:
-            self.by_surname.setdefault(norm_name(ent.name).split()[-1], []).append((s, ent))
+            self.by_surname.setdefault(_surname(ent.name), []).append((s, ent))
             if surname_first(ent.name.split()):  # "Xi Jinping": a later "Xi" is him
                 self.by_surname.setdefault(norm_name(ent.name).split()[0], []).append((s, ent))
         self._role_sources.append((s, e, title_text, ent))
@@ -187,10 +233,12 @@ class Tracker:
                 return Entity(bare, None, "", is_person=False)
             if w in self.lower_words and bare not in self.mid_caps and not gender:
                 return None  # a common word opening a sentence or heading ("Physician", "Save")
+            if w.endswith("ing") and bare not in self.mid_caps and not gender:
+                return None  # a gerund opening a sentence ("Building a business ... , he wrote")
             if name != bare or gender:
-                return Entity(bare, None, gender)
+                return Entity(bare, None, gender or self.kin_gender.get(bare, ""))
             # single capitalised word, never seen with a first name: keep as written
-            return Entity(bare, None, gender, is_person=not looks_like_org(name))
+            return Entity(bare, None, gender or self.kin_gender.get(bare, ""), is_person=not looks_like_org(name))
         if looks_like_org(name):
             return Entity(name, None, "", is_person=False)
         # "Van Der Beek" after "James Van Der Beek": the fuller name the article gave
@@ -198,7 +246,7 @@ class Tracker:
         for _, ent in reversed(self.by_surname.get(key.split()[-1], [])):
             if ent.name != bare and norm_name(ent.name).endswith(" " + key):
                 return ent
-        return Entity(bare, None, gender)
+        return Entity(bare, None, gender or self.kin_gender.get(bare, ""))
 
     def resolve(self, m: Mention, pos: int, sent_lo: int | None = None) -> Entity | None:
         if m.kind in ("name", "handle"):
@@ -210,6 +258,9 @@ class Tracker:
             # 1) a person named earlier in the same sentence; 2) the last speaker nearby (of a quote,
             # or the subject of any speech verb before it); 3) the last person named
             pools = [self._before(self.history, pos, pos - sent_lo)] if sent_lo is not None else []
+            if sent_lo is not None:
+                # "Netanyahu visited the bloc. '...,' he told settler leaders": the subject of the sentence before
+                pools.append(self._previous_subject(sent_lo))
             pools += [
                 self._before(self.speakers, pos, 1500) + self._before(self.said_by, pos, 1500),
                 self._before(self.history, pos, 3000),
@@ -248,6 +299,33 @@ class Tracker:
             return None
         return None
 
+    def _previous_subject(self, sent_lo: int) -> list[tuple[int, Entity]]:
+        """The person named first in the sentence before sent_lo, when a name (with its title) opens it."""
+        masked = self.masked
+        end = sent_lo - 1
+        while end > 0 and masked[end - 1].isspace():
+            end -= 1
+        if end <= 0 or masked[end - 1] not in ".!?\n":
+            return []
+        floor = max(0, end - 600)  # a sentence is shorter than this; a giant paragraph is not re-read per pronoun
+        lo = max(floor, masked.rfind("\n", floor, end - 1) + 1)
+        dot = masked.rfind(". ", lo, end - 1)
+        while dot > lo:  # the last full stop that ends a sentence, not "Sonya A. Zoghlin"
+            word = masked[masked.rfind(" ", lo, dot) + 1 : dot + 1]
+            if ends_sentence(word):
+                lo = dot + 2
+                break
+            dot = masked.rfind(". ", lo, dot)
+        cands = self._before(self.history, end, end - lo)
+        if not cands:
+            return []
+        pos, ent = cands[0]
+        opening = masked[lo:pos]
+        words = opening.split()
+        if len(words) > 5 or "," in opening or any(not w[:1].isupper() for w in words) or len(ent.name.split()) < 2:
+            return []  # the first name is not the subject, or only a bare word ("Washington concluded")
+        return [(pos, ent)]
+
     def note_speaker(self, pos: int, ent: Entity | None) -> None:
         if ent is not None and ent.is_person:
             bisect.insort(self.speakers, (pos, ent), key=lambda c: c[0])
@@ -258,6 +336,17 @@ class Tracker:
         hi = bisect.bisect_left(entries, pos, key=lambda c: c[0])
         lo = bisect.bisect_left(entries, pos - window, key=lambda c: c[0])
         return entries[lo:hi]
+
+
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+
+
+def _surname(name: str) -> str:
+    """The last word of a full name, a generational suffix aside ("Patrick Carlineo Jr." -> "carlineo")."""
+    words = norm_name(name).replace(",", " ").split()
+    while len(words) > 1 and words[-1].rstrip(".") in _SUFFIXES:
+        words.pop()
+    return words[-1]
 
 
 def figure_gender(f: Figure) -> str:
