@@ -120,3 +120,23 @@ def _env(proc: psutil.Process) -> dict:
 def test_down_without_state_says_so(tmp_path, capsys):
     assert ctl.stop_airflow(home=tmp_path) is True
     assert "not running" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "preloaded"), [(["scheduler"], True), (["celery", "worker"], True), (["api-server"], False)]
+)
+def test_local_settings_preload_the_library_where_tasks_fork(tmp_path, argv, preloaded):
+    """The settings file `up` writes imports the library in the scheduler and Celery workers (their task
+    processes fork from them and start without importing it), and nowhere else."""
+    path = ctl.write_local_settings(tmp_path / "home")
+    assert path == tmp_path / "home" / "config" / "airflow_local_settings.py"
+    probe = (
+        "import runpy, sys; "
+        f"sys.argv = ['airflow', *{argv!r}]; "
+        f"runpy.run_path({str(path)!r}); "
+        "print('pipeline.run' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(preloaded)
+    ctl.write_local_settings(tmp_path / "home")  # idempotent
+    assert path.read_text() == ctl.LOCAL_SETTINGS
