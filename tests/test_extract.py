@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.extract.body as extract_body
 from pipeline.evaluation.extraction import page_scores, shingles
 from pipeline.extract.body import MAX_HTML_BYTES, extract_article, find_posts
 from pipeline.records import Article
@@ -578,3 +579,108 @@ def test_second_copy_of_the_story_is_dropped_but_a_repeated_line_is_kept():
     for i in range(8):
         assert art.text.count(f"Paragraph {i} of the guide") == 1
     assert art.text.count("Asparagus and eggs") == 2
+
+
+def test_theme_class_containing_x_post_is_not_a_social_post():
+    # "zox-post-body" (a WordPress theme) contains "x-post" but is no embedded X post: the page around
+    # the story, with its teaser list, must not be kept as one post.
+    teasers = "".join(
+        f"<li><a href='/t{i}'>Another headline number {i} from the same writer</a></li>" for i in range(8)
+    )
+    body = (
+        "<div class='zox-post-body-wrap'><div class='zox-post-body'>" + "".join(_PARAS) + "</div>"
+        f"<div class='zox-post-more'><h2>More from Jane Doe</h2><ul>{teasers}</ul></div></div>"
+    )
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Another headline" not in art.text
+    assert "— " not in art.text  # no post signature line
+
+
+def test_list_of_sources_after_the_story_is_cut_and_photo_credits_dropped():
+    refs = "".join(f"<p>Author {i}, et al. (2021). A study of the topic number {i}.</p>" for i in range(6))
+    body = (
+        "".join(_PARAS[:4])
+        + "<p>Getty Images / Jane Photographer</p>"
+        + "".join(_PARAS[4:])
+        + f"<h3>References</h3>{refs}"
+    )
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 0 of the guide" in art.text and "Paragraph 7 of the guide" in art.text
+    assert "Getty Images" not in art.text
+    assert "References" not in art.text and "A study of the topic" not in art.text
+
+
+def test_product_cards_holding_paragraphs_are_story_but_teaser_cards_are_not(monkeypatch):
+    # A buying guide: an introduction, then each product reviewed in a "product-card" box with paragraphs
+    # of its own (a weak boilerplate name), then teaser cards and a share bar. newsmon's own container
+    # must hold the cards: the trafilatura second opinion is switched off.
+    monkeypatch.setattr(extract_body, "needs_second_opinion", lambda text, prose: False)
+    long = (
+        "It was tested for a month in our lab against every rival at its price, and it came out ahead on "
+        "battery life, on the quality of its screen and on how quietly it ran under load, which matters to "
+        "anyone who works in a library, a shared office or on a train late at night."
+    )
+    cards = "".join(
+        f"<div class='product-card'><h3>Laptop model {i}</h3><p>Laptop model {i} is our pick. {long}</p>"
+        f"<p>Its keyboard number {i} is firm. {long}</p></div>"
+        for i in range(4)
+    )
+    teasers = "".join(
+        f"<div class='teaser-card'><a href='/t{i}'>Another guide number {i} to read next</a></div>" for i in range(6)
+    )
+    share = "<div class='share-bar'><a href='/s'>Share</a> <a href='/t'>Tweet</a></div>"
+    body = "<div class='guide'>" + "".join(_PARAS[:6]) + cards + "</div>" + teasers + share
+    art = extract_article(_page(body), "https://example.test/guide")
+    assert "Paragraph 0 of the guide" in art.text
+    for i in range(4):
+        assert f"Laptop model {i} is our pick" in art.text and f"Its keyboard number {i}" in art.text
+    assert "Another guide number" not in art.text and "Tweet" not in art.text
+
+
+def test_data_table_closing_the_story_keeps_its_short_rows():
+    rows = "".join(f"<tr><td>October {i}</td><td>12pm</td><td>Room {i}</td></tr>" for i in range(1, 5))
+    body = "<div class='story'>" + "".join(_PARAS) + f"<table>{rows}</table></div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "October 4 12pm Room 4" in art.text
+
+
+def test_teaser_cards_with_excerpts_under_a_related_heading_are_dropped():
+    excerpt = (
+        "An excerpt of another post, long enough to read as a paragraph of prose: it tells the reader what "
+        "the other post is about and invites a click, with a full stop at the end of it."
+    )
+    cards = "".join(
+        f"<div class='post-{i}'><h3><a href='/p{i}'>Another post number {i}</a></h3><p>{excerpt}</p></div>"
+        for i in range(3)
+    )
+    body = "".join(_PARAS) + f"<h2>Related Blog Posts</h2>{cards}"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Another post number" not in art.text and "An excerpt of another post" not in art.text
+
+
+def test_second_copy_of_a_list_of_short_paragraphs_is_dropped():
+    items = [f"Point number {i}: the agency plans, creates and runs a campaign for you." for i in range(5)]
+    first = "".join(f"<p>{x}</p>" for x in items)
+    body = "".join(_PARAS[:4]) + first + "".join(_PARAS[4:]) + f"<div class='mobile'>{first}</div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    for x in items:
+        assert art.text.count(x) == 1
+
+
+def test_folded_accordion_panels_are_text_but_other_hidden_boxes_are_not():
+    panels = "".join(
+        f"<div class='accordion-item'><h3>Question number {i}?</h3><div class='accordion-body' hidden>"
+        f"<p>Answer number {i}: the panel opens on a click and its text is part of the page, as readers see it.</p>"
+        f"</div></div>"
+        for i in range(3)
+    )
+    hidden = "<div style='display:none'><p>A hidden sign-up message that no reader sees on the page at all.</p></div>"
+    body = "<div class='story'>" + "".join(_PARAS) + panels + hidden + "</div>"
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Answer number 2: the panel opens" in art.text
+    assert "hidden sign-up message" not in art.text
