@@ -526,3 +526,23 @@ def test_fresh_held_out_labels_file_is_well_formed():
         for st in r["statements"]:
             assert set(st) == {"speaker", "canonical", "kind", "text"}
             assert st["kind"] in ("direct", "indirect", "partial", "post")
+
+
+def test_seed_check_command_has_json_and_dump(tmp_path):
+    # Every eval command ends with one JSON line and can dump the stored records for rescoring.
+    from typer.testing import CliRunner
+
+    from pipeline.ops.cli import app
+
+    seed = SHARED / "fixtures" / "seed-article"
+    if not seed.is_dir():
+        pytest.skip(f"{seed} is absent")
+    dump = tmp_path / "seed.jsonl"
+    res = CliRunner().invoke(app, ["eval", "statements", "--seed", str(seed), "--json", "--dump", str(dump)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output.strip().splitlines()[-1])
+    assert summary["statements"] == summary["correct"] == 12 and summary["ok"] is True
+    (line,) = dump.read_text(encoding="utf-8").splitlines()
+    stored = json.loads(line)
+    assert stored["article"] == "seed-article" and len(stored["statements"]) >= 12
+    assert {"start", "end", "speaker", "speaker_id", "repeat_of"} <= set(stored["statements"][0])

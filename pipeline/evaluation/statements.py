@@ -375,13 +375,22 @@ def _same_text(a: str, b: str) -> bool:
     return fa == fb
 
 
-def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose: bool = True) -> dict:
+def run_seed_check(
+    seed_dir: Path,
+    figures: list[Figure] | None = None,
+    verbose: bool = True,
+    *,
+    json_out: bool = False,
+    dump: Path | None = None,
+) -> dict:
     seed_dir = Path(seed_dir)
     gold = json.loads((seed_dir / "expected.json").read_text(encoding="utf-8"))
     text = (seed_dir / gold.get("body_text_file", "article.txt")).read_text(encoding="utf-8")
     figures = load_figures() if figures is None else figures
     preds = attribute_statements(text, figures)
     mark_repeats_within(preds)
+    if dump is not None:
+        dump.write_text(json.dumps(dump_line(seed_dir.name, preds), ensure_ascii=False) + "\n", encoding="utf-8")
     gstm = gold["statements"]
     matched: dict[int, int] = {}
     rows = []
@@ -435,4 +444,7 @@ def run_seed_check(seed_dir: Path, figures: list[Figure] | None = None, verbose:
             f"{'ok' if res['not_statements_ok'] else 'PRODUCED: ' + '; '.join(bad_sentences)}; "
             f"{len(extra)} extra statement(s)"
         )
+    if json_out:
+        keys = ("statements", "found", "correct", "repeats_ok", "not_statements_ok", "ok")
+        print(json.dumps({k: res[k] for k in keys} | {"extra": len(extra)}))
     return res

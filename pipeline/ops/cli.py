@@ -535,7 +535,7 @@ def eval_statements(
     from ..evaluation import statements as ev
 
     if seed is not None:
-        result = ev.run_seed_check(seed)
+        result = ev.run_seed_check(seed, json_out=json_out, dump=dump)
         if not result.get("ok", True):
             raise typer.Exit(1)
         return
