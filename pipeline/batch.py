@@ -5,8 +5,8 @@ marked processed, skipped, failed or pending again (retry later), with the reaso
 
 The three stages overlap, and all three work in store order: items sorted by published time, cut
 into chunks of `store_every`. The scheduler fetches pages per host (pipeline.schedule), earliest
-first as far as politeness allows; fetched pages go to the CPU pool earliest first, a few per worker
-at a time; whenever the next chunk is all enriched, it is stored together (pipeline.store.articles:
+first as far as politeness allows; fetched pages go to the CPU pool earliest first, up to
+POOL_WINDOW_PER_WORKER per worker at a time; whenever the next chunk is all enriched, it is stored together (pipeline.store.articles:
 a constant number of Elasticsearch requests) and marked, while the pool enriches the next one.
 Fetching pauses while MAX_WAITING_PAGES pages wait for the pool, so one call may take thousands of
 items. The decisions of later chunks see the earlier ones through one BatchMemory, so the whole run
@@ -161,7 +161,7 @@ class ItemBatch:
                 self._store(self.chunks.pop(0))
 
     def _feed_pool(self) -> None:
-        """Hand waiting pages to the CPU pool, earliest in store order first, a few per worker at most:
+        """Hand waiting pages to the CPU pool, earliest in store order first, up to pool_window at a time:
         the pool works in the order the chunks are stored, so storing one overlaps with enriching the next."""
         while self.waiting and len(self.in_flight) < self.pool_window:
             _, item_id = heapq.heappop(self.waiting)
