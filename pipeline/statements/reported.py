@@ -48,10 +48,6 @@ _APPOSITIVE_OPENER = re.compile(_APPOSITIVE)
 _APPOSITIVE_TAIL = re.compile(_APPOSITIVE + r"[^\"“”;:]{0,200}?[.!?]?\s*$")
 
 
-def _mention_start(men: Mention) -> int:
-    return men.title_start if men.title else men.start
-
-
 def find_indirect(
     text: str,
     masked: str,
@@ -119,15 +115,15 @@ def find_indirect(
         if (
             lead is not None
             and lead.kind == "name"
-            and masked[s_lo : _mention_start(lead)].rstrip().endswith(",")
+            and masked[s_lo : lead.outer_start].rstrip().endswith(",")
             and _APPOSITIVE_OPENER.match(masked, lead.end)
         ):
             # "CLAUSE, Jane Roe, a chemist at X, said.": the clause ends before the name, not the apposition
-            comma = masked.rindex(",", s_lo, _mention_start(lead)) - s_lo
+            comma = masked.rindex(",", s_lo, lead.outer_start) - s_lo
         if CUE_RE.search(before[:comma]) and not re.search(r"\bthat\b", before[:comma]):
             pass
         men2 = subject_before(masked, s_lo + comma + 1, cs)
-        if men2 is None or (men2.title_start if men2.title else men2.start) - (s_lo + comma + 1) > 2:
+        if men2 is None or men2.outer_start - (s_lo + comma + 1) > 2:
             men2 = mention_after(masked, ce + 1, s_hi)
             if men2 is None or masked[s_lo + comma + 1 : cs].strip():
                 continue
@@ -201,7 +197,7 @@ _COORDINATED = re.compile(r"(?:,\s*|\s)(?:but|and)\s+(?:also\s+|then\s+|later\s+
 def _sentence_subject(masked: str, s_lo: int, cs: int) -> Mention | None:
     """The name or pronoun opening the sentence, when its verb comes right after it ('Roe said ... and')."""
     men = mention_after(masked, s_lo, cs)
-    if men is None or men.kind not in ("name", "pronoun") or masked[s_lo : _mention_start(men)].strip():
+    if men is None or men.kind not in ("name", "pronoun") or masked[s_lo : men.outer_start].strip():
         return None
     vm = re.match(r"\s+(?:also\s+|then\s+)?[a-z]+\b", masked[men.end : cs])
     return men if vm else None
@@ -225,7 +221,7 @@ def _as_clause(
     para: ParaSpans,
 ) -> bool:
     """'As X notes, CLAUSE.' and 'CLAUSE, as X said.': the clause is what X said."""
-    start = _mention_start(men)
+    start = men.outer_start
     am = _AS_BEFORE.search(masked, s_lo, start)
     if am is None or cue in NON_INDIRECT:
         return False
@@ -276,7 +272,7 @@ def _preposed(
 ) -> bool:
     """'X said (that) CLAUSE' / 'X told Y (that) CLAUSE'. False when the sentence may instead be
     post-posed ('CLAUSE, X said on Monday.'), so the caller tries that reading."""
-    start = men.title_start if men.title else men.start
+    start = men.outer_start
     done = not masked[s_lo:start].rstrip().endswith(",")
     # "X said (that) CLAUSE" / "X told Y (that) CLAUSE"
     after = ce

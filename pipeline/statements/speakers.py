@@ -164,6 +164,11 @@ class Mention:
     title: str = ""  # title, office or descriptor written with the name ("Homeland Security Secretary")
     title_start: int = -1
 
+    @property
+    def outer_start(self) -> int:
+        """Where the mention begins as written: its title when it has one, else the name."""
+        return self.title_start if self.title else self.start
+
 
 # Words of titles and offices written before a name, in any case ("White House deputy chief of staff",
 # "Florida Gov.", "border czar"); a name is what follows the last of them.
@@ -564,7 +569,7 @@ def subject_before(masked: str, lo: int, hi: int) -> Mention | None:
         j = next((i for i, t in enumerate(toks[:n]) if t[2] in ",;:()—–"), n)
         if 0 < j < n - 1 and toks[j][2] == "," and n < 60:
             m0 = name_before(masked, lo, toks[j][0], toks[:j])
-            if m0 is not None and m0.kind == "name" and (m0.title_start if m0.title else m0.start) == toks[0][0]:
+            if m0 is not None and m0.kind == "name" and m0.outer_start == toks[0][0]:
                 return m0
         k = n - 2
         while k >= 0 and toks[k][2] not in ",;:()—–" and n - k < 25:
