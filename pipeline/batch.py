@@ -112,7 +112,6 @@ class ItemBatch:
         self.waiting: list[tuple[int, str]] = []  # heap of fetched pages not yet in the pool, by store order
         self.in_flight: set[str] = set()  # in the pool, not finished
         self.pool_window = POOL_WINDOW_PER_WORKER * max(1, cpu.workers)
-        self.max_waiting = MAX_WAITING_PAGES
         # fetched pages and finished enrichments, from the scheduler's and the pool's threads
         self.events: queue.SimpleQueue[tuple[str, str, Any]] = queue.SimpleQueue()
 
@@ -132,7 +131,7 @@ class ItemBatch:
             emit=lambda result: self.events.put(("fetched", *result)),
             finished=lambda exc: self.events.put(("all fetched", "", exc)),
             # Back-pressure: pages wait in memory only until the CPU pool can take them.
-            admit=lambda: len(self.waiting) < self.max_waiting,
+            admit=lambda: len(self.waiting) < MAX_WAITING_PAGES,
         )
         try:
             self._loop()

@@ -136,12 +136,13 @@ def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None)
     if not article_ids or not rules:
         return 0
     new = _record(p, _match(p, ix.get_docs(p.es, p.idx("articles"), article_ids), rules))
-    _visible(p)
+    if new:
+        _visible(p)
     return new
 
 
 def _visible(p: Pipeline) -> None:
-    """Make the recorded hits visible to the senders now: one refresh per pass, not a wait per page."""
+    """Make newly recorded hits visible to the senders now: one refresh per pass, not a wait per page."""
     p.es.indices.refresh(index=p.idx("alerts"))
 
 
@@ -209,7 +210,8 @@ def queue_since_watermark(p: Pipeline, now: datetime | None = None) -> int:
                 break
             new += _record(p, _match(p, {h["_id"]: h["_source"] for h in page}, rules))
             after = page[-1]["sort"]
-        _visible(p)
+        if new:
+            _visible(p)
     advance_cursor(p, CURSOR, start)
     log.info("alert pass over articles indexed since %s: %d new hit(s)", since.isoformat(), new)
     return new
