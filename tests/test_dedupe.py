@@ -86,6 +86,7 @@ def _simhash_bit_loop(text: str, shingle: int = 3) -> int | None:
 def test_simhash_is_identical_to_the_bit_loop():
     rng = random.Random(14)
     vocabulary = ["the", "Border", "ASYLUM", "visa", "H-1B", "Straße", "İstanbul", "ΟΔΟΣ", "naïve", "x1", "_", "日本語"]
+    vocabulary += ["Σ", "ΑΣ", "ΑΣʰ", "ΣΑ", "ﬁnal", "ǅemal", "K", "ß"]  # final sigma, ligatures, title case
     texts = [TEXT, TEXT.upper(), "", "one two three", "a b c d e f g h"]
     texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 400))) for _ in range(300)]
     # ties: an even number of shingles split evenly on some bits must give 0 there, as the loop does
