@@ -60,60 +60,64 @@ def _shape(w: str) -> bytes:
     return b"sh=Xx" if w[0].isupper() else b"sh=x"
 
 
-Features = tuple[str, tuple[bytes, bytes, bytes], tuple[bytes, bytes, bytes, bytes]]
+Features = tuple[str, tuple[bytes, bytes, bytes, bytes], tuple[bytes, bytes, bytes, bytes]]
+Row = tuple[bytes, ...]  # one token's attributes, in the order the model was trained with
 
 
 @functools.lru_cache(maxsize=65536)
 def token_features(w: str) -> Features:
-    """A token's lower case, its own features (word, ending, shape) and its features as a neighbour
-    (two before, one before, one after, two after): built and encoded once per word, not per use."""
+    """A token's lower case, its own attributes (bias, word, ending, shape) and its attributes as a
+    neighbour (two before, one before, one after, two after): built and encoded once per word, not per use."""
     low = w.lower()
     b = low.encode()
-    return low, (b"w=" + b, b"s3=" + low[-3:].encode(), _shape(w)), (b"w-2=" + b, b"w-1=" + b, b"w1=" + b, b"w2=" + b)
+    return (
+        low,
+        (b"b", b"w=" + b, b"s3=" + low[-3:].encode(), _shape(w)),
+        (b"w-2=" + b, b"w-1=" + b, b"w1=" + b, b"w2=" + b),
+    )
 
 
-_EDGE: Features = ("", (b"", b"", b""), (b"w-2=^$", b"w-1=^$", b"w1=^$", b"w2=^$"))  # outside the sentence
+_EDGE = (b"w-2=^$", b"w-1=^$", b"w1=^$", b"w2=^$")  # a neighbour outside the sentence
 _SIDES = (b"side=L", b"side=M", b"side=R")
-_POS = (b"pos=0", b"pos=1", b"pos=2", b"pos=3", b"pos=4")
+_POS = (b"pos=0", b"pos=1", b"pos=2", b"pos=3", *[b"pos=4"] * 146)  # token i: _POS[i], the 5th on alike
+_QUOTED = (b"q=0", b"q=1")
+_CUE = (b"cue=0", b"cue=1")
+_CUE_BEFORE = (b"cue-1=0", b"cue-1=1")
+_CUE_AFTER = (b"cue1=0", b"cue1=1")
 
 
 def sentence_features(
     toks: list[tuple[int, int, str]], masked: str, cues: frozenset[str], tf: list[Features] | None = None
-) -> list[list[bytes]]:
+) -> list[Row]:
     """Per token: the word, its shape and ending, whether it is quoted or a cue word, which side of the
     sentence's cue words it is on, and the words around it. The attribute names are UTF-8 bytes:
     python-crfsuite takes bytes as they are, where it would encode each str anew. `tf`: the tokens'
     token_features when the caller has them."""
     if tf is None:
         tf = [token_features(t[2]) for t in toks]
-    n = len(toks)
-    is_cue = [f[0] in cues for f in tf]
-    first_cue = is_cue.index(True) if True in is_cue else n
-    last_cue = n - 1 - is_cue[::-1].index(True) if True in is_cue else -1
-    near = [_EDGE[2], _EDGE[2], *[f[2] for f in tf], _EDGE[2], _EDGE[2]]  # padded: token i is near[i + 2]
+    quoted = [masked[s] == "q" and w[0] != "q" for s, _, w in toks]
+    return _rows(tf, [f[0] in cues for f in tf], quoted)
+
+
+def _rows(tf: list[Features], is_cue: list[bool], quoted: list[bool] | None) -> list[Row]:
+    """sentence_features from the tokens' features, which are cue words and which are quoted (None: none).
+    Built column by column and zipped, one tuple per token (python-crfsuite reads any sequence)."""
+    n = len(tf)
+    if True in is_cue:
+        first, last = is_cue.index(True), n - 1 - is_cue[::-1].index(True)
+        sides = [_SIDES[0]] * first + [_SIDES[1]] * (last + 1 - first) + [_SIDES[2]] * (n - 1 - last)
+    else:
+        sides = [_SIDES[0]] * n
+    pos = _POS[:n] if n <= len(_POS) else _POS + (_POS[-1],) * (n - len(_POS))
+    near = [_EDGE, _EDGE, *[f[2] for f in tf], _EDGE, _EDGE]  # padded: token i is near[i + 2]
     cue_at = [False, *is_cue, False]  # padded: token i is cue_at[i + 1]
-    out = []
-    for i, (s, _, w) in enumerate(toks):
-        own = tf[i][1]
-        out.append(
-            [
-                b"b",
-                own[0],
-                own[1],
-                own[2],
-                b"q=1" if masked[s] == "q" and w[0] != "q" else b"q=0",
-                b"cue=1" if cue_at[i + 1] else b"cue=0",
-                _SIDES[0] if i < first_cue else (_SIDES[2] if i > last_cue else _SIDES[1]),
-                _POS[i] if i < 4 else _POS[4],
-                near[i][0],
-                near[i + 1][1],
-                near[i + 3][2],
-                near[i + 4][3],
-                b"cue-1=1" if cue_at[i] else b"cue-1=0",
-                b"cue1=1" if cue_at[i + 2] else b"cue1=0",
-            ]
+    q = [_QUOTED[0]] * n if quoted is None else [_QUOTED[v] for v in quoted]
+    return [
+        own + (qi, _CUE[ci], side, p, n2[0], n1[1], a1[2], a2[3], _CUE_BEFORE[cb], _CUE_AFTER[ca])
+        for own, qi, ci, side, p, n2, n1, a1, a2, cb, ca in zip(
+            [f[1] for f in tf], q, is_cue, sides, pos, near, near[1:], near[3:], near[4:], cue_at, cue_at[2:]
         )
-    return out
+    ]
 
 
 def bio(toks: list[tuple[int, int, str]], spans: list[tuple[str, int, int]]) -> list[str]:
@@ -199,16 +203,20 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int, lowered: str | None =
     tagger, cues, cue_re, cue_lower = loaded
     if not (cue_lower.search(lowered, lo, hi) if lowered is not None else cue_re.search(text, lo, hi)):
         return []  # most sentences: no cue word, nothing to tag
-    toks = tokens(text, lo, hi)
-    if not toks or len(toks) > 150:
+    words = _TOKEN.findall(text, lo, hi)  # the words of tokens(text, lo, hi); offsets only when needed
+    if not words or len(words) > 150:
         return []
-    tf = [token_features(t[2]) for t in toks]
-    if cues.isdisjoint([f[0] for f in tf]):
+    tf = list(map(token_features, words))
+    is_cue = [f[0] in cues for f in tf]
+    if True not in is_cue:
         return []
-    labels = tagger.tag(sentence_features(toks, masked, cues, tf))
+    quoted = None  # no quote masked inside the sentence: no token is quoted
+    if not masked.startswith(text[lo:hi], lo):
+        quoted = [masked[m.start()] == "q" and m.group()[0] != "q" for m in _TOKEN.finditer(text, lo, hi)]
+    labels = tagger.tag(_rows(tf, is_cue, quoted))
     if "B-Content" not in labels and "I-Content" not in labels:
         return []  # most tagged sentences: no content, so nothing to decode
-    return decode(toks, labels)
+    return decode(tokens(text, lo, hi), labels)
 
 
 # ------------------------------------------------------------------ training

@@ -132,9 +132,11 @@ def mask_quotes(text: str, quotes: list[Quote]) -> str:
     """
     chars = list(text)
     for q in quotes:
-        for i in range(q.inner_start, q.inner_end):
-            if chars[i] != "\n":
-                chars[i] = "q"
+        # every interior character but line breaks becomes "q": a slice at a time, not a loop per character
+        # (chars keeps text's line breaks where they were, so splitting text's interior finds them)
+        chars[q.inner_start : q.inner_end] = "\n".join(
+            "q" * len(part) for part in text[q.inner_start : q.inner_end].split("\n")
+        )
         last = q.inner_end - 1
         if last >= q.inner_start and text[last] in ".!?,":
             chars[last] = text[last]

@@ -6,6 +6,7 @@ capitalised name, every subject of a speech verb) before statements are attribut
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -48,6 +49,8 @@ _KIN_BEFORE = re.compile(
     r"businessman|actress|congresswoman|congressman)\s+$",
     re.I,
 )
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
+_MID_CAP = re.compile(r"(?<=[a-z,] )[A-Z][\w'’-]+")
 _APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
 
 
@@ -85,10 +88,6 @@ class Tracker:
 
     def _prepass(self) -> None:
         masked = self.masked
-        # words written in lower case somewhere, and capitalised words seen mid-sentence (so names):
-        # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not
-        self.lower_words = set(re.findall(r"\b[a-z][a-z'’-]+\b", masked))
-        self.mid_caps = set(re.findall(r"(?<=[a-z,] )[A-Z][\w'’-]+", masked))
         work_end = -1  # end of the last title of a work seen
         for m in self._CAPSEQ.finditer(masked):
             toks = tokens_in(masked, m.start(), m.end())
@@ -120,6 +119,17 @@ class Tracker:
                     self.said_by.append((men.start, ent))
         self.history.sort(key=lambda c: c[0])
         self.said_by.sort(key=lambda c: c[0])
+
+    # words written in lower case somewhere, and capitalised words seen mid-sentence (so names):
+    # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not. Read for few single
+    # capitalised words (in under a third of articles), so each set is built on first use.
+    @functools.cached_property
+    def lower_words(self) -> set[str]:
+        return set(_LOWER_WORD.findall(self.masked))
+
+    @functools.cached_property
+    def mid_caps(self) -> set[str]:
+        return set(_MID_CAP.findall(self.masked))
 
     def _kin_gender(self, ent: Entity, start: int) -> None:
         """'his wife Lena', 'her brother Sam': the word before a name says whether a later he or she fits."""
