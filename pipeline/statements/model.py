@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,18 @@ def _rows(tf: list[Features], is_cue: list[bool], quoted: list[bool] | None) -> 
     return [
         own + (qi, _CUE[ci], side, p, n2[0], n1[1], a1[2], a2[3], _CUE_BEFORE[cb], _CUE_AFTER[ca])
         for own, qi, ci, side, p, n2, n1, a1, a2, cb, ca in zip(
-            [f[1] for f in tf], q, is_cue, sides, pos, near, near[1:], near[3:], near[4:], cue_at, cue_at[2:]
+            [f[1] for f in tf],
+            q,
+            is_cue,
+            sides,
+            pos,
+            near,
+            near[1:],
+            near[3:],
+            near[4:],
+            cue_at,
+            cue_at[2:],
+            strict=False,  # the padded columns run past the tokens: the first column bounds them
         )
     ]
 
@@ -131,8 +143,9 @@ def bio(toks: list[tuple[int, int, str]], spans: list[tuple[str, int, int]]) -> 
     return out
 
 
-def decode(toks: list[tuple[int, int, str]], labels: list[str]) -> list[Tagged]:
-    """Content spans with the nearest Source and Cue spans of the same sentence."""
+def decode(toks: Sequence[tuple[int, int] | tuple[int, int, str]], labels: list[str]) -> list[Tagged]:
+    """Content spans with the nearest Source and Cue spans of the same sentence (toks: the tokens, or
+    just their spans)."""
     spans: dict[str, list[tuple[int, int]]] = {lb: [] for lb in LABELS}
     if len(labels) != len(toks):
         raise ValueError(f"{len(labels)} labels for {len(toks)} tokens")
@@ -216,7 +229,7 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int, lowered: str | None =
     labels = tagger.tag(_rows(tf, is_cue, quoted))
     if "B-Content" not in labels and "I-Content" not in labels:
         return []  # most tagged sentences: no content, so nothing to decode
-    return decode(tokens(text, lo, hi), labels)
+    return decode([m.span() for m in _TOKEN.finditer(text, lo, hi)], labels)
 
 
 # ------------------------------------------------------------------ training
@@ -224,7 +237,7 @@ def tag_sentence(text: str, masked: str, lo: int, hi: int, lowered: str | None =
 
 def _article_sequences(
     text: str, spans: list[tuple[str, int, int]], cues: frozenset[str]
-) -> list[tuple[list[list[bytes]], list[str]]]:
+) -> list[tuple[list[Row], list[str]]]:
     from pipeline.statements.quotes import find_quotes, mask_quotes, paragraphs, sentences
 
     paras = paragraphs(text)
