@@ -152,7 +152,12 @@ ABBREVIATIONS = {
 }
 # fmt: on
 
-_BOUNDARY = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(\[A-Z0-9—–-])|[.!?]+[\"”’'»)]*\s*$")
+# A sentence end: its full stops, then closing marks, then a capital (or quote, digit, dash) after
+# spaces, or the end. Written to start with a plain character class (not a repeat, nor a choice of
+# two), so that the regex engine skips ahead to the next [.!?] instead of trying the whole pattern
+# at every character; the two ends can only follow the same greedy run of marks, so the matches are
+# those of "[.!?]+[...]*(?=\s+[...])|[.!?]+[...]*\s*$".
+_BOUNDARY = re.compile(r"[.!?][.!?]*[\"”’'»)]*(?:(?=\s+[\"“‘'«(\[A-Z0-9—–-])|\s*$)")
 
 
 _WORD_BEFORE = re.compile(r"([\w.]+)$")

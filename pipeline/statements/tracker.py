@@ -49,6 +49,7 @@ _KIN_BEFORE = re.compile(
     r"businessman|actress|congresswoman|congressman)\s+$",
     re.I,
 )
+_NO_IDS: frozenset[str] = frozenset()
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
 _MID_CAP = re.compile(r"(?<=[a-z,] )[A-Z][\w'’-]+")
 _APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
@@ -91,15 +92,20 @@ class Tracker:
         work_end = -1  # end of the last title of a work seen
         for m in self._CAPSEQ.finditer(masked):
             toks = tokens_in(masked, m.start(), m.end())
-            segments: list[list[tuple[int, int, str]]] = [[]]
-            for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
-                if segments[-1] and "\n" in masked[segments[-1][-1][1] : t[0]]:
-                    segments.append([])  # nor across a paragraph break (a heading above a name)
-                segments[-1].append(t)
-                if ends_sentence(t[2]):
-                    segments.append([])
+            if len(toks) == 1:
+                segments = [toks]  # most matches: one capitalised word
+            else:
+                segments = [[]]
+                for t in toks:  # "the Chiefs. Lynn": two mentions, never one name across a sentence
+                    if segments[-1] and "\n" in masked[segments[-1][-1][1] : t[0]]:
+                        segments.append([])  # nor across a paragraph break (a heading above a name)
+                    segments[-1].append(t)
+                    if ends_sentence(t[2]):
+                        segments.append([])
             for seg in segments:
-                if seg and (seg[0][0] < work_end or self._title_of_work(seg)):
+                if not seg:
+                    continue  # (registering no tokens registers nothing)
+                if seg[0][0] < work_end or self._title_of_work(seg):
                     # the rest of the title too: "the Gardener on Call", "The Captain and Me"
                     work_end = max(work_end, seg[-1][1])
                     while jm := _TITLE_JOIN_RUN.match(masked, work_end):
@@ -227,14 +233,14 @@ class Tracker:
             if cands:  # in text order: the last one at or before pos, by bisection (issue 10)
                 i = bisect.bisect_right(cands, pos, key=lambda c: c[0])
                 return cands[i - 1][1] if i else cands[-1][1]
-            fids = idx.surname.get(w, set())
+            fids = idx.surname.get(w, _NO_IDS)
             if len(fids) > 1:
                 fids = {i for i in fids if i in self.present}
             if len(fids) == 1:
                 fid = next(iter(fids))
                 f = idx.figures[fid]
                 return Entity(f.name, fid, figure_gender(f))
-            lids = {i for i in idx.lastname.get(w, set()) if i in self.present}
+            lids = {i for i in idx.lastname.get(w, _NO_IDS) if i in self.present}
             if len(lids) == 1:
                 fid = next(iter(lids))
                 f = idx.figures[fid]
