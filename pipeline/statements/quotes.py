@@ -51,7 +51,10 @@ def paragraphs(text: str) -> list[Paragraph]:
     return out
 
 
-_MARK_RE = re.compile(r"''|``|[“”„«»‟\"]")
+# Quote marks: '' and `` (doubled) or one of “”„«»‟". Written as one character class first, then what
+# must follow that character, so that the regex engine skips ahead to the next candidate mark (a
+# choice of alternatives cannot be skipped to); the matches are those of r"''|``|[“”„«»‟\"]".
+_MARK_RE = re.compile(r"[\"'`“”„«»‟](?:(?<=')'|(?<=`)`|(?<=[“”„«»‟\"]))")
 
 
 def _classify(text: str, i: int, j: int, ps: int, pe: int) -> str:
