@@ -58,13 +58,17 @@ def find_indirect(
     out: list[Found],
     para: ParaSpans,
 ) -> None:
-    sent = masked[s_lo:s_hi]
     # direct quotes already claimed this sentence's cue?
     claimed = para.overlapping(s_lo, s_hi)
-    low = tracker.masked_lower
-    for m in find_cues(sent, low[s_lo:s_hi] if low is not None else None):
-        cue = m.group().lower()
-        cs, ce = s_lo + m.start(), s_lo + m.end()
+    found = tracker.cues_between(s_lo, s_hi)  # the sentence's speech verbs, from the whole text's
+    if found is None:
+        low = tracker.masked_lower
+        found = [
+            (s_lo + m.start(), s_lo + m.end(), m.group())
+            for m in find_cues(masked[s_lo:s_hi], low[s_lo:s_hi] if low is not None else None)
+        ]
+    for cs, ce, words in found:
+        cue = words.lower()
         if any(
             f.kind in ("direct", "partial")
             and f.mention is not None

@@ -50,6 +50,13 @@ _KIN_BEFORE = re.compile(
     re.I,
 )
 _NO_IDS: frozenset[str] = frozenset()
+
+
+def _is_word(ch: str) -> bool:
+    """Is ch a word character as the regex \\b sees it (\\w: alphanumeric or underscore)?"""
+    return ch.isalnum() or ch == "_"
+
+
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
 _MID_CAP = re.compile(r"(?<=[a-z,] )[A-Z][\w'’-]+")
 _APPOSITION = re.compile(r",\s+(?:a|an|the|who is)\s+([^,.;]{2,70}?)[,.]")
@@ -114,7 +121,10 @@ class Tracker:
                 self._register(trim_name(seg))
         # subjects of speech verbs ("Michael Sims said his company ..."), so that a "he said" after a
         # reported-speech sentence finds that speaker even before reported speech is attributed
-        for cm in find_cues(masked, self.masked_lower):
+        # the speech verbs of the whole text, kept for cues_between (found once, not again per sentence)
+        self._cues = list(find_cues(masked, self.masked_lower))
+        self._cue_starts = [cm.start() for cm in self._cues]
+        for cm in self._cues:
             men = subject_before(masked, max(0, cm.start() - 150), cm.start())
             if men is None and masked[max(0, cm.start() - 2) : cm.start()] == ", ":
                 men = mention_after(masked, cm.end() + 1, cm.end() + 120)  # "..., said Mary E. Lovely, an economist."
@@ -125,6 +135,30 @@ class Tracker:
                     self.said_by.append((men.start, ent))
         self.history.sort(key=lambda c: c[0])
         self.said_by.sort(key=lambda c: c[0])
+
+    def cues_between(self, lo: int, hi: int) -> list[tuple[int, int, str]] | None:
+        """(start, end, words) of the speech verbs that find_cues finds in masked[lo:hi] on its own (a
+        slice), read from the whole text's, or None when the two may differ and the caller must search
+        the slice. They differ only at an edge: a word cut by lo or hi (a slice's edge is a word
+        boundary, the text's is not there) or a match of the whole text across an edge ("according |
+        to"). Elsewhere both searches see the same characters from the same place, so match alike."""
+        low = self.masked_lower
+        if low is None:
+            return None  # the cues came from the case-blind search of masked: the caller searches the slice
+        if 0 < lo < len(low) and _is_word(low[lo - 1]) and _is_word(low[lo]):
+            return None
+        if 0 < hi < len(low) and _is_word(low[hi - 1]) and _is_word(low[hi]):
+            return None
+        starts = self._cue_starts
+        i = bisect.bisect_left(starts, lo)
+        if i and self._cues[i - 1].end() > lo:
+            return None  # a match from before lo runs into the slice
+        out = []
+        for cm in self._cues[i : bisect.bisect_left(starts, hi, lo=i)]:
+            if cm.end() > hi:
+                return None  # a match runs past hi
+            out.append((cm.start(), cm.end(), cm.group()))
+        return out
 
     # words written in lower case somewhere, and capitalised words seen mid-sentence (so names):
     # "Physician" or "Such" opening a sentence is a common word, "Lynn" is not. Read for few single
