@@ -546,3 +546,47 @@ def test_seed_check_command_has_json_and_dump(tmp_path):
     stored = json.loads(line)
     assert stored["article"] == "seed-article" and len(stored["statements"]) >= 12
     assert {"start", "end", "speaker", "speaker_id", "repeat_of"} <= set(stored["statements"][0])
+
+
+def test_whole_text_cue_search_answers_as_a_search_of_each_slice():
+    """Tracker.cues_between (the sentence's speech verbs read from the whole text's) equals find_cues on
+    the slice, or declines: every window of a text with cut words, cues at edges and a cue across a line."""
+    from pipeline.statements.cues import find_cues
+    from pipeline.statements.quotes import find_quotes, mask_quotes
+    from pipeline.statements.speakers import build_alias_index
+    from pipeline.statements.tracker import Tracker
+
+    text = 'Unsaid, he said. "No," she told him, according to\nto aides. Saidx said_ SAID it; she added_ adds.'
+    masked = mask_quotes(text, find_quotes(text))
+    tracker = Tracker(text, masked, build_alias_index(FIGURES))
+    low = tracker.masked_lower
+    assert low is not None
+    answered = windows = 0
+    for lo in range(len(text) + 1):
+        for hi in range(lo, len(text) + 1):
+            got = tracker.cues_between(lo, hi)
+            windows += 1
+            if got is not None:
+                answered += 1
+                want = [(lo + m.start(), lo + m.end(), m.group()) for m in find_cues(masked[lo:hi], low[lo:hi])]
+                assert got == want, (lo, hi)
+    assert answered > windows // 10  # windows whose edges cut no word nor match are answered, not declined
+
+
+def test_skip_ahead_patterns_match_as_their_plain_forms():
+    """The sentence-boundary and quote-mark regexes are written to open with a character class (so the
+    engine skips ahead); their matches are those of the plain alternations they replace."""
+    import random
+    import re
+
+    from pipeline.statements.quotes import _BOUNDARY, _MARK_RE
+
+    plain_boundary = re.compile(r"[.!?]+[\"”’'»)]*(?=\s+[\"“‘'«(\[A-Z0-9—–-])|[.!?]+[\"”’'»)]*\s*$")
+    plain_mark = re.compile(r"''|``|[“”„«»‟\"]")
+    rng = random.Random(14)
+    alphabet = ".!?\"”’'»)“‘«([A0—– \n`x„‟"
+    for _ in range(3000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        for lo, hi in ((0, len(s)), (1, len(s)), (0, max(0, len(s) - 1))):
+            for new, plain in ((_BOUNDARY, plain_boundary), (_MARK_RE, plain_mark)):
+                assert [m.span() for m in new.finditer(s, lo, hi)] == [m.span() for m in plain.finditer(s, lo, hi)], s
