@@ -45,24 +45,46 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNO
 _WEAK_NEG = re.compile(r"widget|card|promo|callout", re.IGNORECASE)
 WEAK = 32  # attr_flags bit: boilerplate by weak names only
 
+# Drupal's field markup says where the field's *label* is shown ("field--label-hidden" on nearly every
+# field, the story body's included); it says nothing about the field's content.
+_LABEL_PLACEMENT = re.compile(r"(?:field-{1,2})?label-(?:hidden|above|inline)", re.IGNORECASE)
+
 _FLAG_CACHE: dict[str, int] = {}
 _TOKEN_FLAGS: dict[str, int] = {}
 _POS_FLAG = 16
+
+
+def _lower_patterns(*patterns: re.Pattern[str]) -> tuple[re.Pattern[str], ...]:
+    """The same patterns without IGNORECASE, for lower-cased ASCII tokens: about 4x faster in CPython's
+    engine, which tries every alternative at every position and folds case on each comparison."""
+    return tuple(re.compile(p.pattern) for p in patterns)
+
+
+_PATTERNS = (_SOCIAL_CLASS, _NEG, _INLINE_JUNK, _POPUP, _POS, _WEAK_NEG)
+_ASCII_PATTERNS = _lower_patterns(*_PATTERNS)
+
+
+def _compute_token_flags(token: str) -> int:
+    if _LABEL_PLACEMENT.fullmatch(token):
+        return 0
+    if token.isascii():  # ASCII lower-casing is exact; other scripts keep the case-folding patterns
+        token = token.lower()
+        social, neg, junk, popup, pos, weak = _ASCII_PATTERNS
+    else:
+        social, neg, junk, popup, pos, weak = _PATTERNS
+    flags = (1 if social.search(token) else 0) | (_POS_FLAG if pos.search(token) else 0)
+    if neg.search(token):  # the inline-junk and popup names are all negative names too
+        flags |= 2 | (4 if junk.search(token) else 0) | (8 if popup.search(token) else 0)
+        if neg.search(weak.sub(" ", token)):
+            flags |= 64
+    return flags
 
 
 def _token_flags(token: str) -> int:
     """Flags of one class or id token: 1 social, 2 negative, 4 inline junk, 8 popup, 16 positive, 64 strong negative."""
     flags = _TOKEN_FLAGS.get(token)
     if flags is None:
-        flags = (
-            (1 if _SOCIAL_CLASS.search(token) else 0)
-            | (2 if _NEG.search(token) else 0)
-            | (4 if _INLINE_JUNK.search(token) else 0)
-            | (8 if _POPUP.search(token) else 0)
-            | (_POS_FLAG if _POS.search(token) else 0)
-        )
-        if flags & 2 and _NEG.search(_WEAK_NEG.sub(" ", token)):
-            flags |= 64
+        flags = _compute_token_flags(token)
         if len(_TOKEN_FLAGS) > 100_000:
             _TOKEN_FLAGS.clear()
         _TOKEN_FLAGS[token] = flags
