@@ -684,3 +684,36 @@ def test_folded_accordion_panels_are_text_but_other_hidden_boxes_are_not():
     assert "Paragraph 7 of the guide" in art.text
     assert "Answer number 2: the panel opens" in art.text
     assert "hidden sign-up message" not in art.text
+
+
+def test_linked_names_in_a_list_of_text_are_kept_but_a_list_of_links_is_not():
+    # A directory: each entry's linked name, then its address and services as plain list items. The
+    # names are link-dense lines, but the list as a whole is text, so they belong to the story.
+    entries = "".join(
+        f"<li><a href='https://clinic{i}.example.org/'>Riverside Clinic Number {i}</a></li>"
+        f"<li>{100 + i} Harbour Street, Suite {i}</li><li>Counselling and group therapy, fees based on income</li>"
+        for i in range(5)
+    )
+    teasers = "".join(
+        f"<li><a href='/t{i}'>Another headline number {i} from the same writer</a></li>" for i in range(5)
+    )
+    body = (
+        "".join(_PARAS[:4])
+        + f"<ul>{entries}</ul>"
+        + "".join(_PARAS[4:6])
+        # a run of linked headlines is a list of links even in a list that is mostly text
+        + "<ul>"
+        + "".join(
+            f"<li>Note {i} from the editors on how the directory was compiled and checked, entry by entry, "
+            "against the records that each clinic published last year.</li>"
+            for i in range(4)
+        )
+        + f"{teasers}</ul>"
+        + "".join(_PARAS[6:])
+    )
+    art = extract_article(_page(body), "https://example.test/a")
+    for i in range(5):
+        assert f"Riverside Clinic Number {i}" in art.text
+        assert f"{100 + i} Harbour Street" in art.text
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Another headline" not in art.text

@@ -71,6 +71,41 @@ def section_titles(story: list[Block]) -> list[bool]:
     return out
 
 
+_ENTRY_TAGS = frozenset(("li", "dt", "dd"))
+_ENTRY_LIST_MIN = 4  # items in a list before its link share says anything
+_ENTRY_LIST_MAX_LINK = 0.35  # a list with less link text than this is a list of text, not of links
+_LINK_RUN = 3  # this many link-dense blocks in a row are a list of links
+
+
+def linked_entries(story: list[Block]) -> list[bool]:
+    """Which link-dense blocks are the linked names of entries in a list of text (a directory of clinics
+    with address and phone under each linked name, a reading list with its authors): list items whose
+    list holds little link text overall, and not in a run of three or more link-dense blocks (a list
+    of links, such as teasers, whatever surrounds it)."""
+    text: dict[int, int] = {}
+    links: dict[int, int] = {}
+    count: dict[int, int] = {}
+    for b in story:
+        if b.tag in _ENTRY_TAGS and not b.boiler:
+            text[b.group] = text.get(b.group, 0) + len(b.text)
+            links[b.group] = links.get(b.group, 0) + b.link_len
+            count[b.group] = count.get(b.group, 0) + 1
+    text_lists = {
+        g for g, n in count.items() if n >= _ENTRY_LIST_MIN and links[g] < _ENTRY_LIST_MAX_LINK * text[g]
+    }
+    out = [b.tag in _ENTRY_TAGS and b.group in text_lists and _link_dense(b) for b in story]
+    dense = [_link_dense(b) for b in story]
+    i = 0
+    while i < len(story):
+        j = i
+        while j < len(story) and dense[j]:
+            j += 1
+        if j - i >= _LINK_RUN:
+            out[i:j] = [False] * (j - i)
+        i = max(j, i + 1)
+    return out
+
+
 def keep_block(b: Block, title_key: str, section_title: bool = False) -> bool:
     """Whether a block of the main container is story text. ``section_title``: a heading with more prose
     after it, which may be a link ("1. Harvard Business School" in a ranking, a product reviewed)."""
