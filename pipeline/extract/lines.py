@@ -90,9 +90,7 @@ def linked_entries(story: list[Block]) -> list[bool]:
             text[b.group] = text.get(b.group, 0) + len(b.text)
             links[b.group] = links.get(b.group, 0) + b.link_len
             count[b.group] = count.get(b.group, 0) + 1
-    text_lists = {
-        g for g, n in count.items() if n >= _ENTRY_LIST_MIN and links[g] < _ENTRY_LIST_MAX_LINK * text[g]
-    }
+    text_lists = {g for g, n in count.items() if n >= _ENTRY_LIST_MIN and links[g] < _ENTRY_LIST_MAX_LINK * text[g]}
     out = [b.tag in _ENTRY_TAGS and b.group in text_lists and _link_dense(b) for b in story]
     dense = [_link_dense(b) for b in story]
     i = 0
