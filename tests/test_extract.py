@@ -611,6 +611,18 @@ def test_list_of_sources_after_the_story_is_cut_and_photo_credits_dropped():
     assert "References" not in art.text and "A study of the topic" not in art.text
 
 
+@pytest.mark.parametrize("heading", ["Article Sources", "View Article Sources", "References & Sources"])
+def test_sources_under_other_common_headings_are_cut(heading):
+    refs = "".join(
+        f"<p>“Survey number {i} of the market.” Example Research, https://research.example.org/s{i}. "
+        f"Accessed 11 Apr. 2025.</p>"
+        for i in range(6)
+    )
+    art = extract_article(_page("".join(_PARAS) + f"<h3>{heading}</h3>{refs}"), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert heading not in art.text and "Survey number" not in art.text
+
+
 def test_product_cards_holding_paragraphs_are_story_but_teaser_cards_are_not(monkeypatch):
     # A buying guide: an introduction, then each product reviewed in a "product-card" box with paragraphs
     # of its own (a weak boilerplate name), then teaser cards and a share bar. newsmon's own container
@@ -717,3 +729,28 @@ def test_linked_names_in_a_list_of_text_are_kept_but_a_list_of_links_is_not():
         assert f"{100 + i} Harbour Street" in art.text
     assert "Paragraph 7 of the guide" in art.text
     assert "Another headline" not in art.text
+
+
+def _dated_card(i: int) -> str:
+    return (
+        f"<div class='item'><h5><a href='/c/daily'>Daily</a></h5><div>Dec {10 + i}, 2025</div>"
+        f"<h3><a href='/s/{i}'>Another resort opens its doors number {i}</a></h3>"
+        f"<p>Guests of resort number {i} can now book the new rooms, the spa and a tour of the grounds "
+        f"with a guide, the owners said in a statement sent to travel writers this week.</p></div>"
+    )
+
+
+def test_trailing_dated_teaser_cards_without_a_heading_are_cut():
+    # Cards of other stories (label, date, linked title, excerpt) after the story, with no "Related"
+    # heading over them: a run of dated linked titles that ends the page's text.
+    art = extract_article(_page("".join(_PARAS) + "".join(_dated_card(i) for i in range(5))), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "resort" not in art.text and "Dec 1" not in art.text
+
+
+def test_dated_cards_inside_the_story_are_kept():
+    # One card between paragraphs, and a run of cards with the story going on after it, are not a tail.
+    body = _PARAS[0] + _dated_card(0) + "".join(_PARAS[1:4]) + "".join(_dated_card(i) for i in range(1, 5))
+    art = extract_article(_page(body + "".join(_PARAS[4:])), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Guests of resort number 4" in art.text
