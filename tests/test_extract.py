@@ -754,3 +754,20 @@ def test_dated_cards_inside_the_story_are_kept():
     art = extract_article(_page(body + "".join(_PARAS[4:])), "https://example.test/a")
     assert "Paragraph 7 of the guide" in art.text
     assert "Guests of resort number 4" in art.text
+
+
+def test_author_bio_box_by_first_name_ends_the_story():
+    head = '<meta name="author" content="Karina Cohen">'
+    bio = (
+        "<div class='about-writer'><p>Karina holds a degree in business from a state university and has run "
+        "the cleaning company for ten years.</p><p>When she is not at work, Karina coaches a youth team.</p>"
+        "<p>Support our writers! Donate to keep these guides free for every reader.</p></div>"
+    )
+    art = extract_article(_page(f"<div class='story'>{''.join(_PARAS)}</div>{bio}", head), "https://example.test/a")
+    assert art.authors == ["Karina Cohen"]
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Karina holds" not in art.text and "coaches" not in art.text and "Donate" not in art.text
+    # the same sentence inside the story's own box is the story's
+    inside = "<p>Karina holds a degree in business from a state university and has run the company for ten years.</p>"
+    art = extract_article(_page(f"<div class='story'>{''.join(_PARAS)}{inside}</div>", head), "https://example.test/a")
+    assert "Karina holds" in art.text
