@@ -771,3 +771,14 @@ def test_author_bio_box_by_first_name_ends_the_story():
     inside = "<p>Karina holds a degree in business from a state university and has run the company for ten years.</p>"
     art = extract_article(_page(f"<div class='story'>{''.join(_PARAS)}{inside}</div>", head), "https://example.test/a")
     assert "Karina holds" in art.text
+
+
+def test_latest_posts_by_the_author_list_is_dropped():
+    # The author box of a common WordPress plugin lists the writer's other posts under this heading.
+    teasers = "".join(
+        f"<li><a href='/p{i}'>Another trip guide number {i}</a> - December {i + 1}, 2025</li>" for i in range(5)
+    )
+    box = f"<div><p>Autumn</p><p>Latest posts by Autumn Adams (see all)</p><ul>{teasers}</ul></div>"
+    art = extract_article(_page("".join(_PARAS) + box), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Latest posts" not in art.text and "Another trip guide" not in art.text

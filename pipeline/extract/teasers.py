@@ -15,7 +15,7 @@ _TEASER_HEADING = re.compile(
     r"recommended(?: for you| reading| stories| articles)?|most (?:popular|read|viewed|shared|recent)(?: stories| articles| posts)?|"
     r"trending(?: now| stories| articles)?|top stories|popular (?:stories|articles|posts|now)|what to read next|"
     r"editor'?s picks|in other news|around the web|from (?:our|the) partners|up next|keep reading|"
-    r"recent (?:posts|articles|stories)\b.{0,40})\s*[:.!]?$",
+    r"recent (?:posts|articles|stories)\b.{0,40}|latest (?:posts|articles|stories) (?:by|from) .{1,60})\s*[:.!]?$",
     re.IGNORECASE,
 )
 # ... and headings that open the comment thread.
