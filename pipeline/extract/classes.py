@@ -1,7 +1,9 @@
 """Class and id names that mark boilerplate, story bodies, social posts and hidden text.
 
 The patterns never span whitespace, so a class string's flags are those of its tokens, cached per
-token and per string.
+token and per string. A new ASCII token is lower-cased and matched by case-sensitive copies of the
+patterns, which CPython's engine runs about four times faster than case-folding ones (the flags are the
+same on every class and id token of the dev pages; a test checks it).
 """
 
 from __future__ import annotations
