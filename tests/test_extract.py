@@ -782,3 +782,18 @@ def test_latest_posts_by_the_author_list_is_dropped():
     art = extract_article(_page("".join(_PARAS) + box), "https://example.test/a")
     assert "Paragraph 7 of the guide" in art.text
     assert "Latest posts" not in art.text and "Another trip guide" not in art.text
+
+
+def test_links_announced_by_an_intro_line_are_kept_but_more_links_are_not():
+    picks = "<p>Our testers' top recommendations:</p><ul>" + "".join(
+        f"<li><a href='https://shop.example.org/w{i}'>Acme torque wrench model {i}</a></li>" for i in range(3)
+    )
+    more = "<p>Other council stories:</p><ul>" + "".join(
+        f"<li><a href='/news/{i}'>Council votes on another budget line {i}</a></li>" for i in range(3)
+    )
+    body = "".join(_PARAS[:3]) + picks + "</ul>" + "".join(_PARAS[3:6]) + more + "</ul>" + "".join(_PARAS[6:])
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    for i in range(3):
+        assert f"Acme torque wrench model {i}" in art.text
+    assert "Council votes" not in art.text

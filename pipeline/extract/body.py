@@ -23,8 +23,8 @@ The extractor works on an lxml tree in one pass, one module per concern:
    Jane Doe", a trailing run of dated teaser cards with no heading over them, and a comment thread or
    sources list after a "33 Comments" or "Article Sources" heading (:mod:`.teasers`), then output the
    container's blocks that pass per-block filters (:mod:`.lines`: link lists go, but a linked heading
-   over prose of its own container stays, and so does the linked name of an entry in a list of text, a
-   directory or reading list), cut "About <company>" sections and author bios at the end, by full or
+   over prose of its own container stays, and so do the linked name of an entry in a list of text (a
+   directory, a reading list) and a few links announced by a line such as "Where to buy:"), cut "About <company>" sections and author bios at the end, by full or
    first name (:mod:`.tail`), drop a second copy of a run of paragraphs (:mod:`.teasers`), one
    paragraph per line, NFC (:mod:`.compose`);
 8. when the page's JSON-LD ``articleBody`` holds more than twice the words found in the HTML (a
