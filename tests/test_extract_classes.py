@@ -64,14 +64,15 @@ def _reference_flags(token: str) -> int:
     if classes._LABEL_PLACEMENT.fullmatch(token):
         return 0
     social, neg, junk, popup, pos, weak = classes._PATTERNS
+    named = classes._LAYOUT.sub(" ", token)
     flags = (
         (1 if social.search(token) else 0)
-        | (2 if neg.search(token) else 0)
+        | (2 if neg.search(named) else 0)
         | (4 if junk.search(token) else 0)
         | (8 if popup.search(token) else 0)
         | (16 if pos.search(token) else 0)
     )
-    if flags & 2 and neg.search(weak.sub(" ", token)):
+    if flags & 2 and neg.search(weak.sub(" ", named)):
         flags |= 64
     return flags
 
@@ -102,3 +103,24 @@ def test_fast_token_flags_equal_the_reference_on_every_dev_page_token() -> None:
     assert len(tokens) > 10_000
     wrong = [t for t in tokens if classes._compute_token_flags(t) != _reference_flags(t)]
     assert not wrong, wrong[:20]
+
+
+def test_css_layout_utilities_naming_bottom_do_not_make_a_box_boilerplate() -> None:
+    # "Spacing_module_spacingTightbottom" and "pc-paddingBottom-16" say how a box is drawn, not what it
+    # holds; "bottom-bar" or "page-bottom" still name a site's furniture.
+    details = "".join(
+        f"<div class='Spacing_module_spacingTightbottom__e229 pc-paddingBottom-16'><ul>"
+        f"<li>Stop {i}: a morning walk through the old town and lunch by the harbour of island {i}.</li>"
+        f"<li>Trip details {i}: eight days, ten meals and seven nights in family-run hotels.</li></ul></div>"
+        f"<p>Day {i} of the tour ends with a boat trip along the coast, with time to swim before dinner "
+        f"and a guide who knows the history of every lighthouse on the way back to port.</p>"
+        for i in range(4)
+    )
+    html = f"<html><head><title>Tours</title></head><body><article><h1>Tours</h1>{details}</article></body></html>"
+    art = extract_article(html, "https://example.test/tours")
+    for i in range(4):
+        assert f"Stop {i}: a morning walk" in art.text and f"Trip details {i}" in art.text
+    for token in ("pc-paddingBottom-16", "border-bottom", "bottom-0", "margin-bottom"):
+        assert classes.attr_flags(token) == 0, token
+    for token in ("bottom-bar", "page-bottom", "story-below"):
+        assert classes.attr_flags(token) & 2, token

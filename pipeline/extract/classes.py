@@ -51,6 +51,14 @@ WEAK = 32  # attr_flags bit: boilerplate by weak names only
 # field, the story body's included); it says nothing about the field's content.
 _LABEL_PLACEMENT = re.compile(r"(?:field-{1,2})?label-(?:hidden|above|inline)", re.IGNORECASE)
 
+# CSS layout utilities name where a box sits or how it is drawn ("pc-paddingBottom-16", "border-bottom",
+# "bottom-0", "spacingTightbottom"), not what it holds; "bottom" and "below" count only outside them.
+_LAYOUT = re.compile(
+    r"(?:padding|margin|border|spacing[a-z]*|align|position|float|inset|shape|arrow|edge|line)[-_]?(?:bottom|below)|"
+    r"(?:^|[-_])bottom[-_]?\d+(?=$|[-_])",
+    re.IGNORECASE,
+)
+
 _FLAG_CACHE: dict[str, int] = {}
 _TOKEN_FLAGS: dict[str, int] = {}
 _POS_FLAG = 16
@@ -75,9 +83,10 @@ def _compute_token_flags(token: str) -> int:
     else:
         social, neg, junk, popup, pos, weak = _PATTERNS
     flags = (1 if social.search(token) else 0) | (_POS_FLAG if pos.search(token) else 0)
-    if neg.search(token):  # the inline-junk and popup names are all negative names too
+    named = _LAYOUT.sub(" ", token) if "bottom" in token or "below" in token or not token.isascii() else token
+    if neg.search(named):  # the inline-junk and popup names are all negative names too
         flags |= 2 | (4 if junk.search(token) else 0) | (8 if popup.search(token) else 0)
-        if neg.search(weak.sub(" ", token)):
+        if neg.search(weak.sub(" ", named)):
             flags |= 64
     return flags
 
