@@ -152,12 +152,21 @@ def novelty_query(s: Statement, article_id: str, window_days: int) -> dict[str, 
             "bool": {
                 "filter": [speaker, {"range": {"@timestamp": {"gte": f"now-{window_days}d"}}}],
                 "must_not": [{"term": {"article_id": article_id}}],
-                "should": [{"term": {"key": s.key}}, {"match": {"text": s.text}}],
+                "should": [{"term": {"key": s.key}}, *_shared_words(s)],
                 "minimum_should_match": 1,
             }
         },
         "_source": {"includes": ["statement_id", "key", "text", "first_seen", "repeat_of", "article_id"]},
     }
+
+
+def _shared_words(s: Statement) -> list[dict[str, Any]]:
+    """The text clause of the novelty search: only the few words every near-repeat must share (a search of
+    the whole text costs the cluster a term lookup per word), the whole text when those cannot be told."""
+    words = novelty.words_a_repeat_shares(s.text)
+    if words is None:
+        return [{"match": {"text": s.text}}]
+    return [{"match": {"text": " ".join(words)}}] if words else []
 
 
 def repeats(s: Statement, earlier: dict) -> bool:
