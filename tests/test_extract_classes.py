@@ -1,5 +1,5 @@
-"""Class and id names: Drupal's label-placement names are neutral, and the fast token flags equal the
-plain case-folding regex searches on every class and id token of the dev pages."""
+"""Class and id names: CSS layout utilities are not boilerplate names, and the fast token flags equal
+the plain case-folding regex searches on every class and id token of the dev pages."""
 
 from __future__ import annotations
 
@@ -15,54 +15,9 @@ from pipeline.extract.body import extract_article
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 EVAL_DIRS = [SHARED / "eval" / "extraction", SHARED / "eval" / "extraction-wcxb"]
 
-_ANSWERS = [
-    "Tuning starts with the settings that size the caches, because every query reads through them first.",
-    "Indexes on the columns that filters use most often turn full scans into short lookups.",
-    "Statistics that are out of date mislead the planner, so the maintenance jobs must run on schedule.",
-    "Connection pools keep the number of server processes low when many clients come and go quickly.",
-]
-
-
-def _drupal_page() -> str:
-    # Drupal marks every field "field--label-hidden" (its label is not shown), the FAQ answers as much as
-    # the body; the body is recognised by its "field--name-body" name, the answers by nothing.
-    story = "".join(
-        f"<p>Part {i} of the tuning guide walks through one more step of reading a query plan, with the "
-        f"numbers a reader should look for and what each of them says about the work the server does.</p>"
-        for i in range(8)
-    )
-    faq = "".join(
-        f"<div class='accordion-item'><div class='accordion-item-header'>Question {i}?</div>"
-        f"<div class='field field--name-field-answer field--type-text-long field--label-hidden field__item'>"
-        f"<p>The answer has several parts:</p><ul><li>{a}</li><li>Step {i}: check the result again.</li></ul>"
-        "</div></div>"
-        for i, a in enumerate(_ANSWERS)
-    )
-    nav = "<nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12)) + "</ul></nav>"
-    return (
-        f"<html><head><title>Tuning guide</title></head><body>{nav}<article><h1>Tuning guide</h1>"
-        f"<div class='field field--name-field-body field--label-hidden'>{story}</div>"
-        f"<div class='faq-container'>{faq}</div></article>"
-        "<footer>Copyright Example Software</footer></body></html>"
-    )
-
-
-def test_drupal_label_placement_names_do_not_make_a_box_boilerplate() -> None:
-    art = extract_article(_drupal_page(), "https://example.test/blog/tuning")
-    assert "Part 7 of the tuning guide" in art.text
-    for answer in _ANSWERS:
-        assert answer in art.text
-    assert "Section 3" not in art.text and "Copyright" not in art.text
-    for token in ("field--label-hidden", "field-label-hidden", "field--label-above", "field--label-inline"):
-        assert classes.attr_flags(token) == 0, token
-    # a label that is itself hidden boilerplate elsewhere still counts
-    assert classes.attr_flags("label-hidden-promo") & 2
-
 
 def _reference_flags(token: str) -> int:
-    """The flags as first written: six case-folding searches per token."""
-    if classes._LABEL_PLACEMENT.fullmatch(token):
-        return 0
+    """The plain rule: case-folding searches, the negative names looked for outside layout utilities."""
     social, neg, junk, popup, pos, weak = classes._PATTERNS
     named = classes._LAYOUT.sub(" ", token)
     flags = (
@@ -84,7 +39,8 @@ def test_fast_token_flags_equal_the_reference_on_made_up_tokens() -> None:
     tokens = [
         "Article-Body", "SIDEBAR", "zox-post-body", "x-post", "twitter-tweet", "HoverCard", "sr-only",
         "promo-card", "card", "related-widget", "ad", "ads-slot", "head", "ſidebar", "İnfo-box", "Kommentar",
-        "VISUALLY_HIDDEN", "entry-content", "tooltip-popup", "widget-comment",
+        "VISUALLY_HIDDEN", "entry-content", "tooltip-popup", "widget-comment", "Border-Bottom",
+        "pc-paddingBottom-16", "bottom-bar", "BOTTOM-0", "ad-border-bottom",
     ]  # fmt: skip
     for token in tokens:
         assert classes._compute_token_flags(token) == _reference_flags(token), token

@@ -15,9 +15,8 @@ The extractor works on an lxml tree in one pass, one module per concern:
    leave under a fifth of it (stories split into sibling "widget", "card" or "label-hidden" boxes); a box
    named only by weak names (card, widget, promo, callout) that holds two long paragraphs is story text
    (a product card in a buying guide, a recipe card); a hidden box is boilerplate unless it is a folded
-   panel (accordion, tab, FAQ answer) that a click opens; Drupal's label-placement names
-   ("field--label-hidden") and CSS layout utilities ("border-bottom", "pc-paddingBottom-16") say nothing
-   about a box's content and count for nothing;
+   panel (accordion, tab, FAQ answer) that a click opens; CSS layout utilities
+   ("border-bottom", "pc-paddingBottom-16") say nothing about a box's content and count for nothing;
 6. the main container is the element whose block range has the largest total weight (a maximum-sum
    subtree, computed with prefix sums), so an article split by an ad box is still kept whole;
 7. drop teaser lists under headings such as "More from Jane Doe", "Latest News" or "Latest posts by

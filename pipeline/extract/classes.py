@@ -47,10 +47,6 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNO
 _WEAK_NEG = re.compile(r"widget|card|promo|callout", re.IGNORECASE)
 WEAK = 32  # attr_flags bit: boilerplate by weak names only
 
-# Drupal's field markup says where the field's *label* is shown ("field--label-hidden" on nearly every
-# field, the story body's included); it says nothing about the field's content.
-_LABEL_PLACEMENT = re.compile(r"(?:field-{1,2})?label-(?:hidden|above|inline)", re.IGNORECASE)
-
 # CSS layout utilities name where a box sits or how it is drawn ("pc-paddingBottom-16", "border-bottom",
 # "bottom-0", "spacingTightbottom"), not what it holds; "bottom" and "below" count only outside them.
 _LAYOUT = re.compile(
@@ -75,8 +71,6 @@ _ASCII_PATTERNS = _lower_patterns(*_PATTERNS)
 
 
 def _compute_token_flags(token: str) -> int:
-    if _LABEL_PLACEMENT.fullmatch(token):
-        return 0
     if token.isascii():  # ASCII lower-casing is exact; other scripts keep the case-folding patterns
         token = token.lower()
         social, neg, junk, popup, pos, weak = _ASCII_PATTERNS
