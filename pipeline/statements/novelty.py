@@ -118,6 +118,11 @@ def is_near_repeat(text: str, earlier: str, min_words: int = 5) -> bool:
     return unmatched <= MAX_REWORDED_SHARE * len(content)
 
 
+def word_set(text: str) -> frozenset[str]:
+    """The words `is_near_repeat` looks for in an earlier text (for indexing earlier statements by word)."""
+    return frozenset(_words(text))
+
+
 # Words a search engine's standard analyzer may not index as they stand in `_words`: its English stopwords,
 # and what spelling out a contraction produces or leaves behind ("won't" is one indexed word, "will not" here).
 _UNSEARCHABLE = frozenset(
