@@ -95,6 +95,20 @@ def test_title_only_reads_titles(tmp_path: Path, capsys):
     assert "(title text" in out and json.loads(out.strip().splitlines()[-1])["recall"] == 1.0
 
 
+def test_any_keyword_baseline(tmp_path: Path, topics, capsys):
+    # the "any immigration keyword" rule: one phrase of seeds/topics.yaml is enough, none is a no
+    rows = [
+        {**ROWS[1], "ID": "m", "title": "Local cafe hires a migrant as head chef"},  # a mere mention: still a yes
+        *ROWS,
+    ]
+    result, preds = evaluate_topics(_write(tmp_path / "mini.jsonl", rows), topics, any_keyword=True, cv=5)
+    assert [p["is_immigration_policy"] for p in preds] == [True, True, False, False]
+    assert (result["tp"], result["fp"], result["fn"], result["cv"]) == (1, 1, 1, 0)
+    assert preds[0]["model_version"] == "any-keyword" and "migrant" in preds[0]["evidence"]
+    assert main([str(tmp_path / "mini.jsonl"), "--any-keyword", "--lede-only", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["precision"] == 0.5
+
+
 def test_cap_csv(tmp_path: Path, topics):
     path = tmp_path / "cap.csv"
     path.write_text(
