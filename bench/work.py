@@ -86,7 +86,7 @@ def supports(func: Any, param: str) -> bool:
 def start_workers(p: Any, workers: int | None) -> None:
     """Start a pipeline's CPU workers before the clock starts, as a long-running process has them."""
     if hasattr(p, "cpu"):
-        p.cpu(workers)._pool()
+        p.cpu(workers).start()
 
 
 class RequestCounter:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -47,6 +47,10 @@ def _init_worker(seeds: Seeds) -> None:
 def _enrich(item: dict[str, Any], page: FetchedPage, feed: FeedConfig | None) -> tuple[Article | None, str | None]:
     assert _SEEDS is not None, "worker started without seeds"
     return prepare_article(item, page, feed, _SEEDS)
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 def _parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str, truncated: bool) -> ParsedFeed:
@@ -89,6 +93,14 @@ class CpuPool:
                 )
                 log.info("started %d enrichment worker processes (%s)", self.workers, method)
         return self._executor
+
+    def start(self) -> None:
+        """Start the worker processes now and wait until each one is up (the pool otherwise starts them on
+        first use): a long-running caller pays the start-up once, before its first feed or page."""
+        pool = self._pool()
+        if self.workers:
+            # The pool adds a process per task while none is idle, so one task each brings them all up.
+            wait([pool.submit(_ready) for _ in range(self.workers)])
 
     def enrich(
         self, item: dict[str, Any], page: FetchedPage, feed: FeedConfig | None

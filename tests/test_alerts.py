@@ -10,7 +10,7 @@ import yaml
 from conftest import REPO, free_port, rss
 
 from pipeline.alerts.mail import compose_alert
-from pipeline.alerts.rules import match_keyword_rule
+from pipeline.alerts.rules import keyword_pattern, match_keyword_rule
 from pipeline.config import AlertRule, load_seeds
 from pipeline.records import AlertHit, Article
 from pipeline.run import open_pipeline, pending_items, poll_feeds, process_items, run_once
@@ -157,6 +157,30 @@ def test_es_outage_marks_no_item_processed(tmp_path, site, es_url, index_prefix,
     with open_pipeline(good, seeds) as p:
         assert sorted(pending_items(p)) == sorted(ids)
         assert ix.count(p.es, p.idx("articles")) == 0
+
+
+def test_keyword_rule_hits_exactly_where_its_pattern_does():
+    """The cheap test a text passes before the pattern runs never hides a hit, odd letter cases included."""
+    rule = AlertRule(name="k", kind="keyword", keywords=["Asylum ban", "H-1B", "Kids"], recipients=["a@b.example"])
+    texts = [
+        "nothing here",
+        "an ASYLUM BAN was announced",
+        "an a\u017fylum ban (long s)",
+        "the \u212aids (Kelvin sign) were there",
+        "H-1B",
+        "xh-1b",
+        "h-1bs",
+        "The asylum bans",
+        "\u0130\u0131 and an asylum  ban",
+        "KIDS",
+    ]
+    pattern = keyword_pattern(rule)
+    for text in texts:
+        art = Article(url="http://x.test/a", canonical_url="http://x.test/a", title="", text=text)
+        hit = match_keyword_rule(rule, art, "id")
+        assert (hit is not None) == bool(pattern.search(text)), text
+    hits = [match_keyword_rule(rule, Article(url="u", canonical_url="u", title="", text=t), "i") for t in texts]
+    assert sum(h is not None for h in hits) == 5  # not a comparison of two empty answers
 
 
 def test_keyword_rule_matching_and_email_text():

@@ -48,6 +48,20 @@ def test_an_error_in_a_worker_comes_back_with_its_page_only():
         assert good.result()[0] is not None
 
 
+def test_start_brings_every_worker_up_before_the_first_page():
+    with CpuPool(load_seeds(), 2) as pool:
+        pool.start()
+        processes = pool._executor._processes  # type: ignore[union-attr]
+        assert len(processes) == 2 and all(p.is_alive() for p in processes.values())
+        pids = set(processes)
+        assert pool.enrich(
+            {"feed_id": "f"}, fetched("https://a.example/a", page("https://a.example/a", "T", STORY_A)), None
+        ).result()[0]
+        assert set(pool._executor._processes) == pids  # type: ignore[union-attr]  # no process started late
+    with CpuPool(load_seeds(), 0) as inline:
+        inline.start()  # in-process: nothing to start, and no error
+
+
 def test_a_dead_worker_is_replaced():
     with CpuPool(load_seeds(), 1) as pool:
         died = pool._submit(os._exit, 3)

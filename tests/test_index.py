@@ -32,6 +32,24 @@ def test_setup_is_idempotent_and_strict(es, index_prefix):
     assert "strict" in str(exc.value)
 
 
+def test_the_robots_cache_syncs_to_disk_in_the_background_and_old_installs_get_that_too(es, index_prefix):
+    def durability(kind: str) -> dict[str, str]:
+        got = es.indices.get_settings(
+            index=f"{index_prefix}-{kind}", name="index.translog.durability", flat_settings=True, include_defaults=True
+        )
+        return {
+            {**s.get("defaults", {}), **s.get("settings", {})}["index.translog.durability"].lower()
+            for s in got.values()
+        }
+
+    ix.setup_indices(es, index_prefix)
+    assert durability("robots") == {"async"} and durability("articles") == {"request"}  # stored work stays synced
+    es.indices.put_settings(index=f"{index_prefix}-robots", settings={"index.translog.durability": "request"})
+    actions = ix.setup_indices(es, index_prefix)  # an index made before the setting: brought up to date
+    assert durability("robots") == {"async"} and any("translog" in a for a in actions)
+    assert ix.setup_indices(es, index_prefix) == []
+
+
 def test_new_mapping_version_moves_alias_and_keeps_documents(es, index_prefix, monkeypatch):
     ix.setup_indices(es, index_prefix)
     ix.bulk_write(

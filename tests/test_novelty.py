@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+
+from conftest import shared_path
+
 from pipeline.records import Statement
 from pipeline.statements.novelty import (
     find_repeat,
@@ -9,6 +14,7 @@ from pipeline.statements.novelty import (
     mark_repeats_within,
     normalise_statement,
     statement_key,
+    words_a_repeat_shares,
 )
 
 POST = (
@@ -160,3 +166,57 @@ def test_a_batch_takes_its_items_in_published_order():
     }
     # "rereport" is 09:00 UTC, before "original"'s 09:30: offsets are compared as times, not as strings
     assert published_order(items) == ["undated", "rereport", "original", "later"]
+
+
+def _indexed_words(text: str) -> set[str]:
+    """Words as the index's standard analyzer keeps them: a contraction or possessive stays one word."""
+    return set(re.findall(r"\w+(?:['’]\w+)*", text.lower()))
+
+
+def _variants(text: str) -> list[str]:
+    """Trimmed, cut with an ellipsis, contracted, reworded: the kinds of repeat is_near_repeat accepts."""
+    w = text.split()
+    n = len(w)
+    out = [" ".join(w[n // 10 :]), " ".join(w[: n - n // 10]), " ".join(w[: n // 3] + ["…"] + w[2 * n // 3 :])]
+    out += [text.replace(" not ", "n't ").replace("will not", "won't"), text.replace(" is ", " was ", 1)]
+    out += [" ".join(w[:i] + ["really"] + w[i:]) for i in range(1, n, max(1, n // 4))]
+    out += [" ".join(w[:i] + w[i + 1 :]) for i in range(0, n, max(1, n // 5))]
+    # the hardest case: words the earlier text lacks, longer than any of its own, as many as a repeat may add
+    long = ["unquestionably", "extraordinarily", "fundamentally", "categorically", "wholeheartedly"]
+    for k in range(1, len(long) + 1):
+        step = max(1, n // (k + 1))
+        added = list(w)
+        for j in range(k):
+            added.insert((j + 1) * step + j, long[j])
+        out.append(" ".join(added))
+    return out
+
+
+def test_every_repeat_holds_one_of_the_words_the_index_search_asks_for():
+    """The novelty search asks the index only for a statement's key and the few words any near-repeat
+    must share: for every variant is_near_repeat accepts, the earlier text holds one of those words."""
+    expected = json.loads((shared_path("fixtures", "seed-article") / "expected.json").read_text(encoding="utf-8"))
+    earlier = [s["text"] for s in expected["statements"]] + [POST, ORIGINAL]
+    checked = 0
+    for old in earlier:
+        for new in [*_variants(old), *_variants(old.upper())]:
+            if not is_near_repeat(new, old):
+                continue
+            words = words_a_repeat_shares(new)
+            if words is None:
+                continue  # searched with the whole text
+            if not words:  # a short text: only the identical one repeats it, and that has the same key
+                assert normalise_statement(new) == normalise_statement(old)
+                continue
+            assert set(words) & _indexed_words(old), (new, old, words)
+            assert len(words) <= len(new.split()) // 3  # the point: far fewer words than the text
+            checked += 1
+    assert checked > 60
+
+
+def test_the_words_asked_for_are_few_searchable_and_long():
+    assert words_a_repeat_shares("We did it.") == []  # too short to be repeated other than word for word
+    words = words_a_repeat_shares(ORIGINAL)
+    assert words is not None and 1 < len(words) <= 5
+    assert not {"will", "not", "the", "and"} & set(words) and "deport" in words
+    assert words_a_repeat_shares("I’m, you’re, we’ll, they’d, it’s, can’t, don’t, won’t, isn’t, hasn’t") is None

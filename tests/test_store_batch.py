@@ -186,3 +186,77 @@ def test_the_index_lookup_finds_every_repeat_among_many_statements_by_the_speake
     assert len(by_text) >= 31 + len(REPEATS + NEW) - 1
     repeats = {sid: s for sid, s in stmts.items() if s["repeat_of"]}
     assert len(repeats) == len(REPEATS) and all(s["repeat_of"] == first_id for s in repeats.values())
+
+
+def test_the_batch_memory_finds_the_same_repeats_and_duplicates_as_a_full_scan():
+    """Within a batch, each statement is compared only with the earlier ones sharing its key or one of its
+    few must-share words, and each fingerprint with those sharing a band: the same matches as comparing
+    with everything before it."""
+    import random
+
+    from pipeline import dedupe
+    from pipeline.records import Statement
+    from pipeline.statements.novelty import is_near_repeat, statement_key
+    from pipeline.store.articles import BatchMemory, repeats
+
+    rng = random.Random(11)
+    texts = [ORIGINAL, *REPEATS, *NEW, *[f"We will deport people {i} times, the job {i}" for i in range(40)]]
+    texts += ["We did it.", "We did it!", "Yes.", "I’m, you’re, we’ll, they’d, it’s, can’t, don’t, won’t"]
+    vocabulary = [f"{a}{b}" for a in ("bor", "vis", "cour", "tar", "wag", "lab", "pol", "ref") for b in "aeiouyxz"]
+    texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(8, 25))) for _ in range(100)]
+    memory = BatchMemory()
+    docs = []
+    for n, text in enumerate(texts * 2):
+        speaker = rng.choice(["donald-trump", "jd-vance"])
+        doc = {
+            "statement_id": f"s{n}",
+            "article_id": f"a{n}",
+            "speaker_id": speaker,
+            "speaker_name": "",
+            "key": statement_key(speaker, text),
+            "text": text,
+            "first_seen": f"2026-01-01T00:00:{n % 60:02d}",
+        }
+        memory.remember_statement(doc)
+        docs.append(doc)
+    # the hardest repeats: words the earlier text lacks, longer than any of its own, as many as may be added
+    long = ["unquestionably", "extraordinarily", "fundamentally", "categorically", "wholeheartedly", "emphatically"]
+    hard = []
+    for k in range(1, len(long) + 1):
+        words = ORIGINAL.split()
+        for j, at in enumerate([2, 6, 12, 16, 18, 19][:k]):  # words swapped, spread out, no number or negation
+            words[at] = long[j]
+        hard.append(" ".join(words))
+    assert sum(is_near_repeat(h, ORIGINAL) for h in hard) == 4
+    compared = found = 0
+    for text in texts + hard:
+        for speaker in ("donald-trump", "jd-vance"):
+            s = Statement(
+                speaker_id=speaker,
+                speaker_name="",
+                speaker_mention="",
+                text=text,
+                kind="direct",
+                start=0,
+                end=len(text),
+            )
+            s.key = statement_key(speaker, text)
+            full = {d["statement_id"] for d in docs if d["speaker_id"] == speaker and repeats(s, d)}
+            fast = {d["statement_id"] for d in memory.statement_candidates(speaker, s) if repeats(s, d)}
+            assert fast == full, text
+            compared += len(memory.statement_candidates(speaker, s))
+            found += len(full)
+    # the same answers, from far fewer texts than the speaker's statements so far
+    assert found > 200 and compared < 0.5 * len(texts) * len(docs)
+
+    prints = [rng.getrandbits(64) for _ in range(300)]
+    prints += [p ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)) for p in prints[:100]]  # near-duplicates
+    # near-duplicates as far off as allowed: one bit changed in every band but one (any one)
+    starts = [0, 11, 22, 33, 44, 54]
+    prints += [p ^ sum(1 << b for j, b in enumerate(starts) if j != n % 6) for n, p in enumerate(prints[:60])]
+    for n, fp in enumerate(prints[:200]):
+        memory.remember_fingerprint(f"a{n}", fp, "2026-01-01")
+    for fp in prints:
+        full_dups = {a for a, other, _ in memory.fingerprints if dedupe.is_near_duplicate(fp, other)}
+        fast_dups = {a for a, other, _ in memory.fingerprint_candidates(fp) if dedupe.is_near_duplicate(fp, other)}
+        assert fast_dups == full_dups and (fp not in prints[:200] or full_dups)

@@ -43,11 +43,35 @@ def _about(article: Article) -> dict:
     return {"outlet": article.outlet, "language": article.language, "published": article.published}
 
 
+# Characters outside ASCII that a case-blind pattern matches to ASCII letters (re's IGNORECASE), where
+# str.lower() does not: a text holding one gets the pattern itself.
+_ODD_CASES = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+@functools.lru_cache(maxsize=256)
+def _needles(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The phrases lower-cased, when all are ASCII (None otherwise)."""
+    wanted = tuple(p.strip().lower() for p in phrases if p.strip())
+    return wanted if all(p.isascii() for p in wanted) else None
+
+
+def _may_match(needles: tuple[str, ...] | None, text: str) -> bool:
+    """False only when the keyword pattern cannot match: no phrase is in the text, case aside. A plain
+    substring test is far cheaper than the pattern's word-boundary search, and most articles hold no keyword."""
+    if needles is None or any(c in text for c in _ODD_CASES):
+        return True
+    low = text.lower()
+    return any(n in low for n in needles)
+
+
 def match_keyword_rule(rule: AlertRule, article: Article, article_id: str) -> AlertHit | None:
     if not in_scope(rule, article):
         return None
     pattern = keyword_pattern(rule)
+    needles = _needles(tuple(rule.keywords))
     for field_text in (article.title, article.text):
+        if not _may_match(needles, field_text or ""):
+            continue
         m = pattern.search(field_text or "")
         if m:
             return AlertHit(

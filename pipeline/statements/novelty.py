@@ -118,6 +118,41 @@ def is_near_repeat(text: str, earlier: str, min_words: int = 5) -> bool:
     return unmatched <= MAX_REWORDED_SHARE * len(content)
 
 
+def word_set(text: str) -> frozenset[str]:
+    """The words `is_near_repeat` looks for in an earlier text (for indexing earlier statements by word)."""
+    return frozenset(_words(text))
+
+
+# Words a search engine's standard analyzer may not index as they stand in `_words`: its English stopwords,
+# and what spelling out a contraction produces or leaves behind ("won't" is one indexed word, "will not" here).
+_UNSEARCHABLE = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with can have would am do does did were has had could should must might need "
+    "you she we who what where how why here let".split()
+)
+_SEARCHABLE = re.compile(r"[a-z]{3,}")
+
+
+def words_a_repeat_shares(text: str, min_words: int = 5) -> list[str] | None:
+    """Words of which every near-repeat's earlier text (`is_near_repeat(text, earlier)`) holds at least one,
+    as a search engine indexes words: the longest searchable ones, one more than a repeat may lack.
+
+    [] when only an identical text repeats it (fewer than `min_words` words: found by its key alone);
+    None when there are too few searchable words to say (search with the whole text then).
+    """
+    content = [w for w in _words(text) if w != _ELLIPSIS_MARK]
+    if len(content) < min_words:
+        return []
+    # is_near_repeat allows at most this many of the words to be missing from the earlier text
+    may_lack = int(MAX_REWORDED_SHARE * len(content))
+    searchable = sorted(
+        {w for w in content if _SEARCHABLE.fullmatch(w) and w not in _UNSEARCHABLE}, key=lambda w: (-len(w), w)
+    )
+    if len(searchable) <= may_lack:
+        return None
+    return searchable[: may_lack + 1]
+
+
 def _speaker(s: Statement) -> str:
     return (s.speaker_id or s.speaker_name or "").strip().lower()
 

@@ -152,12 +152,21 @@ def novelty_query(s: Statement, article_id: str, window_days: int) -> dict[str, 
             "bool": {
                 "filter": [speaker, {"range": {"@timestamp": {"gte": f"now-{window_days}d"}}}],
                 "must_not": [{"term": {"article_id": article_id}}],
-                "should": [{"term": {"key": s.key}}, {"match": {"text": s.text}}],
+                "should": [{"term": {"key": s.key}}, *_shared_words(s)],
                 "minimum_should_match": 1,
             }
         },
         "_source": {"includes": ["statement_id", "key", "text", "first_seen", "repeat_of", "article_id"]},
     }
+
+
+def _shared_words(s: Statement) -> list[dict[str, Any]]:
+    """The text clause of the novelty search: only the few words every near-repeat must share (a search of
+    the whole text costs the cluster a term lookup per word), the whole text when those cannot be told."""
+    words = novelty.words_a_repeat_shares(s.text)
+    if words is None:
+        return [{"match": {"text": s.text}}]
+    return [{"match": {"text": " ".join(words)}}] if words else []
 
 
 def repeats(s: Statement, earlier: dict) -> bool:
@@ -195,6 +204,41 @@ class BatchMemory:
     fingerprints: list[tuple[str, int, str]] = field(default_factory=list)  # originals: id, simhash, first_seen
     written: dict[str, tuple[str, dict[str, dict]]] = field(default_factory=dict)  # article_id -> first_seen, docs
     statement_ids: dict[str, set[str]] = field(default_factory=dict)  # article_id -> every statement id written
+    # Indexes over the two lists, so that a batch of thousands compares each article with its few
+    # candidates rather than with everything before it: (speaker, key or word) -> documents; band -> originals.
+    _by_key: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    _by_word: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    _by_band: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+
+    def remember_statement(self, doc: dict) -> None:
+        speaker = _speaker(doc)
+        self.statements.setdefault(speaker, []).append(doc)
+        self._by_key.setdefault((speaker, doc["key"]), []).append(doc)
+        for word in novelty.word_set(doc["text"]):
+            self._by_word.setdefault((speaker, word), []).append(doc)
+
+    def statement_candidates(self, speaker: str, s: Statement) -> list[dict]:
+        """The speaker's statements so far that `repeats` may accept for s: same key, or holding one of the
+        words every near-repeat shares (novelty.words_a_repeat_shares); all of them when those cannot be told."""
+        words = novelty.words_a_repeat_shares(s.text)
+        if words is None:
+            return list(self.statements.get(speaker, []))
+        found = {id(d): d for d in self._by_key.get((speaker, s.key), [])}
+        for word in words:
+            found.update((id(d), d) for d in self._by_word.get((speaker, word), []))
+        return list(found.values())
+
+    def remember_fingerprint(self, article_id: str, simhash: int, first_seen: str) -> None:
+        entry = (article_id, simhash, first_seen)
+        self.fingerprints.append(entry)
+        for band in dedupe.bands(simhash):
+            self._by_band.setdefault(band, []).append(entry)
+
+    def fingerprint_candidates(self, simhash: int) -> list[tuple[str, int, str]]:
+        """Originals sharing a band with this fingerprint: every near-duplicate does (the pigeonhole rule
+        the index search relies on too)."""
+        found = {e[0]: e for band in dedupe.bands(simhash) for e in self._by_band.get(band, [])}
+        return list(found.values())
 
 
 def store_articles(
@@ -284,7 +328,7 @@ def _duplicate_of(plan: _Plan, memory: BatchMemory) -> str | None:
     if fingerprint is None:
         return None
     found: list[tuple[str, str, str]] = []  # (first_seen, article_id, the original it stands for)
-    for other_id, other, first_seen in memory.fingerprints:
+    for other_id, other, first_seen in memory.fingerprint_candidates(fingerprint):
         if other_id != plan.article_id and dedupe.is_near_duplicate(fingerprint, other):
             found.append((first_seen, other_id, other_id))
     for src in plan.dup_hits:
@@ -298,7 +342,7 @@ def _earlier_sighting(plan: _Plan, i: int, memory: BatchMemory) -> dict | None:
     s = plan.article.statements[i]
     speaker = s.speaker_id or s.speaker_name
     candidates = list(plan.novelty_hits.get(i, []))
-    candidates += [d for d in memory.statements.get(speaker, []) if d["article_id"] != plan.article_id]
+    candidates += [d for d in memory.statement_candidates(speaker, s) if d["article_id"] != plan.article_id]
     matches = [c for c in candidates if repeats(s, c)]
     # the earliest; sightings at the same instant (one batch) in id order, so any batch split decides alike
     return min(matches, key=lambda c: (c["first_seen"], c["statement_id"])) if matches else None
@@ -343,11 +387,11 @@ def _decide(
         docs[sid] = statement_doc(s, sid, article, aid, s_first, timestamp)
 
     for doc in docs.values():
-        memory.statements.setdefault(_speaker(doc), []).append(doc)
+        memory.remember_statement(doc)
     memory.written[aid] = (first_seen, docs)
     memory.statement_ids.setdefault(aid, set()).update(docs)
     if article.simhash is not None and article.duplicate_of is None:
-        memory.fingerprints.append((aid, article.simhash, first_seen))
+        memory.remember_fingerprint(aid, article.simhash, first_seen)
     outcome = StoreOutcome(
         article_id=aid,
         duplicate=article.duplicate_of is not None,

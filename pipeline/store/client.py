@@ -15,7 +15,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, TransportErr
 from elasticsearch import ConnectionError as EsConnectionError
 
 from ..config import Settings, mask_url, secret
-from .mappings import INDICES, SETTINGS, STEMMED, index_name, mapping_for
+from .mappings import INDICES, KIND_SETTINGS, SETTINGS, STEMMED, index_name, mapping_for, settings_for
 from .search_fields import fill_search_fields
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = Non
             raise EsUnavailable(f"an index (not an alias) called '{name}' exists; remove or rename it first")
         if not es.indices.exists(index=target):
             try:
-                es.indices.create(index=target, settings=SETTINGS, mappings=mapping_for(kind, stemming))
+                es.indices.create(index=target, settings=settings_for(kind), mappings=mapping_for(kind, stemming))
                 actions.append(f"created {target}")
             except BadRequestError as exc:  # a worker starting at the same moment created it first
                 if exc.error != "resource_already_exists_exception":
@@ -178,6 +178,7 @@ def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = Non
             es.indices.put_alias(index=target, name=name)
             actions.append(f"alias {name} -> {target}")
     actions += _ensure_replicas(es, [alias(prefix, k) for k in INDICES])
+    actions += _ensure_kind_settings(es, prefix)
     # Another worker may have created an index a moment ago: wait until its primaries can answer.
     es.cluster.health(index=",".join(alias(prefix, k) for k in INDICES), wait_for_status="yellow", timeout="30s")
     es.indices.refresh(index=",".join(alias(prefix, k) for k in INDICES))
@@ -194,6 +195,19 @@ def _ensure_replicas(es: Elasticsearch, names: list[str]) -> list[str]:
     if stale:
         es.indices.put_settings(index=",".join(stale), settings={"index": {"auto_expand_replicas": want}})
     return [f"replicas of {i}: auto_expand_replicas {want}" for i in stale]
+
+
+def _ensure_kind_settings(es: Elasticsearch, prefix: str) -> list[str]:
+    """Indices created before a kind got its own settings (KIND_SETTINGS) get them now."""
+    done = []
+    for kind, wanted in KIND_SETTINGS.items():
+        name = alias(prefix, kind)
+        for index, s in es.indices.get_settings(index=name, flat_settings=True).items():
+            stale = {k: v for k, v in wanted.items() if s.get("settings", {}).get(k) != v}
+            if stale:
+                es.indices.put_settings(index=index, settings=stale)
+                done.append(f"settings of {index}: {stale}")
+    return done
 
 
 def _copy_documents(
