@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline.config import FeedConfig, load_seeds
@@ -43,7 +44,7 @@ def feed_items(folder: Path) -> list[dict[str, str]]:
     for path in sorted(folder.glob("*.xml")):
         feed = FeedConfig(id=path.stem.split("__")[0], name=path.stem, url="http://127.0.0.1/feed", outlet="bench")
         for item in parse_feed(feed, path.read_bytes(), "http://127.0.0.1/").items:
-            summary = lxml_html.fromstring(item.summary).text_content() if item.summary.strip() else ""
+            summary = _text(item.summary)
             out.append(
                 {
                     "url": item.url,
@@ -53,6 +54,16 @@ def feed_items(folder: Path) -> list[dict[str, str]]:
                 }
             )
     return out
+
+
+def _text(summary: str) -> str:
+    """A summary's text without its markup (a summary of a comment alone, say, has none)."""
+    if not summary.strip():
+        return ""
+    try:
+        return str(lxml_html.fromstring(summary).text_content())
+    except etree.ParserError:
+        return ""
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
