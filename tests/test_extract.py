@@ -611,6 +611,18 @@ def test_list_of_sources_after_the_story_is_cut_and_photo_credits_dropped():
     assert "References" not in art.text and "A study of the topic" not in art.text
 
 
+@pytest.mark.parametrize("heading", ["Article Sources", "View Article Sources", "References & Sources"])
+def test_sources_under_other_common_headings_are_cut(heading):
+    refs = "".join(
+        f"<p>“Survey number {i} of the market.” Example Research, https://research.example.org/s{i}. "
+        f"Accessed 11 Apr. 2025.</p>"
+        for i in range(6)
+    )
+    art = extract_article(_page("".join(_PARAS) + f"<h3>{heading}</h3>{refs}"), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert heading not in art.text and "Survey number" not in art.text
+
+
 def test_product_cards_holding_paragraphs_are_story_but_teaser_cards_are_not(monkeypatch):
     # A buying guide: an introduction, then each product reviewed in a "product-card" box with paragraphs
     # of its own (a weak boilerplate name), then teaser cards and a share bar. newsmon's own container
@@ -684,3 +696,104 @@ def test_folded_accordion_panels_are_text_but_other_hidden_boxes_are_not():
     assert "Paragraph 7 of the guide" in art.text
     assert "Answer number 2: the panel opens" in art.text
     assert "hidden sign-up message" not in art.text
+
+
+def test_linked_names_in_a_list_of_text_are_kept_but_a_list_of_links_is_not():
+    # A directory: each entry's linked name, then its address and services as plain list items. The
+    # names are link-dense lines, but the list as a whole is text, so they belong to the story.
+    entries = "".join(
+        f"<li><a href='https://clinic{i}.example.org/'>Riverside Clinic Number {i}</a></li>"
+        f"<li>{100 + i} Harbour Street, Suite {i}</li><li>Counselling and group therapy, fees based on income</li>"
+        for i in range(5)
+    )
+    teasers = "".join(
+        f"<li><a href='/t{i}'>Another headline number {i} from the same writer</a></li>" for i in range(5)
+    )
+    body = (
+        "".join(_PARAS[:4])
+        + f"<ul>{entries}</ul>"
+        + "".join(_PARAS[4:6])
+        # a run of linked headlines is a list of links even in a list that is mostly text
+        + "<ul>"
+        + "".join(
+            f"<li>Note {i} from the editors on how the directory was compiled and checked, entry by entry, "
+            "against the records that each clinic published last year.</li>"
+            for i in range(4)
+        )
+        + f"{teasers}</ul>"
+        + "".join(_PARAS[6:])
+    )
+    art = extract_article(_page(body), "https://example.test/a")
+    for i in range(5):
+        assert f"Riverside Clinic Number {i}" in art.text
+        assert f"{100 + i} Harbour Street" in art.text
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Another headline" not in art.text
+
+
+def _dated_card(i: int) -> str:
+    return (
+        f"<div class='item'><h5><a href='/c/daily'>Daily</a></h5><div>Dec {10 + i}, 2025</div>"
+        f"<h3><a href='/s/{i}'>Another resort opens its doors number {i}</a></h3>"
+        f"<p>Guests of resort number {i} can now book the new rooms, the spa and a tour of the grounds "
+        f"with a guide, the owners said in a statement sent to travel writers this week.</p></div>"
+    )
+
+
+def test_trailing_dated_teaser_cards_without_a_heading_are_cut():
+    # Cards of other stories (label, date, linked title, excerpt) after the story, with no "Related"
+    # heading over them: a run of dated linked titles that ends the page's text.
+    art = extract_article(_page("".join(_PARAS) + "".join(_dated_card(i) for i in range(5))), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "resort" not in art.text and "Dec 1" not in art.text
+
+
+def test_dated_cards_inside_the_story_are_kept():
+    # One card between paragraphs, and a run of cards with the story going on after it, are not a tail.
+    body = _PARAS[0] + _dated_card(0) + "".join(_PARAS[1:4]) + "".join(_dated_card(i) for i in range(1, 5))
+    art = extract_article(_page(body + "".join(_PARAS[4:])), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Guests of resort number 4" in art.text
+
+
+def test_author_bio_box_by_first_name_ends_the_story():
+    head = '<meta name="author" content="Karina Cohen">'
+    bio = (
+        "<div class='about-writer'><p>Karina holds a degree in business from a state university and has run "
+        "the cleaning company for ten years.</p><p>When she is not at work, Karina coaches a youth team.</p>"
+        "<p>Support our writers! Donate to keep these guides free for every reader.</p></div>"
+    )
+    art = extract_article(_page(f"<div class='story'>{''.join(_PARAS)}</div>{bio}", head), "https://example.test/a")
+    assert art.authors == ["Karina Cohen"]
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Karina holds" not in art.text and "coaches" not in art.text and "Donate" not in art.text
+    # the same sentence inside the story's own box is the story's
+    inside = "<p>Karina holds a degree in business from a state university and has run the company for ten years.</p>"
+    art = extract_article(_page(f"<div class='story'>{''.join(_PARAS)}{inside}</div>", head), "https://example.test/a")
+    assert "Karina holds" in art.text
+
+
+def test_latest_posts_by_the_author_list_is_dropped():
+    # The author box of a common WordPress plugin lists the writer's other posts under this heading.
+    teasers = "".join(
+        f"<li><a href='/p{i}'>Another trip guide number {i}</a> - December {i + 1}, 2025</li>" for i in range(5)
+    )
+    box = f"<div><p>Autumn</p><p>Latest posts by Autumn Adams (see all)</p><ul>{teasers}</ul></div>"
+    art = extract_article(_page("".join(_PARAS) + box), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Latest posts" not in art.text and "Another trip guide" not in art.text
+
+
+def test_links_announced_by_an_intro_line_are_kept_but_more_links_are_not():
+    picks = "<p>Our testers' top recommendations:</p><ul>" + "".join(
+        f"<li><a href='https://shop.example.org/w{i}'>Acme torque wrench model {i}</a></li>" for i in range(3)
+    )
+    more = "<p>Other council stories:</p><ul>" + "".join(
+        f"<li><a href='/news/{i}'>Council votes on another budget line {i}</a></li>" for i in range(3)
+    )
+    body = "".join(_PARAS[:3]) + picks + "</ul>" + "".join(_PARAS[3:6]) + more + "</ul>" + "".join(_PARAS[6:])
+    art = extract_article(_page(body), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    for i in range(3):
+        assert f"Acme torque wrench model {i}" in art.text
+    assert "Council votes" not in art.text

@@ -15,14 +15,18 @@ The extractor works on an lxml tree in one pass, one module per concern:
    leave under a fifth of it (stories split into sibling "widget", "card" or "label-hidden" boxes); a box
    named only by weak names (card, widget, promo, callout) that holds two long paragraphs is story text
    (a product card in a buying guide, a recipe card); a hidden box is boilerplate unless it is a folded
-   panel (accordion, tab, FAQ answer) that a click opens;
+   panel (accordion, tab, FAQ answer) that a click opens; CSS layout utilities
+   ("border-bottom", "pc-paddingBottom-16") say nothing about a box's content and count for nothing;
 6. the main container is the element whose block range has the largest total weight (a maximum-sum
    subtree, computed with prefix sums), so an article split by an ad box is still kept whole;
-7. drop teaser lists under headings such as "More from Jane Doe" or "Latest News" and a comment
-   thread after a "33 Comments" heading (:mod:`.teasers`), then output the container's blocks that pass
-   per-block filters (:mod:`.lines`: link lists go, but a linked heading over prose of its own container
-   stays), cut "About <company>" sections and author bios at the end (:mod:`.tail`), drop a second copy of
-   a run of paragraphs (:mod:`.teasers`), one paragraph per line, NFC (:mod:`.compose`);
+7. drop teaser lists under headings such as "More from Jane Doe", "Latest News" or "Latest posts by
+   Jane Doe", a trailing run of dated teaser cards with no heading over them, and a comment thread or
+   sources list after a "33 Comments" or "Article Sources" heading (:mod:`.teasers`), then output the
+   container's blocks that pass per-block filters (:mod:`.lines`: link lists go, but a linked heading
+   over prose of its own container stays, and so do the linked name of an entry in a list of text (a
+   directory, a reading list) and a few links announced by a line such as "Where to buy:"), cut "About <company>" sections and author bios at the end, by full or
+   first name (:mod:`.tail`), drop a second copy of a run of paragraphs (:mod:`.teasers`), one
+   paragraph per line, NFC (:mod:`.compose`);
 8. when the page's JSON-LD ``articleBody`` holds more than twice the words found in the HTML (a
    script-rendered page), that body is the text (:mod:`.compose`);
 9. decide whether the page is an article at all (:mod:`.not_article`);

@@ -1,7 +1,9 @@
 """Class and id names that mark boilerplate, story bodies, social posts and hidden text.
 
 The patterns never span whitespace, so a class string's flags are those of its tokens, cached per
-token and per string.
+token and per string. A new ASCII token is lower-cased and matched by case-sensitive copies of the
+patterns, which CPython's engine runs about four times faster than case-folding ones (the flags are the
+same on every class and id token of the dev pages; a test checks it).
 """
 
 from __future__ import annotations
@@ -45,24 +47,49 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNO
 _WEAK_NEG = re.compile(r"widget|card|promo|callout", re.IGNORECASE)
 WEAK = 32  # attr_flags bit: boilerplate by weak names only
 
+# CSS layout utilities name where a box sits or how it is drawn ("pc-paddingBottom-16", "border-bottom",
+# "bottom-0", "spacingTightbottom"), not what it holds; "bottom" and "below" count only outside them.
+_LAYOUT = re.compile(
+    r"(?:padding|margin|border|spacing[a-z]*|align|position|float|inset|shape|arrow|edge|line)[-_]?(?:bottom|below)|"
+    r"(?:^|[-_])bottom[-_]?\d+(?=$|[-_])",
+    re.IGNORECASE,
+)
+
 _FLAG_CACHE: dict[str, int] = {}
 _TOKEN_FLAGS: dict[str, int] = {}
 _POS_FLAG = 16
+
+
+def _lower_patterns(*patterns: re.Pattern[str]) -> tuple[re.Pattern[str], ...]:
+    """The same patterns without IGNORECASE, for lower-cased ASCII tokens: about 4x faster in CPython's
+    engine, which tries every alternative at every position and folds case on each comparison."""
+    return tuple(re.compile(p.pattern) for p in patterns)
+
+
+_PATTERNS = (_SOCIAL_CLASS, _NEG, _INLINE_JUNK, _POPUP, _POS, _WEAK_NEG)
+_ASCII_PATTERNS = _lower_patterns(*_PATTERNS)
+
+
+def _compute_token_flags(token: str) -> int:
+    if token.isascii():  # ASCII lower-casing is exact; other scripts keep the case-folding patterns
+        token = token.lower()
+        social, neg, junk, popup, pos, weak = _ASCII_PATTERNS
+    else:
+        social, neg, junk, popup, pos, weak = _PATTERNS
+    flags = (1 if social.search(token) else 0) | (_POS_FLAG if pos.search(token) else 0)
+    named = _LAYOUT.sub(" ", token) if "bottom" in token or "below" in token or not token.isascii() else token
+    if neg.search(named):  # the inline-junk and popup names are all negative names too
+        flags |= 2 | (4 if junk.search(token) else 0) | (8 if popup.search(token) else 0)
+        if neg.search(weak.sub(" ", named)):
+            flags |= 64
+    return flags
 
 
 def _token_flags(token: str) -> int:
     """Flags of one class or id token: 1 social, 2 negative, 4 inline junk, 8 popup, 16 positive, 64 strong negative."""
     flags = _TOKEN_FLAGS.get(token)
     if flags is None:
-        flags = (
-            (1 if _SOCIAL_CLASS.search(token) else 0)
-            | (2 if _NEG.search(token) else 0)
-            | (4 if _INLINE_JUNK.search(token) else 0)
-            | (8 if _POPUP.search(token) else 0)
-            | (_POS_FLAG if _POS.search(token) else 0)
-        )
-        if flags & 2 and _NEG.search(_WEAK_NEG.sub(" ", token)):
-            flags |= 64
+        flags = _compute_token_flags(token)
         if len(_TOKEN_FLAGS) > 100_000:
             _TOKEN_FLAGS.clear()
         _TOKEN_FLAGS[token] = flags

@@ -7,11 +7,11 @@ from html import unescape
 
 from pipeline.extract.blocks import WORD, norm, word_key
 from pipeline.extract.container import select_container
-from pipeline.extract.lines import keep_block, section_titles, trim_edges
+from pipeline.extract.lines import keep_block, linked_entries, section_titles, trim_edges
 from pipeline.extract.page import TAG_RE
 from pipeline.extract.posts import post_lines
 from pipeline.extract.tail import cut_tail
-from pipeline.extract.teasers import cut_teasers, drop_second_copy
+from pipeline.extract.teasers import cut_dated_teasers, cut_teasers, drop_second_copy
 from pipeline.extract.walker import Walker
 
 
@@ -20,8 +20,10 @@ def compose(w: Walker, title: str, orgs: list[str] | None = None, authors: list[
     w.title_key = title_key
     start, end = select_container(w)
     # teaser and comment headings are looked for before keep_block, which drops such lines
-    story = cut_teasers(w.blocks[start:end])
-    kept = [b for b, titles in zip(story, section_titles(story), strict=True) if keep_block(b, title_key, titles)]
+    story = cut_dated_teasers(cut_teasers(w.blocks[start:end]))
+    # a linked section title and a linked entry of a list of text are both kept although link-dense
+    linked = [t or e for t, e in zip(section_titles(story), linked_entries(story), strict=True)]
+    kept = [b for b, keep_link in zip(story, linked, strict=True) if keep_block(b, title_key, keep_link)]
     kept = trim_edges(kept)
     if orgs or authors:
         kept = trim_edges(cut_tail(kept, orgs or [], authors or []))

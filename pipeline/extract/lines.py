@@ -71,6 +71,60 @@ def section_titles(story: list[Block]) -> list[bool]:
     return out
 
 
+_ENTRY_TAGS = frozenset(("li", "dt", "dd"))
+_ENTRY_LIST_MIN = 4  # items in a list before its link share says anything
+_ENTRY_LIST_MAX_LINK = 0.35  # a list with less link text than this is a list of text, not of links
+_LINK_RUN = 3  # this many link-dense blocks in a row are a list of links
+_INTRO_RUN_MAX = 6  # links announced by a line ending in ":" are story text up to this many
+
+
+def linked_entries(story: list[Block]) -> list[bool]:
+    """Which link-dense blocks are the linked names of entries in a list of text (a directory of clinics
+    with address and phone under each linked name, a reading list with its authors): list items whose
+    list holds little link text overall, and not in a run of three or more link-dense blocks (a list
+    of links, such as teasers, whatever surrounds it)."""
+    text: dict[int, int] = {}
+    links: dict[int, int] = {}
+    count: dict[int, int] = {}
+    for b in story:
+        if b.tag in _ENTRY_TAGS and not b.boiler:
+            text[b.group] = text.get(b.group, 0) + len(b.text)
+            links[b.group] = links.get(b.group, 0) + b.link_len
+            count[b.group] = count.get(b.group, 0) + 1
+    text_lists = {g for g, n in count.items() if n >= _ENTRY_LIST_MIN and links[g] < _ENTRY_LIST_MAX_LINK * text[g]}
+    out = [b.tag in _ENTRY_TAGS and b.group in text_lists and _link_dense(b) for b in story]
+    dense = [_link_dense(b) for b in story]
+    i = 0
+    while i < len(story):
+        j = i
+        while j < len(story) and dense[j]:
+            j += 1
+        if j - i >= _LINK_RUN:
+            out[i:j] = [False] * (j - i)
+        if j > i and j - i <= _INTRO_RUN_MAX and i > 0 and j < len(story) and _introduces(story[i - 1]):
+            # "Buying options:" over a few links, with the story going on after them
+            out[i:j] = [not b.boiler for b in story[i:j]]
+        i = max(j, i + 1)
+    return out
+
+
+# An intro that points elsewhere ("More:", "Related stories:", "Read also:") heads links to other stories.
+_ELSEWHERE = re.compile(r"\b(?:more|related|also|read|see|other|latest|popular|recommended|trending)\b", re.IGNORECASE)
+
+
+def _introduces(b: Block) -> bool:
+    """A short line of two or more words that announces what follows ("Top picks:", "Where to buy:"),
+    not other stories ("More:", "Related coverage:")."""
+    return (
+        not b.boiler
+        and len(b.text) < 120
+        and b.text.endswith(":")
+        and len(b.text.split()) >= 2
+        and not _link_dense(b)
+        and not _ELSEWHERE.search(b.text)
+    )
+
+
 def keep_block(b: Block, title_key: str, section_title: bool = False) -> bool:
     """Whether a block of the main container is story text. ``section_title``: a heading with more prose
     after it, which may be a link ("1. Harvard Business School" in a ranking, a product reviewed)."""

@@ -18,6 +18,30 @@ _BIO_VERB = re.compile(
 )
 
 
+# A bio paragraph in a box of its own after the story, naming the author by full or first name.
+_BIO_START_VERB = re.compile(
+    r"^\s+(?:is|was|has|had|holds|held|started|founded|co-founded|joined|leads|led|lives|serves|covers|writes|"
+    r"reports|received|earned|graduated|brings|specializes|specialises|loves|enjoys|began|spent|works)\b",
+    re.IGNORECASE,
+)
+
+
+_BIO_MAX_CHARS = 400  # as for the bio lines below; a longer paragraph about the author is part of the page
+
+
+def _bio_box(b: Block, authors: list[str]) -> bool:
+    """A short paragraph that starts with an author's full or first name and a bio verb ("Jean-Luc started
+    ...", "Karina holds an MBA ...")."""
+    if b.post or len(b.text) >= _BIO_MAX_CHARS:
+        return False
+    for author in authors:
+        parts = author.split()
+        for name in (author, parts[0]) if len(parts) >= 2 else ():
+            if len(name) >= 3 and b.text.startswith(name) and _BIO_START_VERB.match(b.text[len(name) :]):
+                return True
+    return False
+
+
 def org_names(site_name: str, url: str) -> list[str]:
     """Lower-case names the publishing organisation goes by: site name (without a TLD) and host label."""
     names = []
@@ -88,12 +112,16 @@ def cut_tail(kept: list[Block], orgs: list[str], authors: list[str]) -> list[Blo
         if orgs and len(text) < 1500 and _describes_org(text, orgs) and _separated(kept, i):
             return kept[:i]
     if authors:
+        # an author bio in a box of its own ends the story: it and what follows (donation pleas, links) go
+        for i in range(max(n // 2, n - 4), n):
+            if _separated(kept, i) and _bio_box(kept[i], authors):
+                return kept[:i]
         lo = max(n // 2, n - 3)
         out = kept[:lo]
         for b in kept[lo:]:
             if (
                 not b.post
-                and len(b.text) < 400
+                and len(b.text) < _BIO_MAX_CHARS
                 and any(
                     len(a.split()) >= 2 and b.text.startswith(a) and _BIO_VERB.match(b.text[len(a) :]) for a in authors
                 )

@@ -15,7 +15,7 @@ _TEASER_HEADING = re.compile(
     r"recommended(?: for you| reading| stories| articles)?|most (?:popular|read|viewed|shared|recent)(?: stories| articles| posts)?|"
     r"trending(?: now| stories| articles)?|top stories|popular (?:stories|articles|posts|now)|what to read next|"
     r"editor'?s picks|in other news|around the web|from (?:our|the) partners|up next|keep reading|"
-    r"recent (?:posts|articles|stories)\b.{0,40})\s*[:.!]?$",
+    r"recent (?:posts|articles|stories)\b.{0,40}|latest (?:posts|articles|stories) (?:by|from) .{1,60})\s*[:.!]?$",
     re.IGNORECASE,
 )
 # ... and headings that open the comment thread.
@@ -26,7 +26,8 @@ _COMMENTS_HEADING = re.compile(
 )
 # ... and headings that open the list of sources at the end of the story.
 _SOURCES_HEADING = re.compile(
-    r"^(?:references|sources|bibliography|citations|works cited|footnotes|sources and references|"
+    r"^(?:references|(?:view )?(?:article )?sources|bibliography|citations|works cited|footnotes|"
+    r"sources (?:and|&) references|references (?:and|&) sources|"
     r"how we (?:reviewed|sourced|fact[- ]checked) this (?:article|story|post))\s*[:.]?$",
     re.IGNORECASE,
 )
@@ -58,6 +59,56 @@ def cut_teasers(kept: list[Block]) -> list[Block]:
         out.append(b)
         i += 1
     return out
+
+
+# A bare date line, as teaser cards show under or over their linked title.
+_DATE_LINE = re.compile(
+    r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}|"
+    r"\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}\.?,? \d{4}|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d+ (?:minutes?|hours?|days?|weeks?|months?) ago)$",
+    re.IGNORECASE,
+)
+_CARD_REACH = 2  # blocks between a card's linked title and its date
+_CARD_GAP = 10  # blocks from one dated card's title to the next: room for two cards without a date between
+_DATED_CARDS_MIN = 3
+_TAIL_PROSE_MAX = 2  # paragraphs after the last dated title: its excerpt and one more card's
+_TITLE_MIN_CHARS = 20  # shorter linked headings are section labels ("Blog", "News")
+
+
+def _linked_title(b: Block) -> bool:
+    return b.heading and not b.post and len(b.text) >= _TITLE_MIN_CHARS and b.link_len > 0.5 * len(b.text)
+
+
+def cut_dated_teasers(kept: list[Block]) -> list[Block]:
+    """Cut a trailing run of teaser cards that has no heading of its own: three or more linked titles with
+    a bare date beside them ("Dec 19, 2025" over or under the title), each within a few blocks of the
+    next, that run to the end of the story (at most two paragraphs after the last), once the
+    story has had some prose. A dated linked title is how a site lists its other stories; the story's own
+    title is not a link. Single related-story cards inside the story are left to the other rules."""
+    dated: list[int] = []
+    prose = 0
+    for i, b in enumerate(kept):
+        if not b.boiler and is_prose(b):
+            prose += len(b.text)
+        if prose < 1000 or not _linked_title(b):
+            continue
+        near = kept[max(0, i - _CARD_REACH) : i + _CARD_REACH + 1]
+        if any(len(x.text) <= 30 and _DATE_LINE.match(x.text) for x in near):
+            dated.append(i)
+    if len(dated) < _DATED_CARDS_MIN:
+        return kept
+    if sum(1 for b in kept[dated[-1] + 1 :] if not b.boiler and is_prose(b)) > _TAIL_PROSE_MAX:
+        return kept
+    first = len(dated) - 1  # the run of cards that ends the story, walking back
+    while first > 0 and dated[first] - dated[first - 1] <= _CARD_GAP:
+        first -= 1
+    if len(dated) - first < _DATED_CARDS_MIN:
+        return kept
+    title = start = dated[first]
+    # the card's label and date lines over its title go with it
+    while start > 0 and title - start < _CARD_REACH and not is_prose(kept[start - 1]) and not kept[start - 1].heading:
+        start -= 1
+    return kept[:start]
 
 
 _REPEAT_MIN_CHARS = 150
