@@ -57,6 +57,27 @@ def _parse(feed: FeedConfig, content: bytes, base_url: str, content_type: str, t
     return parse_feed(feed, content, base_url, content_type, truncated)
 
 
+TASK_PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged pipe (/proc/sys/fs/pipe-max-size)
+_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named in the fcntl module only from Python 3.10 on Linux
+
+
+def _widen_task_pipe(executor: ProcessPoolExecutor) -> None:
+    """Let the pipe that carries tasks to the workers hold a whole page or more (64 KiB by default).
+
+    A page is about 200 KiB: through a 64 KiB pipe, this process's feeder thread must keep writing while
+    a worker reads the next page, and when that thread waits for the interpreter lock (fetch threads,
+    storing) the worker sits idle. With room for the queued page, the worker finds it whole. Best effort:
+    on other systems, or where the pool's internals differ, the pipe stays as it is.
+    """
+    try:
+        import fcntl
+
+        writer = executor._call_queue._writer  # type: ignore[attr-defined]
+        fcntl.fcntl(writer.fileno(), _F_SETPIPE_SZ, TASK_PIPE_BYTES)
+    except (AttributeError, ImportError, OSError) as exc:
+        log.debug("task pipe left at its default size: %s", exc)
+
+
 class _InProcess(Executor):
     """The same interface, run at submit time in the caller's process."""
 
@@ -91,6 +112,7 @@ class CpuPool:
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=ctx, initializer=_init_worker, initargs=(self.seeds,)
                 )
+                _widen_task_pipe(self._executor)
                 log.info("started %d enrichment worker processes (%s)", self.workers, method)
         return self._executor
 

@@ -4,6 +4,7 @@ a dead worker is replaced."""
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +61,20 @@ def test_start_brings_every_worker_up_before_the_first_page():
         assert set(pool._executor._processes) == pids  # type: ignore[union-attr]  # no process started late
     with CpuPool(load_seeds(), 0) as inline:
         inline.start()  # in-process: nothing to start, and no error
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are a Linux setting")
+def test_the_pipe_to_the_workers_holds_a_whole_page():
+    import fcntl
+
+    from pipeline.cpu import TASK_PIPE_BYTES
+
+    with CpuPool(load_seeds(), 1) as pool:
+        pool.start()
+        writer = pool._executor._call_queue._writer  # type: ignore[union-attr]
+        assert fcntl.fcntl(writer.fileno(), 1032, 0) >= TASK_PIPE_BYTES  # F_GETPIPE_SZ; the default is 64 KiB
+        big = fetched("https://a.example/a", page("https://a.example/a", "T", STORY_A) + " " * 300_000)
+        assert pool.enrich({"feed_id": "f"}, big, None).result()[0] is not None
 
 
 def test_a_dead_worker_is_replaced():

@@ -261,11 +261,12 @@ def test_seed_article_topics(seed_article, topics):
 
 def test_seed_article_without_its_title(seed_article, topics):
     # Without its headline the model is less sure of the seed article (AllSides, its training data,
-    # has few work-visa stories): it stays well above unrelated text of its length class (full) and
-    # its phrases still point at work visas, but it does not reach the threshold (docs/topics.md,
-    # "not met").
+    # has few work-visa stories), but it stays well above unrelated text of its length class (full),
+    # reaches the full-text threshold, and its phrases still point at work visas.
     expected, text = seed_article
     untitled = decide_topics("", text, topics)
+    assert untitled.is_immigration_policy, untitled.score
+    assert [lab.label for lab in untitled.labels if lab.parent][:1] == expected["topic"]["subtopics"][:1]
     assert split_parts("", text).length_class == split_parts(SPORTS_TITLE, SPORTS_TEXT * 3).length_class == "full"
     assert untitled.score > 10 * decide_topics(SPORTS_TITLE, SPORTS_TEXT * 3, topics).score
     phrases = score_article("", text, topics)

@@ -10,6 +10,8 @@ Reads AllSides JSONL (``ID, title, content_original, is_immigration``) or a CAP-
 * ``--base-rate R`` weighs the negatives so that positives make up R of the stream (what sampling
   negatives to that rate gives on average), e.g. 0.01 for a general news stream.
 * ``--subtopics FILE`` also scores subtopics against hand labels (micro-F1).
+* ``--any-keyword`` scores the baseline the issue measured on headlines: an item is an
+  immigration-policy story when any phrase of the topic in seeds/topics.yaml occurs in it.
 
     newsmon eval topics ../shared/eval/topics/allsides-dev.jsonl --cv 5 [--title-only] [--json] [--dump FILE]
 """
@@ -26,6 +28,7 @@ from typing import Any
 
 from pipeline.config import ConfigError, Topic, load_seeds
 from pipeline.tag import IMMIGRATION_TOPIC, TopicModel, decide_topics, load_model
+from pipeline.tag.rules import score_article, squash
 from pipeline.tag.train import HelpFormatter, LabelledItem, featurized_views, fold_of, load_labelled, train_model, view
 
 
@@ -54,6 +57,29 @@ def predict(
                 "subtopics": subs,
                 "evidence": top.evidence[:5] if top else [],
                 "model_version": d.model_version,
+            }
+        )
+    return out, time.process_time() - start
+
+
+def keyword_predictions(
+    items: Sequence[LabelledItem], topics: list[Topic], length_view: str
+) -> tuple[list[dict[str, Any]], float]:
+    """The "any immigration keyword" baseline: positive when any of the topic's phrases occurs."""
+    topic = _immigration_topic(topics)
+    out = []
+    start = time.process_time()
+    for item in items:
+        title, text = view(item, length_view)  # type: ignore[arg-type]
+        phrase_score, terms = score_article(title, text, [topic])[topic.id]
+        out.append(
+            {
+                "ID": item.id,
+                "is_immigration_policy": bool(terms),
+                "score": round(squash(phrase_score), 4),
+                "subtopics": {},
+                "evidence": terms[:5],
+                "model_version": "any-keyword",
             }
         )
     return out, time.process_time() - start
@@ -177,11 +203,15 @@ def evaluate_topics(
     model: TopicModel | None = None,
     subtopic_labels: Path | None = None,
     n_errors: int = 20,
+    any_keyword: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The summary and the per-item predictions."""
     path = Path(path)
     items = load_labelled(path)
-    if cv:
+    if any_keyword:  # nothing is trained, so there is nothing to cross-validate
+        preds, seconds = keyword_predictions(items, topics, length_view)
+        cv = 0
+    elif cv:
         preds, seconds = cross_validate(items, topics, cv, length_view)
     else:
         preds, seconds = predict(items, topics, model if model is not None else load_model(), length_view)
@@ -252,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subtopics", type=Path, default=None, help="hand labels of subtopics (JSON, keyed by ID)")
     parser.add_argument("--seeds", type=Path, default=None, help="seeds folder (default: the project's seeds/)")
     parser.add_argument("--errors", type=int, default=20, help="how many worst errors to list")
+    parser.add_argument(
+        "--any-keyword", action="store_true", help="baseline: positive when any of the topic's phrases occurs"
+    )
     args = parser.parse_args(argv)
     for p in (args.path, args.subtopics):
         if p is not None and not p.exists():
@@ -273,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             base_rate=args.base_rate,
             subtopic_labels=args.subtopics,
             n_errors=args.errors,
+            any_keyword=args.any_keyword,
         )
     except (ConfigError, ValueError) as exc:
         print(str(exc), file=sys.stderr)
