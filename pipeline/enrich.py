@@ -18,7 +18,7 @@ from .extract import extract_article
 from .fetch import FetchedPage
 from .records import Article
 from .statements.attribute import attribute_statements
-from .statements.novelty import mark_repeats_within, statement_key
+from .statements.novelty import mark_repeats_within
 from .tag import decide_topics, mentioned_figures
 from .urls import canonicalize_url
 
@@ -40,9 +40,7 @@ def enrich_article(article: Article, seeds: Seeds) -> Article:
     article.topic_evidence = decision.sentences
     article.topic_model = decision.model_version
     article.people = mentioned_figures(f"{article.title}\n{text}", seeds.figures)
-    statements = attribute_statements(article.text[:MAX_STATEMENT_CHARS], seeds.figures)
-    for s in statements:
-        s.key = statement_key(s.speaker_id or s.speaker_name, s.text)
+    statements = attribute_statements(article.text[:MAX_STATEMENT_CHARS], seeds.figures)  # each with its key
     mark_repeats_within(statements)
     article.statements = statements
     article.simhash = dedupe.simhash(text)

@@ -80,3 +80,24 @@ def test_css_layout_utilities_naming_bottom_do_not_make_a_box_boilerplate() -> N
         assert classes.attr_flags(token) == 0, token
     for token in ("bottom-bar", "page-bottom", "story-below"):
         assert classes.attr_flags(token) & 2, token
+
+
+def test_block_text_normalising_skips_its_patterns_only_where_they_change_nothing():
+    """norm() takes a short cut on ASCII text: on random strings of every kind of space, invisible
+    character and control character it gives exactly what the two patterns give."""
+    import random
+
+    from pipeline.extract import blocks
+    from pipeline.extract.page import _CONTROL, decode_page
+
+    def reference(text: str) -> str:
+        return blocks._SPACES.sub(" ", blocks._INVISIBLE.sub("", text).replace("\n", " ")).strip()
+
+    alphabet = ["a", "B", " ", "  ", "\t", "\r", "\n", "\f", "\v", "\u00a0", "\u2009", "\u200b", "\u00ad", "é", "x"]
+    rng = random.Random(5)
+    samples = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30))) for _ in range(5000)]
+    assert [blocks.norm(s) for s in samples] == [reference(s) for s in samples]
+    assert sum(s.isascii() for s in samples) > 100  # both paths are exercised
+    for s in ("plain text", "a\x07b\x1fc\x7fd", "tab\tand\nnew line\r"):
+        assert decode_page(s, None) == _CONTROL.sub("", s)
+    assert decode_page(b"<p>bell\x07</p>", "text/html; charset=utf-8") == "<p>bell</p>"

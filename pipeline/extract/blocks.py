@@ -55,8 +55,14 @@ class Block:
 
 
 def norm(text: str) -> str:
-    text = _INVISIBLE.sub("", text)
-    text = _SPACES.sub(" ", text.replace("\n", " "))
+    """Invisible characters dropped, runs of spaces made one space, ends stripped."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+        return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+    # ASCII text (most blocks): the patterns' only ASCII characters are these, so skip them when absent
+    text = text.replace("\n", " ")
+    if "  " in text or "\t" in text or "\r" in text or "\f" in text or "\v" in text:
+        text = _SPACES.sub(" ", text)
     return text.strip()
 
 
