@@ -14,6 +14,13 @@ MAX_HTML_BYTES = 5 * 1024 * 1024  # same as Settings.max_page_bytes
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_CHARS = tuple(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 127))
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
+# Every element as a plain HtmlElement, chosen in C: lxml.html's own lookup runs a Python function for each
+# element the walk touches (to give forms and inputs their own classes, which extraction never uses).
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction
+    )
+)
 TAG_RE = re.compile(r"<[^>]*>")
 SCRIPT_RE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 WRAPPER_TAGS = re.compile(
