@@ -30,6 +30,8 @@ def _weight(b: Block) -> float:
         return -n * link
     if b.heading:
         return 0.0
+    if n >= 100 and b.tag != "tr":  # a long block: its word count cannot change the answer below
+        return n * (1 - link) * (1.0 if b.tag in ("p", "blockquote", "pre", "li", "dd", "td") else 0.8)
     words = len(WORD.findall(b.text))
     if b.tag == "tr" and n < 100 and not (words >= 10 and is_sentence_like(b)):
         return 0.0  # a data-table row: neutral, kept when the table sits inside the story
