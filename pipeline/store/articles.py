@@ -201,11 +201,11 @@ class BatchMemory:
     store_articles calls of consecutive chunks, and they decide as one batch."""
 
     statements: dict[str, list[dict]] = field(default_factory=dict)  # speaker -> statement documents, in order
-    fingerprints: list[tuple[str, int, str]] = field(default_factory=list)  # originals: id, simhash, first_seen
     written: dict[str, tuple[str, dict[str, dict]]] = field(default_factory=dict)  # article_id -> first_seen, docs
     statement_ids: dict[str, set[str]] = field(default_factory=dict)  # article_id -> every statement id written
-    # Indexes over the two lists, so that a batch of thousands compares each article with its few
-    # candidates rather than with everything before it: (speaker, key or word) -> documents; band -> originals.
+    # Indexes, so that a batch of thousands compares each article with its few candidates rather than with
+    # everything before it: (speaker, key or word) -> statement documents; SimHash band -> originals
+    # (id, simhash, first_seen).
     _by_key: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     _by_word: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     _by_band: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
@@ -230,7 +230,6 @@ class BatchMemory:
 
     def remember_fingerprint(self, article_id: str, simhash: int, first_seen: str) -> None:
         entry = (article_id, simhash, first_seen)
-        self.fingerprints.append(entry)
         for band in dedupe.bands(simhash):
             self._by_band.setdefault(band, []).append(entry)
 
