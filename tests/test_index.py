@@ -45,8 +45,12 @@ def test_the_robots_cache_syncs_to_disk_in_the_background_and_old_installs_get_t
     ix.setup_indices(es, index_prefix)
     assert durability("robots") == {"async"} and durability("articles") == {"request"}  # stored work stays synced
     es.indices.put_settings(index=f"{index_prefix}-robots", settings={"index.translog.durability": "request"})
-    actions = ix.setup_indices(es, index_prefix)  # an index made before the setting: brought up to date
+    es.indices.put_settings(index=f"{index_prefix}-items", settings={"index.auto_expand_replicas": "false"})
+    actions = ix.setup_indices(es, index_prefix)  # indices made before the settings: brought up to date
     assert durability("robots") == {"async"} and any("translog" in a for a in actions)
+    replicas = es.indices.get_settings(index=f"{index_prefix}-items", name="index.auto_expand_replicas")
+    assert [s["settings"]["index"]["auto_expand_replicas"] for s in replicas.values()] == ["0-1"]
+    assert len(actions) == 2  # the two indices changed, no other
     assert ix.setup_indices(es, index_prefix) == []
 
 

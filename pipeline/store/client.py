@@ -177,36 +177,26 @@ def setup_indices(es: Elasticsearch, prefix: str, *, stemming: bool | None = Non
         else:
             es.indices.put_alias(index=target, name=name)
             actions.append(f"alias {name} -> {target}")
-    actions += _ensure_replicas(es, [alias(prefix, k) for k in INDICES])
-    actions += _ensure_kind_settings(es, prefix)
+    actions += _ensure_dynamic_settings(es, prefix)
     # Another worker may have created an index a moment ago: wait until its primaries can answer.
     es.cluster.health(index=",".join(alias(prefix, k) for k in INDICES), wait_for_status="yellow", timeout="30s")
     es.indices.refresh(index=",".join(alias(prefix, k) for k in INDICES))
     return actions
 
 
-def _ensure_replicas(es: Elasticsearch, names: list[str]) -> list[str]:
-    """Indices created before replicas expanded with the cluster get the setting now (it is dynamic)."""
-    want = SETTINGS["auto_expand_replicas"]
-    current = es.indices.get_settings(index=",".join(names), name="index.auto_expand_replicas")
-    stale = sorted(
-        i for i, s in current.items() if s.get("settings", {}).get("index", {}).get("auto_expand_replicas") != want
-    )
-    if stale:
-        es.indices.put_settings(index=",".join(stale), settings={"index": {"auto_expand_replicas": want}})
-    return [f"replicas of {i}: auto_expand_replicas {want}" for i in stale]
-
-
-def _ensure_kind_settings(es: Elasticsearch, prefix: str) -> list[str]:
-    """Indices created before a kind got its own settings (KIND_SETTINGS) get them now."""
+def _ensure_dynamic_settings(es: Elasticsearch, prefix: str) -> list[str]:
+    """Indices created before a dynamic setting was added get it now: replicas that expand with the
+    cluster (every kind) and each kind's own settings (KIND_SETTINGS). One read covers all of them."""
+    current = es.indices.get_settings(index=",".join(alias(prefix, k) for k in INDICES), flat_settings=True)
     done = []
-    for kind, wanted in KIND_SETTINGS.items():
-        name = alias(prefix, kind)
-        for index, s in es.indices.get_settings(index=name, flat_settings=True).items():
-            stale = {k: v for k, v in wanted.items() if s.get("settings", {}).get(k) != v}
-            if stale:
-                es.indices.put_settings(index=index, settings=stale)
-                done.append(f"settings of {index}: {stale}")
+    for index, got in sorted(current.items()):
+        kind = next(k for k in INDICES if index.startswith(f"{alias(prefix, k)}-v"))  # see index_name
+        wanted = {"index.auto_expand_replicas": SETTINGS["auto_expand_replicas"], **KIND_SETTINGS.get(kind, {})}
+        have = got.get("settings", {})
+        stale = {k: v for k, v in wanted.items() if have.get(k) != v}
+        if stale:
+            es.indices.put_settings(index=index, settings=stale)
+            done.append(f"settings of {index}: {stale}")
     return done
 
 
