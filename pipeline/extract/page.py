@@ -11,8 +11,9 @@ from lxml.html import HtmlElement
 from pipeline.extract.decode import decode_html
 
 MAX_HTML_BYTES = 5 * 1024 * 1024  # same as Settings.max_page_bytes
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab, newline and carriage return: dropped from a page's text.
 _CONTROL_CHARS = tuple(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 127))
+_CONTROL = re.compile("[" + re.escape("".join(_CONTROL_CHARS)) + "]")
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True, default_doctype=False)
 # Every element as a plain HtmlElement, chosen in C: lxml.html's own lookup runs a Python function for each
 # element the walk touches (to give forms and inputs their own classes, which extraction never uses).
