@@ -147,6 +147,23 @@ def test_cross_validation_trains_without_the_scored_fold(tmp_path: Path, topics,
     assert len(dump.read_text().splitlines()) == 60
 
 
+def test_fold_seed_deals_other_folds(tmp_path: Path, topics, capsys):
+    from test_topic_model import _toy_items
+
+    from pipeline.evaluation.topics import cross_validate
+
+    items = _toy_items(60)
+    splits = []
+    for seed in (1, 2):
+        preds, _ = cross_validate(items, topics, 3, "full", fold_seed=seed)
+        splits.append({frozenset(p["ID"] for p in preds if p["fold"] == k) for k in range(3)})
+    assert splits[0].isdisjoint(splits[1])  # other folds, not the same ones renumbered
+    rows = [{"ID": it.id, "title": it.title, "content_original": it.text, "is_immigration": it.label} for it in items]
+    path = _write(tmp_path / "toy.jsonl", rows)
+    assert main([str(path), "--cv", "3", "--fold-seed", "2", "--json"]) == 0
+    assert "3-fold cross-validated (fold seed 2)" in capsys.readouterr().out
+
+
 def test_main_missing_file(tmp_path: Path, capsys):
     assert main([str(tmp_path / "nope.jsonl")]) == 2
     assert "file not found" in capsys.readouterr().err

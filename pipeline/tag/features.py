@@ -13,7 +13,10 @@ one scale:
   story full of strong phrases keeps counting; times RULE_GAIN so that regularisation holds them
   back less than single words): what a user adds to seeds/topics.yaml moves the decision even
   before the model is retrained;
-  each also per length class (``r:all@short``), as phrases weigh more in a short text;
+  each also per length class (``r:all@short``), as phrases weigh more in a short text; and the
+  whole text's phrase score before rules.py divides it by the text's length (``r:raw``), so a long
+  story that names its subject a dozen times is not scored like one that names it once (with C=30,
+  cross-validated full-text F1 0.947 -> 0.951 on the eval's folds, 0.944 -> 0.945 on a second split);
 * ``len:`` which length class the text falls in (title only, short, full), a bias per class.
 """
 
@@ -28,7 +31,7 @@ from typing import Literal
 
 from pipeline.config import Topic
 
-from .rules import score_article
+from .rules import LENGTH_UNIT, score_article
 
 LengthClass = Literal["title", "short", "full"]
 LENGTH_CLASSES: tuple[LengthClass, ...] = ("title", "short", "full")
@@ -119,7 +122,10 @@ def rule_features(parts: TextParts, topic: Topic, phrase_score: float | None = N
     if phrase_score is None:
         phrase_score = score_article(parts.title, parts.body, [topic])[topic.id][0]
     title = score_article("", parts.title, [topic])[topic.id][0] if parts.title else 0.0
+    # undo rules.py's length division (approximately: words counted by spaces, which is cheap)
+    length_factor = max(1.0, math.sqrt((len(parts.body.split()) + len(parts.title.split())) / LENGTH_UNIT))
     return {
         "r:all": RULE_GAIN * math.log1p(max(phrase_score, 0.0)),
         "r:title": RULE_GAIN * math.log1p(max(title, 0.0)),
+        "r:raw": RULE_GAIN * math.log1p(max(phrase_score, 0.0) * length_factor),
     }
