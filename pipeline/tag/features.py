@@ -16,7 +16,8 @@ one scale:
   each also per length class (``r:all@short``), as phrases weigh more in a short text; and the
   whole text's phrase score before rules.py divides it by the text's length (``r:raw``), so a long
   story that names its subject a dozen times is not scored like one that names it once (with C=30,
-  cross-validated full-text F1 0.947 -> 0.951 on the eval's folds, 0.944 -> 0.945 on a second split);
+  cross-validated full-text F1 0.947 -> 0.951 on the eval's folds, 0.944 -> 0.945 and 0.945 -> 0.944
+  on two other splits: a small gain in ranking, docs/topics.md);
 * ``len:`` which length class the text falls in (title only, short, full), a bias per class.
 """
 
