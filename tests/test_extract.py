@@ -797,3 +797,42 @@ def test_links_announced_by_an_intro_line_are_kept_but_more_links_are_not():
     for i in range(3):
         assert f"Acme torque wrench model {i}" in art.text
     assert "Council votes" not in art.text
+
+
+def _titled(og_title: str, h1: str) -> str:
+    head = f'<meta property="og:title" content="{og_title}">'
+    return f"<html><head>{head}<title>x</title></head><body><article><h1>{h1}</h1>{_STORY * 4}</article></body></html>"
+
+
+def test_title_is_the_h1_headline_without_the_affix_around_it():
+    # The affix is neither og:site_name nor short enough to strip blind; the page's h1 says what the headline is.
+    for og_title, h1 in (
+        ("Healthy Eating Plate • The Nutrition Source", "Healthy Eating Plate"),
+        ("Tastify | Top 7 Corporate Catering Trends for 2024", "Top 7 Corporate Catering Trends for 2024"),
+        ("Skiplagging in the relocation process (via Passle)", "Skiplagging in the relocation process"),
+    ):
+        assert extract_article(_titled(og_title, h1), "https://example.test/a").title == h1
+
+
+def test_title_keeps_words_the_h1_leaves_out_without_a_separator():
+    # "2025" follows the h1 with no separator before it: part of the title, not an affix; a short h1 is a label.
+    for og_title, h1 in (
+        ("15 Best Online Tutoring Platforms 2025", "15 Best Online Tutoring Platforms"),
+        ("Council passes the budget for next year - Local news", "Local news"),
+    ):
+        assert extract_article(_titled(og_title, h1), "https://example.test/a").title == og_title
+
+
+def test_writer_box_labelled_by_job_title_after_the_story_is_dropped():
+    # No author metadata names her: the label over the box says what it is.
+    box = (
+        "<div class='writer'><p>Jane Roe</p><p>Senior Staff Writer</p><p>Jane Roe, a licensed accountant, "
+        "specializes in small-business tax and has written about accounting software for eight years.</p></div>"
+    )
+    art = extract_article(_page("".join(_PARAS) + box), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Staff Writer" not in art.text and "licensed accountant" not in art.text and "Jane Roe" not in art.text
+    # the same label with the story going on after it is left alone
+    mid = "".join(_PARAS[:4]) + "<p>Contributing Writer</p>" + "".join(_PARAS[4:])
+    art = extract_article(_page(mid), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text and "Paragraph 3 of the guide" in art.text
