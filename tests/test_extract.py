@@ -836,3 +836,19 @@ def test_writer_box_labelled_by_job_title_after_the_story_is_dropped():
     mid = "".join(_PARAS[:4]) + "<p>Contributing Writer</p>" + "".join(_PARAS[4:])
     art = extract_article(_page(mid), "https://example.test/a")
     assert "Paragraph 7 of the guide" in art.text and "Paragraph 3 of the guide" in art.text
+
+
+def test_author_from_an_author_classed_element_holding_a_bare_name():
+    # No metadata, no "By": the element's class and its text (a name alone) say who wrote it. A card of
+    # another story in an aside and a heading such as "About the Author" are not names of this page's author.
+    body = (
+        "<aside><div class='card'><span class='author-name'>John Roe</span></div></aside>"
+        "<div class='author-box'><h4 class='author-title'>About The Author</h4></div>"
+        "<div class='post-hero__author-name'>Jane van Doe</div>" + _STORY * 4
+    )
+    art = extract_article(
+        f"<html><head><title>Story</title></head><body>{body}</body></html>", "https://example.test/a"
+    )
+    assert art.authors == ["Jane van Doe"]
+    none = extract_article(_page(_STORY * 4 + "<div class='author'>Share This Story</div>"), "https://example.test/a")
+    assert none.authors == []

@@ -248,7 +248,8 @@ def extract_authors(doc: HtmlElement, idx: dict[str, list[str]], ld: dict, ld_al
     2. meta tags (author, article:author, parsely-author, ...); a profile URL such as
        ".../author/jane-doe" gives "Jane Doe";
     3. rel="author" links and itemprop="author" elements (their itemprop="name" when present);
-    4. a "By Jane Doe" byline in an element whose class mentions byline/author.
+    4. a "By Jane Doe" byline in an element whose class mentions byline/author;
+    5. such an element holding a bare name.
     """
     ld_by_id = {o["@id"]: o for o in ld_all if isinstance(o.get("@id"), str)}
     candidates = [ld] + [o for o in ld_all if o is not ld and any(t in _ARTICLE_TYPES for t in _types(o))]
@@ -285,7 +286,8 @@ def extract_authors(doc: HtmlElement, idx: dict[str, list[str]], ld: dict, ld_al
     names = _finish(raw)
     if names:
         return names
-    for el in doc.xpath(_BYLINE_CLASS)[:20]:
+    bylines = doc.xpath(_BYLINE_CLASS)[:20]
+    for el in bylines:
         text = clean_text(" ".join(el.itertext()))
         if not text or len(text) > 150:
             continue
@@ -294,7 +296,27 @@ def extract_authors(doc: HtmlElement, idx: dict[str, list[str]], ld: dict, ld_al
             names = _finish([_TRAILING_DATE.sub("", m.group(1))])
             if names:
                 return names
+    # 5. an author-classed element that holds a bare name ("<div class='post-hero__author-name'>Jane
+    #    Doe</div>"), the first one on the page, outside asides and footers (other stories' cards)
+    for el in bylines:
+        text = clean_text(" ".join(el.itertext()))
+        if _BARE_NAME.match(text) and not _NOT_NAME_WORD.search(text) and not _in_aside(el):
+            names = _finish([text])
+            if names:
+                return names
     return []
+
+
+_BARE_NAME = re.compile(r"^[A-Z][\w'’.-]+(?: (?:[A-Z][\w'’.-]*|de|van|von|der|da|di|la|le|bin|al)){1,3}$")
+_NOT_NAME_WORD = re.compile(
+    r"\b(?:about|author|authors|posts?|written|more|view|read|all|share|follow|team|editor|editors|staff|news|"
+    r"profile|bio|articles?|by|the|our|latest|contact|home|blog|min|reviewed|updated|published)\b",
+    re.IGNORECASE,
+)
+
+
+def _in_aside(el: HtmlElement) -> bool:
+    return bool(el.xpath("ancestor::aside | ancestor::footer | ancestor::nav"))
 
 
 # ------------------------------------------------------------------ main entry
