@@ -852,3 +852,14 @@ def test_author_from_an_author_classed_element_holding_a_bare_name():
     assert art.authors == ["Jane van Doe"]
     none = extract_article(_page(_STORY * 4 + "<div class='author'>Share This Story</div>"), "https://example.test/a")
     assert none.authors == []
+
+
+def test_character_references_left_in_json_ld_are_decoded():
+    # JSON-LD is not HTML: "&amp;" in it is still escaped (a common WordPress SEO plugin writes it so).
+    ld = '{"@type": "BlogPosting", "headline": "Fish &amp; chips", "author": {"@type": "Person", "name": "Maria &amp; Katerina"}}'
+    head = f'<script type="application/ld+json">{ld}</script>'
+    art = extract_article(
+        f"<html><head>{head}</head><body><article>{_STORY * 4}</article></body></html>", "https://example.test/a"
+    )
+    assert art.title == "Fish & chips"
+    assert art.authors == ["Maria & Katerina"]

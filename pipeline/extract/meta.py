@@ -12,6 +12,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as date_parser
@@ -30,9 +31,16 @@ _ARTICLE_TYPES = {
 _WS = re.compile(r"\s+")
 
 
+# JSON-LD is not HTML: a character reference in it is still escaped ("Maria &amp; Katerina", as a common
+# WordPress SEO plugin writes it), and so is one escaped twice in an attribute.
+_CHAR_REF = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
+
+
 def clean_text(value: object) -> str:
     if not isinstance(value, str):
         return ""
+    if "&" in value and _CHAR_REF.search(value):
+        value = unescape(value)
     value = unicodedata.normalize("NFC", value.replace("\xa0", " "))
     return _WS.sub(" ", value).strip()
 
