@@ -863,3 +863,19 @@ def test_character_references_left_in_json_ld_are_decoded():
     )
     assert art.title == "Fish & chips"
     assert art.authors == ["Maria & Katerina"]
+
+
+def test_blog_newsletter_box_is_not_a_paywall():
+    # The box a common WordPress plugin puts at the end of every post; the same words before a cut story are.
+    story = (
+        "<p>Dentistry is changing quickly, and this year brings new tools to the chair, from scanners to "
+        "software that reads x-rays, which patients notice at every visit to the clinic.</p>" * 3
+    )
+    box = (
+        "<div class='jetpack-subscription-modal'><h2>Discover more from Acme Dental</h2>"
+        "<p>Subscribe now to keep reading and get access to the full archive.</p></div>"
+    )
+    html = f"<html><head><title>Trends</title></head><body><article>{story}</article>{box}</body></html>"
+    assert extract_article(html, "https://example.test/a").not_article_reason is None
+    stub = _page(story[: story.index("</p>") + 4] + "<div><p>Subscribe now to keep reading.</p></div>")
+    assert extract_article(stub, "https://example.test/a").not_article_reason == "paywall"
