@@ -117,6 +117,8 @@ class ItemBatch:
 
     def run(self) -> ProcessSummary:
         p = self.p
+        if p.settings.respect_robots:  # one read of the shared robots.txt verdicts for all the batch's sites
+            p.robots.prefetch(item["url"] for item in self.items.values())
         scheduler: HostScheduler[str, FetchedPage] = HostScheduler(
             p.settings.fetch_workers,
             p.gate,

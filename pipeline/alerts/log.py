@@ -67,10 +67,18 @@ def _now() -> datetime:
 
 
 def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[str, Any]]]:
+    """The statements of these articles that a statement rule can match: first sightings by a tracked
+    figure, stances aside (match_statement_rule's own test, asked of the index so the others are not read)."""
     out: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     if not article_ids:
         return out
-    resp = p.es.search(index=p.idx("statements"), size=10000, query={"terms": {"article_id": article_ids}})
+    query = {
+        "bool": {
+            "filter": [{"terms": {"article_id": article_ids}}, {"exists": {"field": "speaker_id"}}],
+            "must_not": [{"exists": {"field": "repeat_of"}}, {"term": {"kind": "stance"}}],
+        }
+    }
+    resp = p.es.search(index=p.idx("statements"), size=10000, query=query)
     for h in resp["hits"]["hits"]:
         out[h["_source"]["article_id"]].append((h["_id"], statement_from_doc(h["_source"])))
     for lst in out.values():
@@ -79,7 +87,7 @@ def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[
 
 
 def _match(p: Pipeline, articles: dict[str, dict[str, Any]], rules: list[AlertRule]) -> list[Match]:
-    statements = _statements_of(p, list(articles))
+    statements = _statements_of(p, list(articles)) if any(r.kind != "keyword" for r in rules) else {}
     hits: list[Match] = []
     for article_id, doc in articles.items():
         if doc.get("duplicate_of"):
