@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from .alerts import log as alert_log
 from .cpu import CpuPool
 from .fetch import FetchedPage, RobotsDisallowed, RobotsUnavailable, fetch_page
 from .itemqueue import after_failure, parse_time
@@ -64,6 +65,8 @@ class ProcessSummary(BaseModel):
     retry_later: int = 0
     article_ids: list[str] = Field(default_factory=list)
     failures: dict[str, str] = Field(default_factory=dict)
+    alert_hits: int = 0  # new alert hits recorded as the articles were stored
+    alerts_recorded: list[str] = Field(default_factory=list)  # articles whose hits were all recorded then
 
 
 def _iso() -> str:
@@ -108,6 +111,7 @@ class ItemBatch:
         self.enriching: dict[str, Future[Enriched]] = {}
         self.pages: dict[str, FetchedPage] = {}  # kept until enriched, to retry alone if a worker dies
         self.memory = BatchMemory()
+        self.hits: dict[str, list[alert_log.Match]] = {}  # article id -> its alert hits, until its chunk is stored
         self.position = {item_id: n for n, item_id in enumerate(order)}
         self.waiting: list[tuple[int, str]] = []  # heap of fetched pages not yet in the pool, by store order
         self.in_flight: set[str] = set()  # in the pool, not finished
@@ -117,6 +121,8 @@ class ItemBatch:
 
     def run(self) -> ProcessSummary:
         p = self.p
+        if p.settings.respect_robots:  # one read of the shared robots.txt verdicts for all the batch's sites
+            p.robots.prefetch(item["url"] for item in self.items.values())
         scheduler: HostScheduler[str, FetchedPage] = HostScheduler(
             p.settings.fetch_workers,
             p.gate,
@@ -139,7 +145,7 @@ class ItemBatch:
             fetching.stop()  # on an error: send no more requests
         while self.chunks:
             self._store(self.chunks.pop(0))
-        p.es.indices.refresh(index=",".join(p.idx(k) for k in ("items", "articles", "statements")))
+        p.es.indices.refresh(index=",".join(p.idx(k) for k in ("items", "articles", "statements", "alerts")))
         return self.summary
 
     def _loop(self) -> None:
@@ -251,12 +257,21 @@ class ItemBatch:
         """Store a chunk's articles (in item order), then mark its items. Raises EsUnavailable when the
         index is the problem, leaving the chunk's items pending."""
         articles = [(i, a) for i in chunk if i not in self.updates and (a := self._enriched(i)) is not None]
-        outcomes = store_articles(self.p, [a for _, a in articles], memory=self.memory)
+        outcomes = store_articles(
+            self.p,
+            [a for _, a in articles],
+            memory=self.memory,
+            also_write=self._alert_hits if self.p.seeds.alerts else None,
+        )
         for (item_id, _), outcome in zip(articles, outcomes, strict=True):
+            alert_log.log_queued(self.hits.pop(outcome.article_id, []), outcome.also_created)
             if outcome.error:
                 self._fail(item_id, outcome.error, processed_at=_iso())
                 continue
             s = self.summary
+            s.alert_hits += len(outcome.also_created)
+            if not outcome.also_failed:
+                s.alerts_recorded.append(outcome.article_id)
             s.articles += 1
             s.duplicates += outcome.duplicate
             s.tagged += outcome.tagged
@@ -272,6 +287,13 @@ class ItemBatch:
         res = ix.bulk_write(self.p.es, self.p.idx("items"), marks, op="update")
         if res.failed:
             raise ix.EsUnavailable(f"could not mark items processed: {res.failed}")
+
+    def _alert_hits(
+        self, article_id: str, doc: dict[str, Any], statements: dict[str, dict[str, Any]]
+    ) -> list[ix.Action]:
+        """The article's alert hits, recorded in the same request as the article (pipeline.alerts.log)."""
+        self.hits[article_id] = hits = alert_log.hits_at_store(self.p, article_id, doc, statements)
+        return alert_log.hit_actions(self.p, hits)
 
     def _fail(self, item_id: str, reason: str, status: str = "failed", note: str | None = None, **fields: Any) -> None:
         s = self.summary

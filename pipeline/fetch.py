@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -19,6 +19,9 @@ ROBOTS_MAX_BYTES = 512 * 1024
 ROBOTS_TTL = timedelta(hours=24)  # RFC 9309 2.4: a cached robots.txt should not be used longer than a day
 ROBOTS_LEASE = timedelta(seconds=90)  # a worker fetching robots.txt for everyone; longer than one request may take
 ROBOTS_RETRY = timedelta(minutes=30)  # how long an unreachable robots.txt means "disallow" before we ask again
+# A batch's read of the shared verdicts stands in for each site's own read for this long; later, a
+# site asks the store again, since another worker may have fetched its robots.txt meanwhile.
+PREFETCH_FRESH_S = 30.0
 
 
 class HttpStatusError(FetchError):
@@ -49,7 +52,11 @@ class RobotsStore(Protocol):
 
     def get(self, origin: str) -> dict[str, Any] | None: ...
 
+    def get_many(self, origins: list[str]) -> dict[str, dict[str, Any]]: ...
+
     def put(self, origin: str, doc: dict[str, Any]) -> None: ...
+
+    def settle(self, origin: str, doc: dict[str, Any]) -> None: ...
 
     def claim(self, origin: str, ttl: timedelta) -> bool: ...
 
@@ -101,6 +108,19 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _verdict_of(doc: dict[str, Any] | None) -> RobotsVerdict | None:
+    """A stored verdict; None when absent or unreadable (then robots.txt is fetched again)."""
+    try:
+        return RobotsVerdict.from_doc(doc) if doc else None
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
 class RobotsCache:
     """robots.txt per origin (scheme://host:port) under RFC 9309.
 
@@ -119,6 +139,33 @@ class RobotsCache:
         self._crawl_delay: dict[str, float] = {}  # host -> Crawl-delay for our user agent
         self._origin_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._prefetched: dict[str, tuple[float, dict[str, Any] | None]] = {}  # origin -> (when read, stored doc)
+
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Read the shared verdicts of these URLs' sites in one request, before a batch fetches them:
+        a site with a fresh verdict is decided (its Crawl-delay known before its first page), and the
+        others skip their own read of the store once."""
+        if self.store is None:
+            return
+        now = self.clock()
+        with self._lock:
+            wanted = {
+                o
+                for o in map(_origin, urls)
+                if not ((known := self._verdicts.get(o)) is not None and known.expires_at > now)
+            }
+        if not wanted:
+            return
+        docs = self.store.get_many(sorted(wanted))
+        read_at = time.monotonic()
+        for origin in wanted:
+            doc = docs.get(origin)
+            stored = _verdict_of(doc)
+            if stored is not None and stored.expires_at > now:
+                self._remember(origin, stored)
+            else:
+                with self._lock:
+                    self._prefetched[origin] = (read_at, doc)
 
     def crawl_delay(self, host: str) -> float:
         """The Crawl-delay a host's robots.txt asks of us (0 when it sets none or was not read yet)."""
@@ -126,8 +173,7 @@ class RobotsCache:
             return self._crawl_delay.get(host, 0.0)
 
     def verdict(self, url: str) -> RobotsVerdict:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        origin = _origin(url)
         with self._lock:
             known = self._verdicts.get(origin)
             if known is not None and known.expires_at > self.clock():
@@ -145,15 +191,18 @@ class RobotsCache:
                 fresh = self._fetch(origin, previous=known or stored)
             else:
                 fresh = self._fetch_shared(origin, previous=known or stored)
-            delay = fresh.rules.crawl_delay(self.http.settings.user_agent) if fresh.rules is not None else None
-            with self._lock:
-                self._verdicts[origin] = fresh
-                host = (parts.hostname or "").lower()
-                if delay:
-                    self._crawl_delay[host] = float(delay)
-                else:
-                    self._crawl_delay.pop(host, None)
+            self._remember(origin, fresh)
             return fresh
+
+    def _remember(self, origin: str, verdict: RobotsVerdict) -> None:
+        delay = verdict.rules.crawl_delay(self.http.settings.user_agent) if verdict.rules is not None else None
+        host = (urlsplit(origin).hostname or "").lower()
+        with self._lock:
+            self._verdicts[origin] = verdict
+            if delay:
+                self._crawl_delay[host] = float(delay)
+            else:
+                self._crawl_delay.pop(host, None)
 
     def check(self, url: str) -> None:
         """Raise RobotsDisallowed or RobotsUnavailable when we may not fetch ``url`` now."""
@@ -178,11 +227,11 @@ class RobotsCache:
     def _stored(self, origin: str) -> RobotsVerdict | None:
         if self.store is None:
             return None
-        doc = self.store.get(origin)
-        try:
-            return RobotsVerdict.from_doc(doc) if doc else None
-        except (KeyError, ValueError, TypeError):
-            return None
+        with self._lock:
+            read_at, doc = self._prefetched.pop(origin, (0.0, None))
+        if time.monotonic() - read_at > PREFETCH_FRESH_S:
+            doc = self.store.get(origin)
+        return _verdict_of(doc)
 
     def _fetch_shared(self, origin: str, previous: RobotsVerdict | None) -> RobotsVerdict:
         """Fetch once for every worker: whoever takes the store's lease fetches and shares the verdict;
@@ -191,9 +240,10 @@ class RobotsCache:
         if self.store.claim(origin, ROBOTS_LEASE):
             try:
                 fresh = self._fetch(origin, previous)
-                self.store.put(origin, fresh.to_doc())
-            finally:
-                self.store.release(origin)
+            except BaseException:
+                self.store.release(origin)  # let the next worker try at once
+                raise
+            self.store.settle(origin, fresh.to_doc())
             return fresh
         deadline = time.monotonic() + ROBOTS_LEASE.total_seconds()
         while time.monotonic() < deadline:

@@ -201,12 +201,15 @@ class AlertSummary(BaseModel):
 
 
 @ix.es_errors
-def queue_alerts(p: Pipeline, article_ids: list[str] | None = None, schedule: str | None = None) -> int:
+def queue_alerts(
+    p: Pipeline, article_ids: list[str] | None = None, schedule: str | None = None, *, recorded: list[str] | None = None
+) -> int:
     """Record alert hits as pending: for every article indexed since the last pass (the watermark, all
     rules), and for `article_ids` (a hint, such as an asset event's ids; only `schedule`'s rules when given).
+    recorded: articles whose hits were recorded as they were stored, which the pass leaves out.
     Returns how many hits are new."""
     new = alert_log.queue_hits(p, article_ids or [], schedule) if article_ids else 0
-    return new + alert_log.queue_since_watermark(p)
+    return new + alert_log.queue_since_watermark(p, recorded=recorded)
 
 
 @ix.es_errors
@@ -310,8 +313,9 @@ def run_once(
         seen += batch
         part = process_items(p, batch, reporter, store_every=batch_size)
         run.process = _merge(run.process, part)
-    # Hits of everything indexed since the last pass, this run's articles and any a crash left behind.
-    run.alert_hits = queue_alerts(p)
+    # This run's articles had their hits recorded as they were stored; the pass finds those of everything
+    # else indexed since the last one (another writer's, any a crash left behind).
+    run.alert_hits = run.process.alert_hits + queue_alerts(p, recorded=run.process.alerts_recorded)
     run.alerts = send_pending_alerts(p, "immediate")
     run.digest = send_due_digest(p)
     run.finished = _now()
@@ -364,5 +368,7 @@ def _merge(a: ProcessSummary, b: ProcessSummary) -> ProcessSummary:
     ):
         setattr(out, name, getattr(a, name) + getattr(b, name))
     out.article_ids = a.article_ids + b.article_ids
+    out.alert_hits = a.alert_hits + b.alert_hits
+    out.alerts_recorded = a.alerts_recorded + b.alerts_recorded
     out.failures = {**a.failures, **b.failures}
     return out

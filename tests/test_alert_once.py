@@ -156,10 +156,16 @@ def test_a_crash_between_indexing_and_queueing_loses_no_hit(
     seeds = load_seeds(write_seeds(tmp_path, feed, ["h1b"]))
     settings = make_settings(es_url=es_url, index_prefix=index_prefix, smtp_port=smtp.port)
     with open_pipeline(settings, seeds) as p:
-        # What run_once does up to the point where it would queue the hits, then "crash".
+        # What run_once does up to the point where it would send, then "crash".
         assert poll_feeds(p, ["t"]).new_items == 1
         ids = [h["_id"] for h in p.es.search(index=p.idx("items"), query={"match_all": {}})["hits"]["hits"]]
-        assert process_items(p, ids).articles == 1
+        done = process_items(p, ids)
+        # The hit was recorded in the same request as the article ...
+        assert done.articles == 1 and done.alert_hits == 1 and statuses(p) == Counter({"pending": 1})
+        # ... and should that record be lost (or the article come from a writer that records none), the
+        # next pass finds the hit in the index all the same.
+        for hit in p.es.search(index=p.idx("alerts"), query={"match_all": {}})["hits"]["hits"]:
+            p.es.delete(index=p.idx("alerts"), id=hit["_id"], refresh=True)
     with open_pipeline(settings, seeds) as p:
         run = run_once(p)  # nothing new to poll or process: the hit comes from the index
         assert run.alert_hits == 1 and run.alerts.emails_sent == 1
@@ -167,6 +173,66 @@ def test_a_crash_between_indexing_and_queueing_loses_no_hit(
     smtp.wait_for(1)
     time.sleep(0.3)
     assert smtp.rules() == Counter({"h1b": 1})
+
+
+def test_hits_recorded_at_store_are_the_ones_the_index_pass_finds(tmp_path, site, es_url, index_prefix, make_settings):
+    """process_items records each article's hits from the documents it writes; the watermark pass, run on
+    the stored documents after those records are gone, finds exactly the same ones (keyword and statement
+    rules, a repeated quote, a duplicate story, the repo's own rules with topic filters)."""
+    from conftest import shared_path
+    from test_alerts import STORY_B
+
+    from pipeline.alerts import log as alert_log
+
+    seed = shared_path("fixtures", "seed-article", "article.html").read_bytes()
+    urls = [
+        site.add("/seed.html", seed),
+        site.add("/a.html", page(site.url("/a.html"), "White House moves to tighten H-1B rules", STORY_A)),
+        site.add("/b.html", page(site.url("/b.html"), "Tech firms alarmed by H-1B wage plan", STORY_B)),
+        site.add("/a-copy.html", page(site.url("/a-copy.html"), "White House moves to tighten H-1B rules", STORY_A)),
+    ]
+    feed = site.add("/feed.xml", rss([(f"S{i}", u) for i, u in enumerate(urls)]), content_type="application/rss+xml")
+    d = write_seeds(tmp_path, feed, ["h1b"])
+    repo_rules = yaml.safe_load((REPO / "seeds" / "alerts.yaml").read_text())["alerts"]
+    mine = yaml.safe_load((d / "alerts.yaml").read_text())["alerts"]
+    (d / "alerts.yaml").write_text(yaml.safe_dump({"alerts": repo_rules + mine}))
+    seeds = load_seeds(d)
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        assert poll_feeds(p, ["t"]).new_items == 4
+        ids = [h["_id"] for h in p.es.search(index=p.idx("items"), query={"match_all": {}})["hits"]["hits"]]
+        done = process_items(p, ids)
+        assert done.articles == 4 and done.duplicates >= 1 and sorted(done.alerts_recorded) == sorted(done.article_ids)
+
+        def recorded() -> dict[str, tuple]:
+            p.es.indices.refresh(index=p.idx("alerts"))
+            found = p.es.search(index=p.idx("alerts"), size=1000, query={"match_all": {}})["hits"]["hits"]
+            fields = (
+                "rule",
+                "schedule",
+                "recipients",
+                "ref_id",
+                "article_id",
+                "title",
+                "url",
+                "speaker",
+                "kind",
+                "text",
+            )
+            return {h["_id"]: tuple(str(h["_source"].get(f)) for f in fields) for h in found}
+
+        at_store = recorded()
+        assert done.alert_hits == len(at_store)
+        rules = Counter(v[0] for v in at_store.values())
+        assert rules["h1b"] == 3 and rules["any-figure-statements"] >= 3 and rules["h1b-debate-voices"] >= 1, rules
+        for alert_id in at_store:
+            p.es.delete(index=p.idx("alerts"), id=alert_id)
+        assert alert_log.queue_since_watermark(p) == len(at_store)
+        assert recorded() == at_store
+        # and a pass that leaves out the articles whose hits were recorded at store finds none of them
+        for alert_id in at_store:
+            p.es.delete(index=p.idx("alerts"), id=alert_id)
+        p.es.delete(index=p.idx("cursors"), id=alert_log.CURSOR, refresh=True)
+        assert alert_log.queue_since_watermark(p, recorded=done.alerts_recorded) == 0
 
 
 # ------------------------------------------------------------------ sending: leases and the journal

@@ -797,3 +797,85 @@ def test_links_announced_by_an_intro_line_are_kept_but_more_links_are_not():
     for i in range(3):
         assert f"Acme torque wrench model {i}" in art.text
     assert "Council votes" not in art.text
+
+
+def _titled(og_title: str, h1: str) -> str:
+    head = f'<meta property="og:title" content="{og_title}">'
+    return f"<html><head>{head}<title>x</title></head><body><article><h1>{h1}</h1>{_STORY * 4}</article></body></html>"
+
+
+def test_title_is_the_h1_headline_without_the_affix_around_it():
+    # The affix is neither og:site_name nor short enough to strip blind; the page's h1 says what the headline is.
+    for og_title, h1 in (
+        ("Healthy Eating Plate • The Nutrition Source", "Healthy Eating Plate"),
+        ("Tastify | Top 7 Corporate Catering Trends for 2024", "Top 7 Corporate Catering Trends for 2024"),
+        ("Skiplagging in the relocation process (via Passle)", "Skiplagging in the relocation process"),
+    ):
+        assert extract_article(_titled(og_title, h1), "https://example.test/a").title == h1
+
+
+def test_title_keeps_words_the_h1_leaves_out_without_a_separator():
+    # "2025" follows the h1 with no separator before it: part of the title, not an affix; a short h1 is a label.
+    for og_title, h1 in (
+        ("15 Best Online Tutoring Platforms 2025", "15 Best Online Tutoring Platforms"),
+        ("Council passes the budget for next year - Local news", "Local news"),
+    ):
+        assert extract_article(_titled(og_title, h1), "https://example.test/a").title == og_title
+
+
+def test_writer_box_labelled_by_job_title_after_the_story_is_dropped():
+    # No author metadata names her: the label over the box says what it is.
+    box = (
+        "<div class='writer'><p>Jane Roe</p><p>Senior Staff Writer</p><p>Jane Roe, a licensed accountant, "
+        "specializes in small-business tax and has written about accounting software for eight years.</p></div>"
+    )
+    art = extract_article(_page("".join(_PARAS) + box), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text
+    assert "Staff Writer" not in art.text and "licensed accountant" not in art.text and "Jane Roe" not in art.text
+    # the same label with the story going on after it is left alone
+    mid = "".join(_PARAS[:4]) + "<p>Contributing Writer</p>" + "".join(_PARAS[4:])
+    art = extract_article(_page(mid), "https://example.test/a")
+    assert "Paragraph 7 of the guide" in art.text and "Paragraph 3 of the guide" in art.text
+
+
+def test_author_from_an_author_classed_element_holding_a_bare_name():
+    # No metadata, no "By": the element's class and its text (a name alone) say who wrote it. A card of
+    # another story in an aside and a heading such as "About the Author" are not names of this page's author.
+    body = (
+        "<aside><div class='card'><span class='author-name'>John Roe</span></div></aside>"
+        "<div class='author-box'><h4 class='author-title'>About The Author</h4></div>"
+        "<div class='post-hero__author-name'>Jane van Doe</div>" + _STORY * 4
+    )
+    art = extract_article(
+        f"<html><head><title>Story</title></head><body>{body}</body></html>", "https://example.test/a"
+    )
+    assert art.authors == ["Jane van Doe"]
+    none = extract_article(_page(_STORY * 4 + "<div class='author'>Share This Story</div>"), "https://example.test/a")
+    assert none.authors == []
+
+
+def test_character_references_left_in_json_ld_are_decoded():
+    # JSON-LD is not HTML: "&amp;" in it is still escaped (a common WordPress SEO plugin writes it so).
+    ld = '{"@type": "BlogPosting", "headline": "Fish &amp; chips", "author": {"@type": "Person", "name": "Maria &amp; Katerina"}}'
+    head = f'<script type="application/ld+json">{ld}</script>'
+    art = extract_article(
+        f"<html><head>{head}</head><body><article>{_STORY * 4}</article></body></html>", "https://example.test/a"
+    )
+    assert art.title == "Fish & chips"
+    assert art.authors == ["Maria & Katerina"]
+
+
+def test_blog_newsletter_box_is_not_a_paywall():
+    # The box a common WordPress plugin puts at the end of every post; the same words before a cut story are.
+    story = (
+        "<p>Dentistry is changing quickly, and this year brings new tools to the chair, from scanners to "
+        "software that reads x-rays, which patients notice at every visit to the clinic.</p>" * 3
+    )
+    box = (
+        "<div class='jetpack-subscription-modal'><h2>Discover more from Acme Dental</h2>"
+        "<p>Subscribe now to keep reading and get access to the full archive.</p></div>"
+    )
+    html = f"<html><head><title>Trends</title></head><body><article>{story}</article>{box}</body></html>"
+    assert extract_article(html, "https://example.test/a").not_article_reason is None
+    stub = _page(story[: story.index("</p>") + 4] + "<div><p>Subscribe now to keep reading.</p></div>")
+    assert extract_article(stub, "https://example.test/a").not_article_reason == "paywall"

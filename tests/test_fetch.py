@@ -188,3 +188,33 @@ def test_robots_fetched_once_when_two_workers_ask_at_the_same_time(site, make_se
             assert [j.result() for j in jobs] == [False] * 4
         assert site.hits("/robots.txt") == 1
         assert not first.es.exists(index=first.idx("robots"), id="lease:" + site.url("").rstrip("/").lower())
+
+
+def test_a_batch_reads_the_shared_robots_verdicts_in_one_request(site, make_settings, es_url, index_prefix):
+    """A batch asks the store for all its sites' verdicts at once (mget): a site already read by another
+    worker costs no further request, and its Crawl-delay is known before its first page; a new site costs
+    its lease and one write (verdict stored and lease ended together), with no read of its own."""
+    from test_store_batch import CountingTransport
+
+    from pipeline.context import open_pipeline
+    from pipeline.schedule import host_of_url
+
+    site.add("/robots.txt", "User-agent: *\nCrawl-delay: 0.4\nDisallow: /private/\n", content_type="text/plain")
+    urls = [site.url("/a.html"), site.url("/private/b.html")]
+    settings = make_settings(es_url=es_url, index_prefix=index_prefix, seeds_dir=REPO / "seeds")
+    with open_pipeline(settings) as first:
+        counter = CountingTransport(first.es)
+        first.robots.prefetch(urls)
+        assert counter.paths == ["_mget"]
+        assert first.robots.allowed(urls[0]) and not first.robots.allowed(urls[1])
+        origin = site.url("").rstrip("/").lower()
+        assert counter.paths[1:] == ["lease%3A" + origin.replace(":", "%3A").replace("/", "%2F"), "_bulk"]
+        assert not first.es.exists(index=first.idx("robots"), id="lease:" + origin)
+    with open_pipeline(settings) as second:
+        counter = CountingTransport(second.es)
+        assert second.robots.crawl_delay(host_of_url(urls[0])) == 0.0
+        second.robots.prefetch(urls)
+        assert second.robots.crawl_delay(host_of_url(urls[0])) == 0.4  # before any page of the site
+        assert second.robots.allowed(urls[0]) and not second.robots.allowed(urls[1])
+        assert counter.paths == ["_mget"]
+    assert site.hits("/robots.txt") == 1

@@ -67,10 +67,18 @@ def _now() -> datetime:
 
 
 def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[str, Any]]]:
+    """The statements of these articles that a statement rule can match: first sightings by a tracked
+    figure, stances aside (match_statement_rule's own test, asked of the index so the others are not read)."""
     out: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     if not article_ids:
         return out
-    resp = p.es.search(index=p.idx("statements"), size=10000, query={"terms": {"article_id": article_ids}})
+    query = {
+        "bool": {
+            "filter": [{"terms": {"article_id": article_ids}}, {"exists": {"field": "speaker_id"}}],
+            "must_not": [{"exists": {"field": "repeat_of"}}, {"term": {"kind": "stance"}}],
+        }
+    }
+    resp = p.es.search(index=p.idx("statements"), size=10000, query=query)
     for h in resp["hits"]["hits"]:
         out[h["_source"]["article_id"]].append((h["_id"], statement_from_doc(h["_source"])))
     for lst in out.values():
@@ -78,56 +86,80 @@ def _statements_of(p: Pipeline, article_ids: list[str]) -> dict[str, list[tuple[
     return out
 
 
-def _match(p: Pipeline, articles: dict[str, dict[str, Any]], rules: list[AlertRule]) -> list[Match]:
-    statements = _statements_of(p, list(articles))
+def _match_article(
+    article_id: str, doc: dict[str, Any], statements: list[tuple[str, Any]], rules: list[AlertRule]
+) -> list[Match]:
+    """The hits of one stored article (its document and its statements' documents, as read or written)."""
+    if doc.get("duplicate_of"):
+        return []  # the same story elsewhere already alerted
+    article = article_from_doc(doc)
     hits: list[Match] = []
-    for article_id, doc in articles.items():
-        if doc.get("duplicate_of"):
-            continue  # the same story elsewhere already alerted
-        article = article_from_doc(doc)
-        for rule in rules:
-            if rule.kind == "keyword":
-                hit = match_keyword_rule(rule, article, article_id)
-                found = [hit] if hit else []
-            else:
-                found = match_statement_rule(rule, article, article_id, statements.get(article_id, []))
-            hits += [(h, rule.schedule, rule.recipients) for h in found]
+    for rule in rules:
+        if rule.kind == "keyword":
+            hit = match_keyword_rule(rule, article, article_id)
+            found = [hit] if hit else []
+        else:
+            found = match_statement_rule(rule, article, article_id, statements)
+        hits += [(h, rule.schedule, rule.recipients) for h in found]
     return hits
+
+
+def _match(p: Pipeline, articles: dict[str, dict[str, Any]], rules: list[AlertRule]) -> list[Match]:
+    statements = _statements_of(p, list(articles)) if any(r.kind != "keyword" for r in rules) else {}
+    return [m for aid, doc in articles.items() for m in _match_article(aid, doc, statements.get(aid, []), rules)]
+
+
+def _hit_doc(h: AlertHit, schedule: str, recipients: list[str], now: str) -> dict[str, Any]:
+    return {
+        "alert_id": h.alert_id,
+        "rule": h.rule,
+        "schedule": schedule,
+        "recipients": recipients,
+        "ref_id": h.ref_id,
+        "article_id": h.article_id,
+        "title": h.title,
+        "url": h.url,
+        "speaker": h.speaker,
+        "kind": h.kind,
+        "text": h.text,
+        "status": "pending",
+        "created_at": now,
+        "attempts": 0,
+    }
+
+
+def log_queued(hits: list[Match], created: set[str] | list[str]) -> None:
+    for h, _, _ in hits:
+        if h.alert_id in created:
+            log.info("alert hit queued: rule %s, %s", h.rule, h.url, extra={"rule": h.rule, "url": h.url})
 
 
 def _record(p: Pipeline, hits: list[Match]) -> int:
     now = _now().isoformat()
-    docs = [
-        (
-            h.alert_id,
-            {
-                "alert_id": h.alert_id,
-                "rule": h.rule,
-                "schedule": sched,
-                "recipients": recipients,
-                "ref_id": h.ref_id,
-                "article_id": h.article_id,
-                "title": h.title,
-                "url": h.url,
-                "speaker": h.speaker,
-                "kind": h.kind,
-                "text": h.text,
-                "status": "pending",
-                "created_at": now,
-                "attempts": 0,
-            },
-        )
-        for h, sched, recipients in hits
-    ]
+    docs = [(h.alert_id, _hit_doc(h, sched, recipients, now)) for h, sched, recipients in hits]
     if not docs:
         return 0
     written = ix.bulk_write(p.es, p.idx("alerts"), docs, op="create")
     if written.failed:
         raise ix.EsUnavailable(f"could not record alert hits: {written.failed}")
-    for h, _, _ in hits:
-        if h.alert_id in written.created:
-            log.info("alert hit queued: rule %s, %s", h.rule, h.url, extra={"rule": h.rule, "url": h.url})
+    log_queued(hits, set(written.created))
     return len(written.created)
+
+
+def hits_at_store(p: Pipeline, article_id: str, doc: dict[str, Any], statements: dict[str, dict]) -> list[Match]:
+    """The hits of an article as it is being stored, from the very documents written (the same test the
+    watermark pass applies to them once indexed): their records go into the same bulk request."""
+    rules = list(p.seeds.alerts)
+    if not rules:
+        return []
+    mine = sorted(((sid, statement_from_doc(d)) for sid, d in statements.items()), key=lambda pair: pair[1].start)
+    return _match_article(article_id, doc, mine, rules)
+
+
+def hit_actions(p: Pipeline, hits: list[Match]) -> list[ix.Action]:
+    """Bulk 'create' operations recording these hits as pending (an existing record is left as it is)."""
+    now = _now().isoformat()
+    return [ix.Action(p.idx("alerts"), h.alert_id, _hit_doc(h, s, r, now), op="create") for h, s, r in hits]
 
 
 def queue_hits(p: Pipeline, article_ids: list[str], schedule: str | None = None) -> int:
@@ -185,8 +217,14 @@ def advance_cursor(p: Pipeline, name: str, at: datetime) -> None:
     raise ix.EsUnavailable(f"could not move the '{name}' cursor in {index}: too many concurrent writers")
 
 
-def queue_since_watermark(p: Pipeline, now: datetime | None = None) -> int:
-    """Record the hits of every article indexed since the last pass (all rules); returns how many are new."""
+# At most this many ids are left out of a pass by id (see queue_since_watermark's `recorded`); a longer
+# list is not worth its request size, and the pass then looks at those articles again (harmlessly).
+MAX_SKIPPED = 10_000
+
+
+def queue_since_watermark(p: Pipeline, now: datetime | None = None, recorded: list[str] | None = None) -> int:
+    """Record the hits of every article indexed since the last pass (all rules); returns how many are new.
+    recorded: articles whose hits were recorded as they were stored (pipeline.batch), left out."""
     start = now or _now()
     last = read_cursor(p, CURSOR)
     since = (last - OVERLAP) if last else start - FIRST_LOOKBACK
@@ -194,7 +232,9 @@ def queue_since_watermark(p: Pipeline, now: datetime | None = None) -> int:
     new = 0
     if rules:
         after: list[Any] | None = None
-        query = {"range": {"indexed_at": {"gte": since.isoformat()}}}
+        query: dict[str, Any] = {"range": {"indexed_at": {"gte": since.isoformat()}}}
+        if recorded and len(recorded) <= MAX_SKIPPED:
+            query = {"bool": {"filter": [query], "must_not": [{"ids": {"values": recorded}}]}}
         while True:
             extra: dict[str, Any] = {"search_after": after} if after else {}
             resp = p.es.search(

@@ -25,7 +25,7 @@ The extractor works on an lxml tree in one pass, one module per concern:
    container's blocks that pass per-block filters (:mod:`.lines`: link lists go, but a linked heading
    over prose of its own container stays, and so do the linked name of an entry in a list of text (a
    directory, a reading list) and a few links announced by a line such as "Where to buy:"), cut "About <company>" sections and author bios at the end, by full or
-   first name (:mod:`.tail`), drop a second copy of a run of paragraphs (:mod:`.teasers`), one
+   first name or under a job-title label such as "Senior Staff Writer" (:mod:`.tail`), drop a second copy of a run of paragraphs (:mod:`.teasers`), one
    paragraph per line, NFC (:mod:`.compose`);
 8. when the page's JSON-LD ``articleBody`` holds more than twice the words found in the HTML (a
    script-rendered page), that body is the text (:mod:`.compose`);

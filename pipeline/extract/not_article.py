@@ -12,8 +12,11 @@ _CONSENT = re.compile(
     r"personal data|partners|gdpr|legitimate interest)\b",
     re.IGNORECASE,
 )
+# "Subscribe now to keep reading and get access to the full archive." is the newsletter box that a common
+# WordPress plugin (Jetpack) puts at the end of every post of a blog, hidden until the reader scrolls: not a
+# paywall (on the WCXB dev half it made a 281-word post a "paywall").
 _PAYWALL = re.compile(
-    r"subscribe (?:now |today )?to (?:continue|read|keep reading|unlock)|subscribers? only|for subscribers|"
+    r"subscribe (?:now |today )?to (?:continue|read|keep reading(?! and get access to the full archive)|unlock)|subscribers? only|for subscribers|"
     r"already a (?:subscriber|member)|to continue reading|continue reading with|sign in to (?:continue|read)|"
     r"log in to (?:continue|read)|create a free account|this (?:article|content|story) is (?:for|available to|exclusive to) (?:subscribers|members|premium)|"
     r"unlock (?:this|full) (?:article|story|access)|start your (?:free )?trial|premium (?:article|content)|"

@@ -28,6 +28,32 @@ _BIO_START_VERB = re.compile(
 
 _BIO_MAX_CHARS = 400  # as for the bio lines below; a longer paragraph about the author is part of the page
 
+# The label over a writer's box after the story: "Contributing Writer", "Senior Staff Writer", "Editor, Running
+# Reviews", "Written by". On the WCXB dev half such a box is never part of the story (5 sites, 5 pages).
+_BIO_LABEL = re.compile(
+    r"^(?:written by|about the author|(?:(?:former|senior|staff|contributing|lead|associate|deputy|managing|"
+    r"executive|freelance|guest|features?|news|digital|commerce)\s+)*(?:writer|editor|reporter|contributor|"
+    r"correspondent|columnist|journalist)(?:,\s*[\w&' -]{2,30})?)\s*:?$",
+    re.IGNORECASE,
+)
+_LABEL_MAX_AFTER = 3  # the label is this close to the end: a name, a bio and a line of links at most
+_NAME_LINE = re.compile(r"^[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3}$")
+
+
+def _bio_label_at(kept: list[Block]) -> int:
+    """Where a writer's box labelled by a job title starts near the end (its name line over the label
+    goes with it), or -1. The label must be followed by some text (the bio)."""
+    n = len(kept)
+    for i in range(max(n // 2, n - 1 - _LABEL_MAX_AFTER), n - 1):
+        b = kept[i]
+        if b.post or len(b.text) >= 60 or not _BIO_LABEL.match(b.text):
+            continue
+        if not any(len(x.text) >= 40 for x in kept[i + 1 :]):
+            continue
+        prev = kept[i - 1] if i > 0 else None
+        return i - 1 if prev is not None and not prev.post and _NAME_LINE.match(prev.text) else i
+    return -1
+
 
 def _bio_box(b: Block, authors: list[str]) -> bool:
     """A short paragraph that starts with an author's full or first name and a bio verb ("Jean-Luc started
@@ -87,11 +113,19 @@ def cut_tail(kept: list[Block], orgs: list[str], authors: list[str]) -> list[Blo
       author") or a paragraph describing the publisher ("Acme is a global provider of...", "Founded in
       1990, Acme is...") ends the story: it and everything after it go;
     - a short paragraph starting with an author's name ("Jane Doe is a reporter...", "Jane Doe's book...")
-      is a bio and goes.
+      is a bio and goes;
+    - a writer's box labelled by a job title ("Senior Staff Writer", "Written by") among the last few
+      blocks, with its name line, ends the story whatever the page's author metadata says.
     """
     n = len(kept)
     if n < 3:
         return kept
+    label = _bio_label_at(kept)
+    if label > 0:
+        kept = kept[:label]
+        n = len(kept)
+        if n < 3:
+            return kept
     lo = max(n // 2, n - 6)
     for i in range(lo, n):
         b = kept[i]

@@ -13,6 +13,7 @@ if each article had been stored alone after the ones before it (tests/test_store
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ class StoreOutcome:
     statements: int = 0
     new_statements: int = 0
     error: str | None = None  # set when Elasticsearch refused this article's documents (the others went in)
+    also_created: list[str] = field(default_factory=list)  # ids of its `also_write` documents that are new
+    also_failed: bool = False  # one of its `also_write` documents was refused
 
 
 def statement_ids(article_id: str, statements: list[Statement]) -> list[str]:
@@ -240,8 +243,18 @@ class BatchMemory:
         return list(found.values())
 
 
+# Documents derived from an article as it is stored (its id, its document, its statements' documents by id),
+# written in the same bulk request: the alert hits (pipeline.alerts.log.hit_actions).
+AlsoWrite = Callable[[str, dict[str, Any], dict[str, dict[str, Any]]], list[ix.Action]]
+
+
 def store_articles(
-    p: Pipeline, articles: list[Article], *, now: datetime | None = None, memory: BatchMemory | None = None
+    p: Pipeline,
+    articles: list[Article],
+    *,
+    now: datetime | None = None,
+    memory: BatchMemory | None = None,
+    also_write: AlsoWrite | None = None,
 ) -> list[StoreOutcome]:
     """Index a batch of enriched articles and their statements; one outcome per article, in order.
 
@@ -260,13 +273,18 @@ def store_articles(
     outcomes: list[StoreOutcome] = []
     actions: list[ix.Action] = []
     docs_of: dict[str, list[str]] = {}  # article_id -> ids of the documents written for it
+    also_of: list[list[str]] = []  # per plan: ids of its also_write documents
     for plan in plans:
         outcome, first_seen, docs = _decide(plan, existing, known, memory, now)
         outcomes.append(outcome)
         aid = plan.article_id
-        actions.append(ix.Action(p.idx("articles"), aid, article_doc(plan.article, aid, first_seen, now)))
-        actions += [ix.Action(p.idx("statements"), sid, doc) for sid, doc in docs.items()]
+        doc = article_doc(plan.article, aid, first_seen, now)
+        actions.append(ix.Action(p.idx("articles"), aid, doc))
+        actions += [ix.Action(p.idx("statements"), sid, d) for sid, d in docs.items()]
         docs_of[aid] = [aid, *docs]
+        also = also_write(aid, doc, docs) if also_write else []
+        actions += also
+        also_of.append([a.id for a in also])
     actions += [ix.Action(p.idx("statements"), sid, op="delete") for sid in _stale(p, plans, existing, memory)]
 
     written = ix.bulk_actions(p.es, actions)
@@ -278,6 +296,10 @@ def store_articles(
             bad = [written.failed[i] for i in docs_of[plan.article_id] if i in written.failed]
             if bad:
                 outcome.error = f"article {plan.article.canonical_url} was not indexed: {bad[0]}"
+    created = set(written.created)
+    for outcome, ids in zip(outcomes, also_of, strict=True):
+        outcome.also_created = [i for i in ids if i in created]
+        outcome.also_failed = any(i in written.failed for i in ids)
     return outcomes
 
 

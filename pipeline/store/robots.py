@@ -20,6 +20,17 @@ class EsRobotsStore:
         self.es = es
         self.index = index
 
+    def get_many(self, origins: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored verdicts of many origins in one request (a batch's sites), by origin; absent ones left out."""
+        if not origins:
+            return {}
+        try:
+            resp = self.es.mget(index=self.index, ids=origins)
+        except (ApiError, TransportError) as exc:
+            log.warning("robots cache %s: could not read %d sites: %s", self.index, len(origins), exc)
+            return {}
+        return {d["_id"]: dict(d["_source"]) for d in resp["docs"] if d.get("found")}
+
     def get(self, origin: str) -> dict[str, Any] | None:
         try:
             resp = self.es.options(ignore_status=404).get(index=self.index, id=origin)
@@ -65,6 +76,23 @@ class EsRobotsStore:
             self.es.options(ignore_status=404).delete(index=self.index, id=f"lease:{origin}")
         except (ApiError, TransportError) as exc:
             log.warning("robots cache %s: could not release the lease for %s: %s", self.index, origin, exc)
+
+    def settle(self, origin: str, doc: dict[str, Any]) -> None:
+        """Store the verdict and end our lease in one request (the lease holder's last step)."""
+        ops: list[dict[str, Any]] = [
+            {"index": {"_index": self.index, "_id": origin}},
+            doc,
+            {"delete": {"_index": self.index, "_id": f"lease:{origin}"}},
+        ]
+        try:
+            resp = self.es.bulk(operations=ops)
+        except (ApiError, TransportError) as exc:
+            log.warning("robots cache %s: could not store %s: %s", self.index, origin, exc)
+            return
+        for item in resp["items"]:
+            op, result = next(iter(item.items()))
+            if result.get("status", 200) >= 300 and not (op == "delete" and result.get("status") == 404):
+                log.warning("robots cache %s: could not %s for %s: %s", self.index, op, origin, result.get("error"))
 
     def put(self, origin: str, doc: dict[str, Any]) -> None:
         try:
