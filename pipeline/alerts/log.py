@@ -1,5 +1,9 @@
-"""The alert log in Elasticsearch: hits are found by a watermark, recorded once (by deterministic id),
-claimed with a lease, and each email's hits are marked sent right after the server accepted it.
+"""The alert log in Elasticsearch: hits are recorded once (by deterministic id) as their article is
+stored, found again by a watermark, claimed with a lease, and each email's hits are marked sent right
+after the server accepted it.
+
+Recording. pipeline.batch matches each article as it stores it (`hits_at_store`, on the documents it
+writes) and puts the records in the same bulk request (`hit_actions`).
 
 Finding. A pass matches the rules against every article indexed since the last pass (the `alerts`
 cursor, minus OVERLAP for documents written just before it and made visible just after) and records
