@@ -10,7 +10,9 @@ POOL_WINDOW_PER_WORKER per worker at a time; whenever the next chunk is all enri
 a constant number of Elasticsearch requests) and marked, while the pool enriches the next one.
 Fetching pauses while MAX_WAITING_PAGES pages wait for the pool, so one call may take thousands of
 items. The decisions of later chunks see the earlier ones through one BatchMemory, so the whole run
-decides as if the articles had been stored one by one in item order.
+decides as if the articles had been stored one by one in item order. In the last stretch (all fetched,
+the rest in the pool), the enriched start of the next chunk is stored as it grows, so little is left
+to store after the last page.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ MAX_WAITING_PAGES = 50
 # Pages handed to the pool per worker: enough to keep it busy (a couple of seconds) while this process
 # stores a chunk, which takes longer as the index grows; the pool still works in store order.
 POOL_WINDOW_PER_WORKER = 64
+# In the last stretch of a batch, the enriched start of the next chunk is stored once it holds this many
+# articles (pipeline.batch.ItemBatch._store_ready_part).
+TAIL_PART = 10
 
 
 class ProcessSummary(BaseModel):
@@ -164,6 +169,18 @@ class ItemBatch:
             self._feed_pool()
             while self.chunks and self._ready(self.chunks[0]):
                 self._store(self.chunks.pop(0))
+            if all_fetched and not self.waiting:
+                self._store_ready_part()
+
+    def _store_ready_part(self) -> None:
+        """In the last stretch (everything fetched, the rest in the pool), store the enriched start of the
+        next chunk while the pool finishes the remainder: what is left to store once the pool is done,
+        after the last page, is then a few articles, not a whole chunk."""
+        head = self.chunks[0] if self.chunks else []
+        ready = next((n for n, i in enumerate(head) if not self._ready([i])), len(head))
+        if TAIL_PART <= ready < len(head):
+            self.chunks[0] = head[ready:]
+            self._store(head[:ready])
 
     def _feed_pool(self) -> None:
         """Hand waiting pages to the CPU pool, earliest in store order first, up to pool_window at a time:

@@ -231,3 +231,59 @@ def test_retention_of_items_and_alerts_is_configurable(tmp_path, site, es_url, i
         assert report["removed"] == 1
         report = maintain(p, now=now + timedelta(days=21))  # 31 days old: now the sent alert goes too
         assert not p.es.exists(index=p.idx("alerts"), id="mailed")
+
+
+def test_the_last_chunk_is_stored_in_parts_as_the_pool_finishes_it(
+    tmp_path, site, es_url, index_prefix, make_settings, monkeypatch
+):
+    """Once every page is fetched, the enriched start of the last chunk is stored while the pool is still
+    on a slow page, so that only the rest waits for it (not the whole chunk)."""
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    import pipeline.batch as batch
+    from pipeline.cpu import CpuPool
+
+    urls = [
+        site.add(f"/s{i}.html", page(site.url(f"/s{i}.html"), f"Story number {i}", [STORY_A[0]] * 3)) for i in range(14)
+    ]
+    feed = site.add("/f.xml", rss([(f"s{i}", u) for i, u in enumerate(urls)]), content_type="application/rss+xml")
+    seeds = seeds_with(tmp_path, [{"id": "f", "url": feed}])
+    stored: list[tuple[int, float]] = []
+    real_store = batch.ItemBatch._store
+
+    def store(self, chunk):
+        real_store(self, chunk)
+        stored.append((len(chunk), time.monotonic()))
+
+    monkeypatch.setattr(batch.ItemBatch, "_store", store)
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix, cpu_workers=0), seeds) as p:
+        poll_feeds(p, ["f"])
+        ids = pending_items(p)
+        docs = ix.get_docs(p.es, p.idx("items"), ids)
+        slow_url = docs[batch.published_order({i: docs[i] for i in ids})[12]]["url"]
+        real_enrich = CpuPool.enrich
+        finished: list[float] = []
+
+        def enrich(self, item, fetched, feed):
+            """The 13th page in store order takes 1.5 s in the pool (the others are done at once)."""
+            done = real_enrich(self, item, fetched, feed)
+            if item["url"] != slow_url:
+                return done
+            later: Future = Future()
+
+            def finish():
+                finished.append(time.monotonic())
+                later.set_result(done.result())
+
+            threading.Timer(1.5, finish).start()
+            return later
+
+        monkeypatch.setattr(CpuPool, "enrich", enrich)
+        result = process_items(p, ids, store_every=50)
+    assert result.articles == 14
+    sizes = [n for n, _ in stored]
+    assert sum(sizes) == 14 and len(sizes) >= 2 and sizes[0] >= batch.TAIL_PART, sizes
+    assert stored[0][1] < finished[0]  # the first part went in while the slow page was still in the pool
+    assert stored[-1][0] <= 14 - batch.TAIL_PART
