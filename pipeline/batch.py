@@ -282,11 +282,11 @@ class ItemBatch:
         )
         for (item_id, _), outcome in zip(articles, outcomes, strict=True):
             alert_log.log_queued(self.hits.pop(outcome.article_id, []), outcome.also_created)
+            s = self.summary
+            s.alert_hits += len(outcome.also_created)
             if outcome.error:
                 self._fail(item_id, outcome.error, processed_at=_iso())
                 continue
-            s = self.summary
-            s.alert_hits += len(outcome.also_created)
             if not outcome.also_failed:
                 s.alerts_recorded.append(outcome.article_id)
             s.articles += 1

@@ -430,7 +430,11 @@ def test_pipeline_survives_a_dead_node_and_a_killed_worker(tmp_path, es_cluster,
         assert sorted(s["key"] for s in statements) == sorted(expected)  # none lost, none doubled
         stored = {h["_source"]["url"] for h in es.search(index=arts, size=1000, source=["url"])["hits"]["hits"]}
         assert stored == set(quotes)
-        assert first[0] == first[2] > 0 and second[0] == second[2] > 0 and third == (0, 0, 0)
+        # The workers recorded each article's hits as they stored it (in the same bulk request), so the passes
+        # mostly find them recorded already: what counts is that every statement is mailed, once.
+        assert first[2] > 0 and second[2] > 0 and third == (0, 0, 0)
+        alertable = [s for s in statements if s["speaker_id"] and not s["repeat_of"] and s["kind"] != "stance"]
+        assert first[2] + second[2] == len(alertable) >= 200  # every first sighting by a tracked figure, once
         emails = first[1] + second[1]
         bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in smtp_server.wait_for(emails)]
         # an email carries at most alert_max_hits_per_email hits (issue 9): 150 hits go out in two
