@@ -9,6 +9,8 @@ from typing import Any
 
 from elasticsearch import ApiError, ConflictError, Elasticsearch, TransportError
 
+from . import client as ix
+
 log = logging.getLogger(__name__)
 
 
@@ -79,20 +81,14 @@ class EsRobotsStore:
 
     def settle(self, origin: str, doc: dict[str, Any]) -> None:
         """Store the verdict and end our lease in one request (the lease holder's last step)."""
-        ops: list[dict[str, Any]] = [
-            {"index": {"_index": self.index, "_id": origin}},
-            doc,
-            {"delete": {"_index": self.index, "_id": f"lease:{origin}"}},
-        ]
+        ops = [ix.Action(self.index, origin, doc), ix.Action(self.index, f"lease:{origin}", op="delete")]
         try:
-            resp = self.es.bulk(operations=ops)
-        except (ApiError, TransportError) as exc:
+            written = ix.bulk_actions(self.es, ops, retries=0)  # one try, as put and release make
+        except ix.EsUnavailable as exc:
             log.warning("robots cache %s: could not store %s: %s", self.index, origin, exc)
             return
-        for item in resp["items"]:
-            op, result = next(iter(item.items()))
-            if result.get("status", 200) >= 300 and not (op == "delete" and result.get("status") == 404):
-                log.warning("robots cache %s: could not %s for %s: %s", self.index, op, origin, result.get("error"))
+        for doc_id, reason in written.failed.items():
+            log.warning("robots cache %s: could not write %s: %s", self.index, doc_id, reason)
 
     def put(self, origin: str, doc: dict[str, Any]) -> None:
         try:
