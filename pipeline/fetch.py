@@ -228,10 +228,10 @@ class RobotsCache:
         if self.store is None:
             return None
         with self._lock:
-            read_at, doc = self._prefetched.pop(origin, (0.0, None))
-        if time.monotonic() - read_at > PREFETCH_FRESH_S:
-            doc = self.store.get(origin)
-        return _verdict_of(doc)
+            prefetched = self._prefetched.pop(origin, None)
+        if prefetched is not None and time.monotonic() - prefetched[0] <= PREFETCH_FRESH_S:
+            return _verdict_of(prefetched[1])
+        return _verdict_of(self.store.get(origin))
 
     def _fetch_shared(self, origin: str, previous: RobotsVerdict | None) -> RobotsVerdict:
         """Fetch once for every worker: whoever takes the store's lease fetches and shares the verdict;
