@@ -294,9 +294,8 @@ def extract_authors(doc: HtmlElement, idx: dict[str, list[str]], ld: dict, ld_al
     names = _finish(raw)
     if names:
         return names
-    bylines = doc.xpath(_BYLINE_CLASS)[:20]
-    for el in bylines:
-        text = clean_text(" ".join(el.itertext()))
+    bylines = [(el, clean_text(" ".join(el.itertext()))) for el in doc.xpath(_BYLINE_CLASS)[:20]]
+    for _, text in bylines:
         if not text or len(text) > 150:
             continue
         m = _BYLINE_TEXT.match(text)
@@ -306,8 +305,7 @@ def extract_authors(doc: HtmlElement, idx: dict[str, list[str]], ld: dict, ld_al
                 return names
     # 5. an author-classed element that holds a bare name ("<div class='post-hero__author-name'>Jane
     #    Doe</div>"), the first one on the page, outside asides and footers (other stories' cards)
-    for el in bylines:
-        text = clean_text(" ".join(el.itertext()))
+    for el, text in bylines:
         if _BARE_NAME.match(text) and not _NOT_NAME_WORD.search(text) and not _in_aside(el):
             names = _finish([text])
             if names:
