@@ -17,7 +17,7 @@ from pipeline.records import TopicLabel
 
 from .features import split_parts
 from .model import TopicModel, load_model
-from .rules import score_article, squash
+from .rules import score_article_with_length, squash
 
 IMMIGRATION_TOPIC = "immigration_policy"
 # A story about H-1B visas that mentions green cards in passing is not also a "legal immigration levels"
@@ -40,13 +40,13 @@ def decide_topics(title: str, text: str, topics: list[Topic], model: TopicModel 
     """Score every topic of ``topics`` and assign those that reach their thresholds."""
     model = model if model is not None else load_model()
     parts = split_parts(title, text)
-    phrase_scores = score_article(parts.title, parts.body, topics)
+    phrase_scores, divisor = score_article_with_length(parts.title, parts.body, topics)
     decision = TopicDecision(model_version="rules")
     for topic in topics:
         rule_score, rule_terms = phrase_scores[topic.id]
         feats: dict[str, float] | None = None
         if model is not None and topic.use_model and model.topic == topic.id:
-            score, feats = model.score(parts, topic, rule_score)
+            score, feats = model.score(parts, topic, rule_score, divisor)
             version, threshold = model.version, model.thresholds[parts.length_class]
         else:
             score, version, threshold = squash(rule_score), "rules", RULE_THRESHOLD

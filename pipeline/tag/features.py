@@ -32,7 +32,7 @@ from typing import Literal
 
 from pipeline.config import Topic
 
-from .rules import LENGTH_UNIT, score_article
+from .rules import length_factor, score_article, score_article_with_length
 
 LengthClass = Literal["title", "short", "full"]
 LENGTH_CLASSES: tuple[LengthClass, ...] = ("title", "short", "full")
@@ -101,9 +101,12 @@ _LOG_TABLE = 64
 _LOG1 = [0.0] + [1.0 + math.log(n) for n in range(1, _LOG_TABLE)]
 
 
-def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None = None) -> dict[str, float]:
-    """Feature name -> value for one text (the model's input). ``phrase_score``: the topic's phrase
-    score of title and body when the caller has it already (saves a pass over the text)."""
+def featurize(
+    parts: TextParts, topic: Topic | None, phrase_score: float | None = None, divisor: float | None = None
+) -> dict[str, float]:
+    """Feature name -> value for one text (the model's input). ``phrase_score`` and ``divisor``: the
+    topic's phrase score of title and body and the length factor rules.py divided it by
+    (`score_article_with_length`), when the caller has them already (saves passes over the text)."""
     title_words = tokens(parts.title)
     body_words = tokens(parts.body)
     feats: dict[str, float] = {}
@@ -112,21 +115,25 @@ def featurize(parts: TextParts, topic: Topic | None, phrase_score: float | None 
     _bag(title_words, "t:", feats)
     _bag(body_words[:HEAD_WORDS], "h:", feats)
     if topic is not None:
-        for name, value in rule_features(parts, topic, phrase_score).items():
+        for name, value in rule_features(parts, topic, phrase_score, divisor).items():
             feats[name] = value
             feats[f"{name}@{parts.length_class}"] = value  # how much phrases count depends on length
     feats["len:" + parts.length_class] = 1.0
     return feats
 
 
-def rule_features(parts: TextParts, topic: Topic, phrase_score: float | None = None) -> dict[str, float]:
+def rule_features(
+    parts: TextParts, topic: Topic, phrase_score: float | None = None, divisor: float | None = None
+) -> dict[str, float]:
     if phrase_score is None:
-        phrase_score = score_article(parts.title, parts.body, [topic])[topic.id][0]
+        scores, divisor = score_article_with_length(parts.title, parts.body, [topic])
+        phrase_score = scores[topic.id][0]
+    elif divisor is None:
+        divisor = length_factor(parts.title, parts.body)
     title = score_article("", parts.title, [topic])[topic.id][0] if parts.title else 0.0
-    # undo rules.py's length division (approximately: words counted by spaces, which is cheap)
-    length_factor = max(1.0, math.sqrt((len(parts.body.split()) + len(parts.title.split())) / LENGTH_UNIT))
     return {
         "r:all": RULE_GAIN * math.log1p(max(phrase_score, 0.0)),
         "r:title": RULE_GAIN * math.log1p(max(title, 0.0)),
-        "r:raw": RULE_GAIN * math.log1p(max(phrase_score, 0.0) * length_factor),
+        # the phrase score before rules.py's length division, undone with the very factor it used
+        "r:raw": RULE_GAIN * math.log1p(max(phrase_score, 0.0) * divisor),
     }

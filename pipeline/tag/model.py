@@ -66,10 +66,11 @@ class TopicModel:
         return 1.0 / (1.0 + math.exp(-z))
 
     def score(
-        self, parts: TextParts, topic: Topic | None, phrase_score: float | None = None
+        self, parts: TextParts, topic: Topic | None, phrase_score: float | None = None, divisor: float | None = None
     ) -> tuple[float, dict[str, float]]:
-        """Calibrated probability of the topic, and the features it was computed from."""
-        feats = featurize(parts, topic, phrase_score)
+        """Calibrated probability of the topic, and the features it was computed from (``phrase_score``,
+        ``divisor``: as `features.featurize` takes them)."""
+        feats = featurize(parts, topic, phrase_score, divisor)
         return self.probability(self.raw_score(feats), parts.length_class), feats
 
     def terms(self, feats: dict[str, float]) -> list[str]:

@@ -284,13 +284,26 @@ def _saturate(n: int) -> float:
     return (1.0 - SATURATION**n) / (1.0 - SATURATION) if n > 0 else 0.0
 
 
+def length_factor(title: str, text: str) -> float:
+    """What a phrase score is divided by: sqrt of the words of title and text in LENGTH_UNITs, at least 1."""
+    n_words = len(_WORD.findall(text or "")) + len(_WORD.findall(title or ""))
+    return max(1.0, math.sqrt(n_words / LENGTH_UNIT))
+
+
 def score_article(title: str, text: str, topics: list[Topic]) -> dict[str, tuple[float, list[str]]]:
     """Score of every topic and subtopic (assigned or not), with its evidence phrases."""
+    return score_article_with_length(title, text, topics)[0]
+
+
+def score_article_with_length(
+    title: str, text: str, topics: list[Topic]
+) -> tuple[dict[str, tuple[float, list[str]]], float]:
+    """`score_article`, and the length factor its scores were divided by (`length_factor`), for a
+    caller that needs the score before the division too (features.py's ``r:raw``)."""
     c = _compile(topics)
     title_counts = _count(c, title or "")
     body_counts = _count(c, text or "")
-    n_words = len(_WORD.findall(text or "")) + len(_WORD.findall(title or ""))
-    length_factor = max(1.0, math.sqrt(n_words / LENGTH_UNIT))
+    divisor = length_factor(title, text)
 
     # per owner: credited phrase -> (title hits, body hits, weight)
     per_owner: list[dict[str, list]] = [dict() for _ in c.owners]
@@ -309,8 +322,8 @@ def score_article(title: str, text: str, topics: list[Topic]) -> dict[str, tuple
         raw = sum(v for v, _ in contribs)
         contribs.sort(key=lambda x: (-x[0], x[1]))
         evidence = [c.display.get(p, p) for v, p in contribs if v > 0][:MAX_EVIDENCE]
-        out[owner.id] = (round(raw / length_factor, 3), evidence)
-    return out
+        out[owner.id] = (round(raw / divisor, 3), evidence)
+    return out, divisor
 
 
 def squash(score: float) -> float:
