@@ -222,10 +222,8 @@ RUNS = {
 
 # kind -> (version, mapping)
 INDICES: dict[str, tuple[int, dict]] = {
-    "articles": (
-        4,
-        ARTICLES,
-    ),  # v3: is_immigration_policy, topic_score, topic_evidence, topic_model; v4: no body term vectors
+    # articles v3: is_immigration_policy, topic_score, topic_evidence, topic_model; v4: no body term vectors
+    "articles": (4, ARTICLES),
     "statements": (3, STATEMENTS),  # v3: speaker_kind, speaker_title, fragments (one document per interrupted quote)
     "feeds": (1, FEEDS),
     "items": (2, ITEMS),
