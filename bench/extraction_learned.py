@@ -15,7 +15,8 @@ It prints:
    (kept blocks that are not gold: precision; gold blocks not kept: recall; by place and kind);
 2. out-of-fold word and shingle F1 differences to newsmon, folds grouped by site (no site in both the
    training and the scored fold), models trained on the dev pages of both sets together, for:
-   a. a block filter: drop a kept block whose predicted chance of being gold is under a threshold;
+   a. a block filter: drop a kept block whose predicted chance of being gold is under a threshold
+      (again with the block's agreement with trafilatura's text as a feature);
    b. a learned tail cut: cut the text at the first boundary in its second half predicted to start
       a run of non-gold blocks;
    c. a per-page choice between newsmon's text and trafilatura's (``fast=True``, as the second opinion
@@ -247,13 +248,19 @@ def _block_features(p: dict[str, Any]) -> list[list[float]]:
     return rows
 
 
-def block_filter(pages: list[dict[str, Any]], folds: int) -> None:
+def block_filter(pages: list[dict[str, Any]], folds: int, agreement: bool) -> None:
+    """With ``agreement``, each block also gets the share of its shingles found in trafilatura's text (a
+    feature that would cost a trafilatura run on every page, so newsmon would be slower than it)."""
     x, y, w, groups, where = [], [], [], [], []
     for i, p in enumerate(pages):
         if not p["from_blocks"]:
             continue
         kept = [k for k in p["blocks"] if k["kept"]]
+        ws = _words(p["trafilatura"])
+        their_sh, their_run = {tuple(ws[i : i + 4]) for i in range(max(1, len(ws) - 3))}, f" {' '.join(ws)} "
         for j, (row, k) in enumerate(zip(_block_features(p), kept, strict=True)):
+            if agreement:
+                row.append(_gold_share(k["b"].text, their_sh, their_run))
             x.append(row)
             y.append(int(k["gold"]))
             w.append(len(_WORD.findall(k["b"].text)) + 1)
@@ -262,7 +269,7 @@ def block_filter(pages: list[dict[str, Any]], folds: int) -> None:
     xa, ya = np.array(x), np.array(y)
     pred = _out_of_fold(xa, ya, groups, folds, np.array(w, dtype=float))
     print(
-        f"a. block filter: {len(y)} kept blocks, {int((ya == 0).sum())} not gold, out-of-fold AUC {roc_auc_score(ya, pred):.3f}"
+        f"a. block filter{' with trafilatura agreement' if agreement else ''}: {len(y)} kept blocks, {int((ya == 0).sum())} not gold, out-of-fold AUC {roc_auc_score(ya, pred):.3f}"
     )
     for threshold in (0.2, 0.5):
         drop: dict[int, set[int]] = {}
@@ -381,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pages = collect(args.data)
     diagnose(pages)
-    block_filter(pages, args.folds)
+    block_filter(pages, args.folds, agreement=False)
+    block_filter(pages, args.folds, agreement=True)
     tail_cut(pages, args.folds)
     page_choice(pages, args.folds)
     return 0
