@@ -32,7 +32,7 @@ from typing import Literal
 
 from pipeline.config import Topic
 
-from .rules import length_factor, score_article, score_article_with_length
+from .rules import score_article, score_article_with_length
 
 LengthClass = Literal["title", "short", "full"]
 LENGTH_CLASSES: tuple[LengthClass, ...] = ("title", "short", "full")
@@ -125,11 +125,9 @@ def featurize(
 def rule_features(
     parts: TextParts, topic: Topic, phrase_score: float | None = None, divisor: float | None = None
 ) -> dict[str, float]:
-    if phrase_score is None:
+    if phrase_score is None or divisor is None:  # the caller has not scored the text: both come from one pass
         scores, divisor = score_article_with_length(parts.title, parts.body, [topic])
         phrase_score = scores[topic.id][0]
-    elif divisor is None:
-        divisor = length_factor(parts.title, parts.body)
     title = score_article("", parts.title, [topic])[topic.id][0] if parts.title else 0.0
     return {
         "r:all": RULE_GAIN * math.log1p(max(phrase_score, 0.0)),
