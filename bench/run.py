@@ -254,6 +254,17 @@ def growth(cfg: dict[str, Any], cache: str) -> dict[str, Any]:
             "older": full[0]["es_requests_per_article"],
         },
         "peak_rss_mb": {"empty": max(r["peak_rss_mb"] for r in empty), "older": max(r["peak_rss_mb"] for r in full)},
+        # where the older articles cost: the node's CPU, and the wait on the lookups (msearch) and writes (bulk)
+        "per_run_mean": {
+            name: {
+                "node_cpu_s": mean([r["node_cpu_s"] for r in runs]),
+                "main_cpu_s": mean([r["main_cpu_s"] for r in runs]),
+                "workers_cpu_s": mean([r["workers_cpu_s"] for r in runs]),
+                "msearch_wait_s": mean([r["es_seconds_by_endpoint"].get("_msearch", 0.0) for r in runs]),
+                "bulk_wait_s": mean([r["es_seconds_by_endpoint"].get("_bulk", 0.0) for r in runs]),
+            }
+            for name, runs in (("empty", empty), ("older", full))
+        },
         "runs": {"empty": empty, "older": full},
     }
 
@@ -404,6 +415,14 @@ def markdown(result: dict[str, Any]) -> str:
         mem = mb(x["peak_rss_mb"]["older"], x["peak_rss_mb"]["empty"])
         label = f"end to end with {x['older_articles']} older articles, articles/s (vs empty index)"
         row(label, x["older_articles_per_s"], x["empty_articles_per_s"], x["ratio"], mem)
+        if "per_run_mean" in x:
+            o, e = x["per_run_mean"]["older"], x["per_run_mean"]["empty"]
+            row("… Elasticsearch node CPU s per run (vs empty index)", o["node_cpu_s"], e["node_cpu_s"])
+            row(
+                "… wait on the batch lookups (msearch) s per run (vs empty index)",
+                o["msearch_wait_s"],
+                e["msearch_wait_s"],
+            )
     if "politeness" in s:
         x = s["politeness"]
         label = f"politeness, {x['pages']} pages on 3 sites at 1 s, pages/s (vs 3 possible)"

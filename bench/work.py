@@ -72,6 +72,12 @@ def workers_cpu_s(pool: Any) -> float:
     return total
 
 
+def node_cpu_s(es: Any) -> float:
+    """CPU seconds the Elasticsearch node(s) have used so far (node stats, so it works on any node)."""
+    stats = es.nodes.stats(metric="process")["nodes"]
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats.values()) / 1000
+
+
 def own_cpu_s() -> float:
     t = os.times()
     return t.user + t.system
@@ -95,6 +101,7 @@ class RequestCounter:
     def __init__(self, es: Any):
         self.count = 0
         self.by_endpoint: dict[str, int] = {}
+        self.seconds_by_endpoint: dict[str, float] = {}  # wall time waiting on each kind of request
         real = es.transport.perform_request
 
         def perform(method: str, target: str, **kw: Any) -> Any:
@@ -102,7 +109,12 @@ class RequestCounter:
             name = target.split("?")[0].rsplit("/", 1)[-1]
             name = name if name.startswith("_") else method
             self.by_endpoint[name] = self.by_endpoint.get(name, 0) + 1
-            return real(method, target, **kw)
+            t0 = time.perf_counter()
+            try:
+                return real(method, target, **kw)
+            finally:
+                dt = time.perf_counter() - t0
+                self.seconds_by_endpoint[name] = self.seconds_by_endpoint.get(name, 0.0) + dt
 
         es.transport.perform_request = perform
 
@@ -436,6 +448,7 @@ def e2e(
         try:
             preloaded = preload_older(p, cache, older) if older else 0
             start_workers(p, None)
+            ncpu0 = node_cpu_s(p.es)  # before the counter, which counts only the run's requests
             counter = RequestCounter(p.es)
             profiler = None
             if profile:
@@ -448,7 +461,12 @@ def e2e(
             t0 = time.perf_counter()
             run = run_once(p, batch_size=batch_size)
             dt = time.perf_counter() - t0
-            out: dict[str, Any] = {"main_cpu_s": own_cpu_s() - cpu0, "workers_cpu_s": workers_cpu_s(pool) - wcpu0}
+            requests, by_endpoint, waits = counter.count, dict(counter.by_endpoint), dict(counter.seconds_by_endpoint)
+            out: dict[str, Any] = {
+                "main_cpu_s": own_cpu_s() - cpu0,
+                "workers_cpu_s": workers_cpu_s(pool) - wcpu0,
+                "node_cpu_s": node_cpu_s(p.es) - ncpu0,  # the Elasticsearch node's share of the work
+            }
             if profiler is not None:
                 profiler.disable()
                 out["profile_top"] = profile_top(profiler, profile)
@@ -461,9 +479,10 @@ def e2e(
                 "failed": run.process.failed,
                 "seconds": dt,
                 "articles_per_s": n / dt,
-                "es_requests": counter.count,
-                "es_requests_per_article": counter.count / max(n, 1),
-                "es_by_endpoint": counter.by_endpoint,
+                "es_requests": requests,
+                "es_requests_per_article": requests / max(n, 1),
+                "es_by_endpoint": by_endpoint,
+                "es_seconds_by_endpoint": {k: round(v, 3) for k, v in waits.items()},
                 "older_docs": preloaded,
                 "statements": run.process.statements,
                 "duplicates": run.process.duplicates,

@@ -188,6 +188,37 @@ def test_the_index_lookup_finds_every_repeat_among_many_statements_by_the_speake
     assert len(repeats) == len(REPEATS) and all(s["repeat_of"] == first_id for s in repeats.values())
 
 
+def test_the_index_lookup_finds_a_repeat_that_many_closer_looking_statements_would_crowd_out(
+    es_url, index_prefix, make_settings
+):
+    # Thirty short statements by the speaker packed with the repeat's longest words outscore the original it
+    # repeats, but hold too few of its words to be repeats: the search must not return only them.
+    seeds = load_seeds()
+    said = "“{},” Trump said on Friday."
+    with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
+        first = article("https://a.example/first", "First", [said.format(ORIGINAL)], 40, seeds)
+        crowd = [
+            article(
+                f"https://o.example/{i}",
+                f"Other {i}",
+                [said.format(f"Million, million, deport, people {i}")],
+                30,
+                seeds,
+            )
+            for i in range(30)
+        ]
+        store_articles(p, [first, *crowd], now=NOW - timedelta(days=1))
+        p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
+        later = article("https://b.example/later", "Later", [said.format(REPEATS[0])], 1, seeds)
+        store_articles(p, [later], now=NOW)  # alone and after a refresh: the decision comes from the index
+        _, stmts = stored(p)
+    first_id = next(sid for sid, s in stmts.items() if s["article_id"] == first.article_id)
+    (repeat,) = [s for s in stmts.values() if s["article_id"] == later.article_id]
+    crowd_ids = {a.article_id for a in crowd}
+    assert sum(1 for s in stmts.values() if s["article_id"] in crowd_ids) == 30
+    assert repeat["repeat_of"] == first_id
+
+
 def test_the_batch_memory_finds_the_same_repeats_and_duplicates_as_a_full_scan():
     """Within a batch, each statement is compared only with the earlier ones sharing its key or one of its
     few must-share words, and each fingerprint with those sharing a band: the same matches as comparing

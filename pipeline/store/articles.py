@@ -164,12 +164,15 @@ def novelty_query(s: Statement, article_id: str, window_days: int) -> dict[str, 
 
 
 def _shared_words(s: Statement) -> list[dict[str, Any]]:
-    """The text clause of the novelty search: only the few words every near-repeat must share (a search of
-    the whole text costs the cluster a term lookup per word), the whole text when those cannot be told."""
-    words = novelty.words_a_repeat_shares(s.text)
-    if words is None:
+    """The text clause of the novelty search: a few words, as many of which as every near-repeat must share
+    (a search of the whole text costs the cluster a term lookup per word), the whole text when those cannot
+    be told."""
+    shared = novelty.words_a_repeat_shares(s.text)
+    if shared is None:
         return [{"match": {"text": s.text}}]
-    return [{"match": {"text": " ".join(words)}}] if words else []
+    if not shared.words:
+        return []
+    return [{"match": {"text": {"query": " ".join(shared.words), "minimum_should_match": shared.at_least}}}]
 
 
 def repeats(s: Statement, earlier: dict) -> bool:
@@ -221,14 +224,19 @@ class BatchMemory:
             self._by_word.setdefault((speaker, word), []).append(doc)
 
     def statement_candidates(self, speaker: str, s: Statement) -> list[dict]:
-        """The speaker's statements so far that `repeats` may accept for s: same key, or holding one of the
-        words every near-repeat shares (novelty.words_a_repeat_shares); all of them when those cannot be told."""
-        words = novelty.words_a_repeat_shares(s.text)
-        if words is None:
+        """The speaker's statements so far that `repeats` may accept for s: same key, or holding as many of
+        the words as every near-repeat does (novelty.words_a_repeat_shares); all of them when those cannot
+        be told."""
+        shared = novelty.words_a_repeat_shares(s.text)
+        if shared is None:
             return list(self.statements.get(speaker, []))
         found = {id(d): d for d in self._by_key.get((speaker, s.key), [])}
-        for word in words:
-            found.update((id(d), d) for d in self._by_word.get((speaker, word), []))
+        held: dict[int, int] = {}
+        for word in shared.words:
+            for d in self._by_word.get((speaker, word), []):
+                held[id(d)] = held.get(id(d), 0) + 1
+                if held[id(d)] == shared.at_least:
+                    found[id(d)] = d
         return list(found.values())
 
     def remember_fingerprint(self, article_id: str, simhash: int, first_seen: str) -> None:
