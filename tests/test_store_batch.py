@@ -35,6 +35,14 @@ def article(url: str, title: str, paragraphs: list[str], hours_ago: float, seeds
     return enrich_article(raw, seeds)
 
 
+def trump_said(texts: list[str], host: str, hours_ago: float, seeds) -> list[Article]:
+    """One article per text, each quoting Trump saying it."""
+    said = "“{},” Trump said on Friday."
+    return [
+        article(f"https://{host}/{i}", f"{host} {i}", [said.format(t)], hours_ago, seeds) for i, t in enumerate(texts)
+    ]
+
+
 def batch(seeds) -> tuple[list[Article], list[Article]]:
     """(articles already in the index, the batch): every decision the store makes appears at least once."""
     seed = (shared_path("fixtures", "seed-article") / "article.txt").read_text(encoding="utf-8")
@@ -161,24 +169,15 @@ def test_the_index_lookup_finds_every_repeat_among_many_statements_by_the_speake
     # The novelty search leaves out statements lacking more words than a repeat may lack: it must still find
     # every kind of repeat is_near_repeat allows, however many other statements the speaker made.
     seeds = load_seeds()
-    said = "“{},” Trump said on Friday."
     with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
-        others = [
-            article(
-                f"https://o.example/{i}",
-                f"Other {i}",
-                [said.format(f"We will deport people {i} times, the job {i}")],
-                40,
-                seeds,
-            )
-            for i in range(30)
-        ]
-        first = article("https://a.example/first", "First", [said.format(ORIGINAL)], 30, seeds)
+        others = trump_said(
+            [f"We will deport people {i} times, the job {i}" for i in range(30)], "o.example", 40, seeds
+        )
+        (first,) = trump_said([ORIGINAL], "a.example", 30, seeds)
         store_articles(p, [*others, first], now=NOW - timedelta(days=1))
         p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
-        for n, text in enumerate(REPEATS + NEW):
-            later = article(f"https://b.example/{n}", f"Later {n}", [said.format(text)], 1, seeds)
-            assert len(later.statements) == 1, text
+        for later in trump_said(REPEATS + NEW, "b.example", 1, seeds):
+            assert len(later.statements) == 1, later.text
             store_articles(p, [later], now=NOW)  # alone and after a refresh: the decision comes from the index
         _, stmts = stored(p)
     first_id = next(sid for sid, s in stmts.items() if s["article_id"] == first.article_id)
@@ -194,22 +193,12 @@ def test_the_index_lookup_finds_a_repeat_that_many_closer_looking_statements_wou
     # Thirty short statements by the speaker packed with the repeat's longest words outscore the original it
     # repeats, but hold too few of its words to be repeats: the search must not return only them.
     seeds = load_seeds()
-    said = "“{},” Trump said on Friday."
     with open_pipeline(make_settings(es_url=es_url, index_prefix=index_prefix), seeds) as p:
-        first = article("https://a.example/first", "First", [said.format(ORIGINAL)], 40, seeds)
-        crowd = [
-            article(
-                f"https://o.example/{i}",
-                f"Other {i}",
-                [said.format(f"Million, million, deport, people {i}")],
-                30,
-                seeds,
-            )
-            for i in range(30)
-        ]
+        (first,) = trump_said([ORIGINAL], "a.example", 40, seeds)
+        crowd = trump_said([f"Million, million, deport, people {i}" for i in range(30)], "o.example", 30, seeds)
         store_articles(p, [first, *crowd], now=NOW - timedelta(days=1))
         p.es.indices.refresh(index=f"{p.idx('articles')},{p.idx('statements')}")
-        later = article("https://b.example/later", "Later", [said.format(REPEATS[0])], 1, seeds)
+        (later,) = trump_said([REPEATS[0]], "b.example", 1, seeds)
         store_articles(p, [later], now=NOW)  # alone and after a refresh: the decision comes from the index
         _, stmts = stored(p)
     first_id = next(sid for sid, s in stmts.items() if s["article_id"] == first.article_id)
