@@ -209,8 +209,8 @@ def test_the_index_lookup_finds_a_repeat_that_many_closer_looking_statements_wou
 
 
 def test_the_batch_memory_finds_the_same_repeats_and_duplicates_as_a_full_scan():
-    """Within a batch, each statement is compared only with the earlier ones sharing its key or one of its
-    few must-share words, and each fingerprint with those sharing a band: the same matches as comparing
+    """Within a batch, each statement is compared only with the earlier ones sharing its key or holding as
+    many of its few search words as every near-repeat does, and each fingerprint with those sharing a band: the same matches as comparing
     with everything before it."""
     import random
 
