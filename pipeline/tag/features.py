@@ -2,9 +2,11 @@
 
 An article is read as title, lede (its first sentence) and body, each capped, so the cost is linear
 in the text and bounded. Features, each block L2-normalised so that long and short texts are on
-one scale:
+one scale. The word blocks (``w:``, ``t:``, ``h:``) hold raw counts: a word a story repeats weighs more
+against one it names once (cross-validated full-text F1 over three fold splits 0.9501 / 0.9457 /
+0.9456 with 1 + log(count), 0.9511 / 0.9472 / 0.9474 with raw counts; docs/topics.md):
 
-* ``w:`` words and word pairs of the whole text (title and lede counted twice), log-scaled counts;
+* ``w:`` words and word pairs of the whole text (title and lede counted twice);
 * ``t:`` words and word pairs of the title alone, so that a headline can be decided on its own;
 * ``h:`` words and word pairs of the body's first HEAD_WORDS words: the opening says what a story is
   about, where a long story's later paragraphs wander (cross-validated F1 at the best threshold rose
@@ -89,16 +91,10 @@ def _bag(words: list[str], prefix: str, out: dict[str, float]) -> None:
     stop = STOPWORDS
     counts = Counter(prefix + w for w in words if w not in stop)  # Counter counts in C
     counts.update(f"{prefix}{a} {b}" for a, b in zip(words, words[1:], strict=False) if a not in stop or b not in stop)
-    # 1 + log(n), L2-normalised (log by table lookup: most counts are small)
-    keys = list(counts)
-    table, log = _LOG1, math.log
-    values = [table[n] if n < _LOG_TABLE else 1.0 + log(n) for n in counts.values()]
+    # raw counts, L2-normalised
+    values = counts.values()
     scale = 1.0 / (math.sqrt(sum(map(mul, values, values))) or 1.0)
-    out.update(zip(keys, [v * scale for v in values], strict=True))
-
-
-_LOG_TABLE = 64
-_LOG1 = [0.0] + [1.0 + math.log(n) for n in range(1, _LOG_TABLE)]
+    out.update(zip(counts, [v * scale for v in values], strict=True))
 
 
 def featurize(
